@@ -1,0 +1,2 @@
+export { REGISTRY_MIGRATIONS, SqliteRegistry } from './registry.js';
+export type { SqliteRegistryOptions } from './registry.js';

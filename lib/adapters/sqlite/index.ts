@@ -1,0 +1,2 @@
+export { DATABASE_FILENAME, DEFAULT_BUSY_TIMEOUT_MS, migrate, openDatabase, schemaVersion } from './database.js';
+export type { DatabaseOptions, SqliteDatabase } from './database.js';

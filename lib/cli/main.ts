@@ -1,0 +1,85 @@
+import { readFileSync } from 'node:fs';
+import { Command, InvalidArgumentError, Option } from 'commander';
+import { startLocalGateway } from '../gateway/index.js';
+import type { GatewayOptions } from '../gateway/index.js';
+
+const packageJson = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
+
+/** Every flag also reads `EVENT_GATEWAY_<FLAG>` (design §5), e.g. `--config-port` ← `EVENT_GATEWAY_CONFIG_PORT`. */
+function flag(flags: string, description: string): Option {
+  const long = /--([a-z0-9-]+)/.exec(flags)?.[1] ?? '';
+  return new Option(flags, description).env(`EVENT_GATEWAY_${long.toUpperCase().replaceAll('-', '_')}`);
+}
+
+function port(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0 || n > 65535) throw new InvalidArgumentError('expected a port number from 0 to 65535.');
+  return n;
+}
+
+interface CliOptions {
+  dev?: boolean;
+  host?: string;
+  configPort?: number;
+  eventsPort?: number;
+  dataDir?: string;
+  embedDataDir?: string;
+  logLevel?: GatewayOptions['logLevel'];
+  logFormat?: GatewayOptions['logFormat'];
+}
+
+export function buildProgram(): Command {
+  const program = new Command('event-gateway')
+    .description('Event Gateway: routes events and HTTP requests to functions (AWS Lambda, HTTP, Kinesis, Firehose, SQS).')
+    .version(`Event Gateway version: ${packageJson.version}`, '-v, --version', 'print the version and exit')
+    .addOption(flag('--dev', 'dev mode: bind 127.0.0.1, human-readable logs, no access keys, loopback targets allowed'))
+    .addOption(flag('--host <address>', 'interface to bind (default: 127.0.0.1 with --dev, otherwise 0.0.0.0)'))
+    .addOption(flag('--config-port <port>', 'config API port').argParser(port).default(4001))
+    .addOption(flag('--events-port <port>', 'events API port').argParser(port).default(4000))
+    .addOption(flag('--data-dir <path>', 'folder of the embedded store (registry, queue, dead letters)').default('./.event-gateway'))
+    .addOption(flag('--embed-data-dir <path>', 'alias of --data-dir (the original flag name)').hideHelp())
+    .addOption(flag('--log-level <level>', 'log level').choices(['debug', 'info', 'warn', 'error']).default('info'))
+    .addOption(flag('--log-format <format>', 'log format (default: text with --dev, otherwise json)').choices(['text', 'json']))
+    .showHelpAfterError();
+
+  program.action(async (opts: CliOptions) => {
+    const gateway = await startLocalGateway({
+      dev: opts.dev ?? false,
+      host: opts.host,
+      configPort: opts.configPort,
+      eventsPort: opts.eventsPort,
+      dataDir: opts.embedDataDir ?? opts.dataDir,
+      logLevel: opts.logLevel,
+      logFormat: opts.logFormat,
+    });
+    const shutdown = (signal: string) => {
+      gateway.logger.info({ signal }, 'shutting down');
+      gateway.close().then(
+        () => process.exit(0),
+        (error: unknown) => {
+          gateway.logger.error({ err: error }, 'shutdown failed');
+          process.exit(1);
+        },
+      );
+    };
+    process.once('SIGINT', shutdown);
+    process.once('SIGTERM', shutdown);
+  });
+  return program;
+}
+
+/**
+ * Go's `flag` package accepted `-dev` as well as `--dev` (spec §1.1); scripts written for the original keep working.
+ */
+export function normaliseGoStyleFlags(argv: string[]): string[] {
+  return argv.map((arg) => (/^-[a-z][a-z-]+(=.*)?$/.test(arg) ? `-${arg}` : arg));
+}
+
+export async function main(argv: string[]): Promise<void> {
+  try {
+    await buildProgram().parseAsync(normaliseGoStyleFlags(argv), { from: 'user' });
+  } catch (error) {
+    console.error(`event-gateway: ${error instanceof Error ? error.message : String(error)}`);
+    process.exit(1);
+  }
+}

@@ -1,0 +1,1 @@
+export { nodeConfigListener, type NodeConfigListenerOptions } from './node.js';

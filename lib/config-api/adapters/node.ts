@@ -1,0 +1,75 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { PayloadTooLargeError } from '../../core/errors/index.js';
+import { goJson } from '../api.js';
+import type { ConfigHandler, ConfigRequest } from '../types.js';
+
+export interface NodeConfigListenerOptions {
+  /** Largest request body accepted; larger ones get 413 with the error envelope. @default 1048576 (1 MiB) */
+  maxBodyBytes?: number;
+}
+
+const DEFAULT_MAX_BODY_BYTES = 1024 * 1024;
+
+/** Serves a {@link ConfigHandler} from node:http: translates IncomingMessage → ConfigRequest → ServerResponse. */
+export function nodeConfigListener(handler: ConfigHandler, options: NodeConfigListenerOptions = {}) {
+  const maxBodyBytes = options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
+  return (req: IncomingMessage, res: ServerResponse): void => {
+    readBody(req, maxBodyBytes).then(
+      async (body) => {
+        const response = await handler(toConfigRequest(req, body));
+        res.writeHead(response.statusCode, response.headers);
+        res.end(response.body);
+      },
+      (error: unknown) => {
+        const status = error instanceof PayloadTooLargeError ? 413 : 400;
+        const message = error instanceof Error ? error.message : 'invalid request body';
+        res.writeHead(status, { 'content-type': 'application/json', connection: 'close' });
+        res.end(goJson({ errors: [{ message }] }));
+      },
+    ).catch((error: unknown) => {
+      // Only a failure to write the response lands here; the socket is already gone or broken.
+      res.destroy(error instanceof Error ? error : undefined);
+    });
+  };
+}
+
+function toConfigRequest(req: IncomingMessage, body: string): ConfigRequest {
+  const url = req.url ?? '/';
+  const q = url.indexOf('?');
+  const headers: Record<string, string | undefined> = {};
+  for (const [name, value] of Object.entries(req.headers)) {
+    headers[name] = Array.isArray(value) ? value.join(', ') : value;
+  }
+  return {
+    method: req.method ?? 'GET',
+    rawPath: q === -1 ? url : url.slice(0, q),
+    rawQuery: q === -1 ? '' : url.slice(q + 1),
+    headers,
+    body,
+  };
+}
+
+function readBody(req: IncomingMessage, limit: number): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const declared = Number(req.headers['content-length']);
+    if (declared > limit) {
+      req.resume();
+      reject(new PayloadTooLargeError(`Request body too large: the limit is ${limit} bytes.`));
+      return;
+    }
+    const chunks: Buffer[] = [];
+    let size = 0;
+    req.on('data', (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > limit) {
+        req.removeAllListeners('data');
+        req.resume();
+        reject(new PayloadTooLargeError(`Request body too large: the limit is ${limit} bytes.`));
+        return;
+      }
+      chunks.push(chunk);
+    });
+    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+    req.on('error', reject);
+  });
+}

@@ -1,0 +1,206 @@
+import { InternalError, isHttpError } from '../core/errors/index.js';
+import { toJson, type Kind } from '../core/model/index.js';
+import type { GatewayMetrics } from '../observability/metrics.js';
+import type { Logger } from '../observability/logger.js';
+import { ConfigRouter } from './router.js';
+import type { MetadataFilters, ConfigService } from './service.js';
+import type { ConfigHandler, ConfigRequest, ConfigResponse } from './types.js';
+
+export interface ConfigApiOptions {
+  service: ConfigService;
+  metrics: GatewayMetrics;
+  logger?: Logger;
+  /**
+   * Serve only `/v1/status` and `/v1/metrics` (the router container's admin port on AWS, design §5).
+   * @default false
+   */
+  adminOnly?: boolean;
+}
+
+type Params = Record<string, string>;
+type RouteHandler = (request: ConfigRequest, params: Params) => Promise<ConfigResponse>;
+type Operation = 'get' | 'list' | 'create' | 'update' | 'delete';
+
+const JSON_HEADERS = { 'content-type': 'application/json' } as const;
+const TEXT_HEADERS = { 'content-type': 'text/plain; charset=utf-8', 'x-content-type-options': 'nosniff' } as const;
+
+/**
+ * The config API (spec §2) as one transport-neutral function from {@link ConfigRequest} to {@link ConfigResponse}.
+ */
+export function createConfigApi(options: ConfigApiOptions): ConfigHandler {
+  const { service, metrics } = options;
+  const router = new ConfigRouter<RouteHandler>();
+
+  router.add('GET', '/v1/status', async () => ({ statusCode: 200, headers: {}, body: '' }));
+  router.add('GET', '/v1/metrics', async () => ({
+    statusCode: 200,
+    headers: { 'content-type': metrics.contentType },
+    body: await metrics.expose(),
+  }));
+
+  if (!options.adminOnly) {
+    /** Wraps a resource endpoint: the error envelope, and the request counter of spec §10. */
+    const resource =
+      (kind: Kind, operation: Operation, run: (request: ConfigRequest, space: string, params: Params) => Promise<ConfigResponse>): RouteHandler =>
+      async (request, params) => {
+        const space = params.space ?? '';
+        try {
+          const response = await run(request, space, params);
+          countRequest(space, kind, operation);
+          return response;
+        } catch (error) {
+          // The original counts every call except those whose body did not decode.
+          if (!(isHttpError(error) && error.name === 'BodyDecodeError')) countRequest(space, kind, operation);
+          throw error;
+        }
+      };
+    const countRequest = (space: string, kind: Kind, operation: Operation) =>
+      metrics.configRequests.inc({ space, resource: kind, operation });
+    const gauges = { eventtype: metrics.eventTypesTotal, function: metrics.functionsTotal, subscription: metrics.subscriptionsTotal, cors: metrics.corsTotal };
+    const gauge = (kind: Kind) => gauges[kind];
+
+    const collection = <K extends Kind>(
+      kind: K,
+      segment: string,
+      listKey: string,
+      ops: {
+        get(space: string, id: string): Promise<unknown>;
+        list(space: string, filters: MetadataFilters): Promise<unknown[]>;
+        create(space: string, body: string): Promise<unknown>;
+        update(space: string, id: string, body: string): Promise<unknown>;
+        delete(space: string, id: string): Promise<void>;
+      },
+      idOf: (request: ConfigRequest, params: Params) => string,
+      itemPattern: string,
+    ) => {
+      const base = `/v1/spaces/:space/${segment}`;
+      const item = `${base}/${itemPattern}`;
+      const out = (value: unknown) => toJson(kind, value as never);
+      router.add('GET', base, resource(kind, 'list', async (request, space) => {
+        const items = await ops.list(space, metadataFilters(request.rawQuery));
+        return json(200, { [listKey]: items.map(out) });
+      }));
+      router.add('GET', item, resource(kind, 'get', async (request, space, params) => json(200, out(await ops.get(space, idOf(request, params))))));
+      router.add('POST', base, resource(kind, 'create', async (request, space) => {
+        const created = await ops.create(space, request.body);
+        gauge(kind).inc({ space });
+        return json(201, out(created));
+      }));
+      router.add('PUT', item, resource(kind, 'update', async (request, space, params) =>
+        json(200, out(await ops.update(space, idOf(request, params), request.body)))));
+      router.add('DELETE', item, resource(kind, 'delete', async (request, space, params) => {
+        await ops.delete(space, idOf(request, params));
+        gauge(kind).dec({ space });
+        return { statusCode: 204, headers: {}, body: '' };
+      }));
+    };
+
+    const byParam = (name: string) => (_: ConfigRequest, params: Params) => params[name] ?? '';
+    collection('eventtype', 'eventtypes', 'eventTypes', {
+      get: (s, id) => service.getEventType(s, id),
+      list: (s, f) => service.listEventTypes(s, f),
+      create: (s, b) => service.createEventType(s, b),
+      update: (s, id, b) => service.updateEventType(s, id, b),
+      delete: (s, id) => service.deleteEventType(s, id),
+    }, byParam('name'), ':name');
+    collection('function', 'functions', 'functions', {
+      get: (s, id) => service.getFunction(s, id),
+      list: (s, f) => service.listFunctions(s, f),
+      create: (s, b) => service.createFunction(s, b),
+      update: (s, id, b) => service.updateFunction(s, id, b),
+      delete: (s, id) => service.deleteFunction(s, id),
+    }, byParam('id'), ':id');
+    collection('subscription', 'subscriptions', 'subscriptions', {
+      get: (s, id) => service.getSubscription(s, id),
+      list: (s, f) => service.listSubscriptions(s, f),
+      create: (s, b) => service.createSubscription(s, b),
+      update: (s, id, b) => service.updateSubscription(s, id, b),
+      delete: (s, id) => service.deleteSubscription(s, id),
+    }, byParam('id'), ':id');
+    collection('cors', 'cors', 'cors', {
+      get: (s, id) => service.getCors(s, id),
+      list: (s, f) => service.listCors(s, f),
+      create: (s, b) => service.createCors(s, b),
+      update: (s, id, b) => service.updateCors(s, id, b),
+      delete: (s, id) => service.deleteCors(s, id),
+    }, (request) => corsIdFromRawPath(request.rawPath), '*id');
+  }
+
+  return async (request) => {
+    const started = performance.now();
+    try {
+      return await dispatch(router, request);
+    } catch (error) {
+      if (isHttpError(error)) return json(error.statusCode, error.toBody());
+      options.logger?.error({ err: error, method: request.method, path: request.rawPath }, 'config API request failed');
+      const message = error instanceof Error ? error.message : String(error);
+      return json(500, new InternalError(message).toBody());
+    } finally {
+      metrics.configRequestDuration.observe((performance.now() - started) / 1000);
+    }
+  };
+}
+
+async function dispatch(router: ConfigRouter<RouteHandler>, request: ConfigRequest): Promise<ConfigResponse> {
+  let path: string;
+  try {
+    path = decodeURIComponent(request.rawPath);
+  } catch {
+    return { statusCode: 400, headers: { ...TEXT_HEADERS }, body: '400 Bad Request' };
+  }
+  const resolution = router.resolve(request.method, path);
+  switch (resolution.kind) {
+    case 'match':
+      return resolution.handler(request, resolution.params);
+    case 'redirect':
+      return redirect(request, resolution.statusCode, resolution.location);
+    case 'methodNotAllowed':
+      return { statusCode: 405, headers: { ...TEXT_HEADERS }, body: 'Method Not Allowed\n' };
+    case 'notFound':
+      return { statusCode: 404, headers: { ...TEXT_HEADERS }, body: '404 page not found\n' };
+  }
+}
+
+/** Go's http.Redirect: a short HTML body for GET and HEAD only. */
+function redirect(request: ConfigRequest, statusCode: 301 | 307, path: string): ConfigResponse {
+  const location = encodeURI(path) + (request.rawQuery ? `?${request.rawQuery}` : '');
+  const headers: Record<string, string> = { location };
+  let body = '';
+  if (request.method === 'GET' || request.method === 'HEAD') {
+    headers['content-type'] = 'text/html; charset=utf-8';
+    body = `<a href="${htmlEscape(location)}">${statusCode === 301 ? 'Moved Permanently' : 'Temporary Redirect'}</a>.\n\n`;
+  }
+  return { statusCode, headers, body };
+}
+
+function htmlEscape(text: string): string {
+  return text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+}
+
+/**
+ * The CORS id comes from the raw, still-encoded path (spec §2.6): clients put `GET%2Fhello` in the URL as is.
+ * Like the original, a path with no percent-escape yields the empty id (and so a 404).
+ */
+function corsIdFromRawPath(rawPath: string): string {
+  if (!rawPath.includes('%')) return '';
+  return rawPath.slice(rawPath.lastIndexOf('/') + 1);
+}
+
+/** Every `metadata.<key>` query parameter, first value only (spec §2.2). */
+export function metadataFilters(rawQuery: string): MetadataFilters {
+  if (!rawQuery) return [];
+  const seen = new Map<string, string>();
+  for (const [key, value] of new URLSearchParams(rawQuery)) {
+    if (key.startsWith('metadata.') && !seen.has(key)) seen.set(key, value);
+  }
+  return [...seen].map(([key, value]) => [key.slice('metadata.'.length), value] as const);
+}
+
+/** Go's json.Encoder output: `<`, `>`, `&`, U+2028 and U+2029 escaped, and a trailing newline. */
+export function goJson(value: unknown): string {
+  return `${JSON.stringify(value).replace(/[<>&\u2028\u2029]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`)}\n`;
+}
+
+function json(statusCode: number, value: unknown): ConfigResponse {
+  return { statusCode, headers: { ...JSON_HEADERS }, body: goJson(value) };
+}

@@ -1,0 +1,4 @@
+export { createConfigApi, goJson, metadataFilters, type ConfigApiOptions } from './api.js';
+export { ConfigService, type MetadataFilters } from './service.js';
+export { ConfigRouter, cleanPath, type RouteResolution } from './router.js';
+export type { ConfigHandler, ConfigRequest, ConfigResponse } from './types.js';

@@ -1,0 +1,337 @@
+import { BadRequestError, ConflictError, NotFoundError } from '../core/errors/index.js';
+import {
+  mergeSecrets,
+  parseCors,
+  parseEventType,
+  parseFunction,
+  parseSubscription,
+  type CorsConfig,
+  type EventType,
+  type FunctionConfig,
+  type ItemByKind,
+  type Kind,
+  type Subscription,
+} from '../core/model/index.js';
+import { PathConflictError, PathTree } from '../core/pathtree/index.js';
+import { ItemExistsError, type Registry } from '../ports/registry.js';
+
+/** `metadata.<key>=<value>` list filters (spec §2.2): every one must match exactly. */
+export type MetadataFilters = ReadonlyArray<readonly [key: string, value: string]>;
+
+/**
+ * The config API's business rules over the {@link Registry}: the checks of spec §2.3–§2.6 in their documented
+ * order, with design §1's fixes (Q1–Q3, Q9). Transport-free: handlers pass raw bodies and URL values in and
+ * serialise what comes out.
+ *
+ * Mutations run one at a time, so that a check and the write that depends on it cannot interleave with another
+ * mutation in this process (the AWS registry adds conditional writes for the multi-process case).
+ */
+export class ConfigService {
+  private mutations: Promise<unknown> = Promise.resolve();
+
+  constructor(private readonly registry: Registry) {}
+
+  // ---- event types (spec §2.3) ----
+
+  async getEventType(space: string, name: string): Promise<EventType> {
+    const found = await this.registry.get('eventtype', space, name);
+    if (!found) throw eventTypeNotFound(name);
+    return found;
+  }
+
+  listEventTypes(space: string, filters: MetadataFilters): Promise<EventType[]> {
+    return this.list('eventtype', space, filters);
+  }
+
+  createEventType(space: string, body: string): Promise<EventType> {
+    const eventType = parseEventType(body, { space });
+    return this.serialised(async () => {
+      if (await this.registry.get('eventtype', space, eventType.name)) {
+        throw new ConflictError(`Event Type "${eventType.name}" already exists.`);
+      }
+      await this.checkAuthorizer(eventType);
+      await this.createItem('eventtype', eventType, () => new ConflictError(`Event Type "${eventType.name}" already exists.`));
+      return eventType;
+    });
+  }
+
+  updateEventType(space: string, name: string, body: string): Promise<EventType> {
+    const eventType = parseEventType(body, { space, name });
+    return this.serialised(async () => {
+      if (!(await this.registry.get('eventtype', space, name))) throw eventTypeNotFound(name);
+      await this.checkAuthorizer(eventType);
+      await this.registry.put('eventtype', eventType);
+      return eventType;
+    });
+  }
+
+  deleteEventType(space: string, name: string): Promise<void> {
+    return this.serialised(async () => {
+      const subscriptions = await this.registry.list('subscription', space);
+      if (subscriptions.some((s) => s.eventType === name)) {
+        throw new BadRequestError('Event type cannot be deleted because there are subscriptions using it.');
+      }
+      if (!(await this.registry.delete('eventtype', space, name))) throw eventTypeNotFound(name);
+    });
+  }
+
+  // ---- functions (spec §2.4) ----
+
+  async getFunction(space: string, functionId: string): Promise<FunctionConfig> {
+    const found = await this.registry.get('function', space, functionId);
+    if (!found) throw functionNotFound(functionId);
+    return found;
+  }
+
+  listFunctions(space: string, filters: MetadataFilters): Promise<FunctionConfig[]> {
+    return this.list('function', space, filters);
+  }
+
+  createFunction(space: string, body: string): Promise<FunctionConfig> {
+    const fn = mergeSecrets(parseFunction(body, { space }), undefined);
+    return this.serialised(async () => {
+      const alreadyRegistered = () => new ConflictError(`Function "${fn.functionId}" already registered.`);
+      if (await this.registry.get('function', space, fn.functionId)) throw alreadyRegistered();
+      await this.createItem('function', fn, alreadyRegistered);
+      return fn;
+    });
+  }
+
+  updateFunction(space: string, functionId: string, body: string): Promise<FunctionConfig> {
+    const parsed = parseFunction(body, { space, functionId });
+    return this.serialised(async () => {
+      const stored = await this.registry.get('function', space, functionId);
+      if (!stored) throw functionNotFound(functionId);
+      const fn = mergeSecrets(parsed, stored);
+      await this.registry.put('function', fn);
+      return fn;
+    });
+  }
+
+  deleteFunction(space: string, functionId: string): Promise<void> {
+    return this.serialised(async () => {
+      const subscriptions = await this.registry.list('subscription', space);
+      if (subscriptions.some((s) => s.functionId === functionId)) {
+        throw new BadRequestError("Function cannot be deleted because it's subscribed to a least one event.");
+      }
+      const eventTypes = await this.registry.list('eventtype', space);
+      const guarded = eventTypes.find((t) => t.authorizerId === functionId);
+      if (guarded) {
+        throw new BadRequestError(
+          `Function ${functionId} cannot be deleted because is used as an authorizer for ${guarded.name} event type.`,
+        );
+      }
+      if (!(await this.registry.delete('function', space, functionId))) throw functionNotFound(functionId);
+    });
+  }
+
+  // ---- subscriptions (spec §2.5) ----
+
+  async getSubscription(space: string, subscriptionId: string): Promise<Subscription> {
+    const found = await this.registry.get('subscription', space, subscriptionId);
+    if (!found) throw subscriptionNotFound(subscriptionId);
+    return found;
+  }
+
+  listSubscriptions(space: string, filters: MetadataFilters): Promise<Subscription[]> {
+    return this.list('subscription', space, filters);
+  }
+
+  createSubscription(space: string, body: string): Promise<Subscription> {
+    const subscription = parseSubscription(body, { space });
+    return this.serialised(async () => {
+      const alreadyExists = () => new ConflictError(`Subscription "${subscription.subscriptionId}" already exists.`);
+      if (await this.registry.get('subscription', space, subscription.subscriptionId)) throw alreadyExists();
+      if (subscription.type === 'sync') await this.checkSyncPath(subscription);
+      if (!(await this.registry.get('eventtype', space, subscription.eventType))) {
+        throw new BadRequestError(`Event Type "${subscription.eventType}" not found.`);
+      }
+      if (!(await this.registry.get('function', space, subscription.functionId))) {
+        throw new BadRequestError(`Function "${subscription.functionId}" not found.`);
+      }
+      await this.createItem('subscription', subscription, alreadyExists);
+      return subscription;
+    });
+  }
+
+  updateSubscription(space: string, subscriptionId: string, body: string): Promise<Subscription> {
+    const requested = parseSubscription(body, { space });
+    return this.serialised(async () => {
+      const stored = await this.registry.get('subscription', space, subscriptionId);
+      if (!stored) throw subscriptionNotFound(subscriptionId);
+      const immutable = [
+        ['Type', 'type'],
+        ['EventType', 'eventType'],
+        ['FunctionID', 'functionId'],
+        ['Path', 'path'],
+        ['Method', 'method'],
+      ] as const;
+      for (const [goName, field] of immutable) {
+        if (stored[field] !== requested[field]) {
+          throw new BadRequestError(`Invalid update. '${goName}' of existing subscription cannot be updated.`);
+        }
+      }
+      if (!(await this.registry.get('function', space, requested.functionId))) {
+        throw new BadRequestError(`Function "${requested.functionId}" not found.`);
+      }
+      const updated: Subscription = { ...requested, subscriptionId };
+      await this.registry.put('subscription', updated);
+      return updated;
+    });
+  }
+
+  deleteSubscription(space: string, subscriptionId: string): Promise<void> {
+    return this.serialised(async () => {
+      if (!(await this.registry.delete('subscription', space, subscriptionId))) {
+        throw subscriptionNotFound(subscriptionId);
+      }
+    });
+  }
+
+  // ---- CORS (spec §2.6) ----
+
+  async getCors(space: string, corsId: string): Promise<CorsConfig> {
+    const found = await this.registry.get('cors', space, corsId);
+    if (!found) throw corsNotFound(corsId);
+    return found;
+  }
+
+  listCors(space: string, filters: MetadataFilters): Promise<CorsConfig[]> {
+    return this.list('cors', space, filters);
+  }
+
+  createCors(space: string, body: string): Promise<CorsConfig> {
+    const config = parseCors(body, { space });
+    return this.serialised(async () => {
+      const alreadyExists = () => new ConflictError(`CORS configuration "${config.corsId}" already exists.`);
+      if (await this.registry.get('cors', space, config.corsId)) throw alreadyExists();
+      await this.checkCorsPath(config);
+      await this.createItem('cors', config, alreadyExists);
+      return config;
+    });
+  }
+
+  updateCors(space: string, corsId: string, body: string): Promise<CorsConfig> {
+    const requested = parseCors(body, { space });
+    return this.serialised(async () => {
+      const stored = await this.registry.get('cors', space, corsId);
+      if (!stored) throw corsNotFound(corsId);
+      for (const [goName, field] of [['Method', 'method'], ['Path', 'path']] as const) {
+        if (stored[field] !== requested[field]) {
+          throw new BadRequestError(`Invalid update. '${goName}' of existing CORS configuration cannot be updated.`);
+        }
+      }
+      const updated: CorsConfig = { ...requested, corsId };
+      await this.checkCorsPath(updated);
+      await this.registry.put('cors', updated);
+      return updated;
+    });
+  }
+
+  deleteCors(space: string, corsId: string): Promise<void> {
+    return this.serialised(async () => {
+      if (!(await this.registry.delete('cors', space, corsId))) throw corsNotFound(corsId);
+    });
+  }
+
+  // ---- shared rules ----
+
+  private async list<K extends Kind>(kind: K, space: string, filters: MetadataFilters): Promise<ItemByKind[K][]> {
+    const items = await this.registry.list(kind, space);
+    if (filters.length === 0) return items;
+    return items.filter((item) => filters.every(([key, value]) => item.metadata?.[key] === value));
+  }
+
+  private async createItem<K extends Kind>(kind: K, item: ItemByKind[K], conflict: () => ConflictError): Promise<void> {
+    try {
+      await this.registry.create(kind, item);
+    } catch (error) {
+      if (error instanceof ItemExistsError) throw conflict();
+      throw error;
+    }
+  }
+
+  /** Q1 fixed: an unknown authorizer is a 400 on create as on update. `""` counts as present (spec §2.3). */
+  private async checkAuthorizer(eventType: EventType): Promise<void> {
+    if (eventType.authorizerId === undefined) return;
+    if (!(await this.registry.get('function', eventType.space, eventType.authorizerId))) {
+      throw new BadRequestError("Authorizer function doesn't exists.");
+    }
+  }
+
+  /**
+   * Spec §5.4 against the sync subscriptions of the same method and event type. Q9 fixed (design §1): other
+   * spaces count too, because the events API routes sync requests through one tree shared by all spaces.
+   */
+  private async checkSyncPath(subscription: Subscription): Promise<void> {
+    const { subscription: all } = await this.registry.snapshot();
+    const tree = new PathTree<true>();
+    for (const existing of all) {
+      if (existing.type !== 'sync' || existing.method !== subscription.method) continue;
+      if (existing.eventType !== subscription.eventType) continue;
+      insertIgnoringConflicts(tree, existing.path);
+    }
+    try {
+      tree.checkInsert(subscription.path);
+    } catch (error) {
+      if (error instanceof PathConflictError) throw new BadRequestError(`Subscription path conflict: ${error.message}`);
+      throw error;
+    }
+  }
+
+  /**
+   * Design §1 (Q9): CORS configs share one path tree per method across spaces. A conflicting route is refused;
+   * the identical method and path in another space is accepted only when both configs are the same.
+   */
+  private async checkCorsPath(config: CorsConfig): Promise<void> {
+    const { cors: all } = await this.registry.snapshot();
+    const tree = new PathTree<true>();
+    for (const existing of all) {
+      if (existing.method !== config.method) continue;
+      if (existing.space === config.space && existing.corsId === config.corsId) continue;
+      if (existing.path === config.path) {
+        if (sameCorsRules(existing, config)) continue;
+        throw new BadRequestError(
+          `CORS configuration path conflict: route ${config.path} conflicts with existing route in space "${existing.space}"`,
+        );
+      }
+      insertIgnoringConflicts(tree, existing.path);
+    }
+    try {
+      tree.checkInsert(config.path);
+    } catch (error) {
+      if (error instanceof PathConflictError) throw new BadRequestError(`CORS configuration path conflict: ${error.message}`);
+      throw error;
+    }
+  }
+
+  private serialised<T>(mutation: () => Promise<T>): Promise<T> {
+    const result = this.mutations.then(mutation, mutation);
+    this.mutations = result.catch(() => undefined);
+    return result;
+  }
+}
+
+function insertIgnoringConflicts(tree: PathTree<true>, path: string): void {
+  try {
+    tree.insert(path, true);
+  } catch (error) {
+    // Items stored before the cross-space rule existed may conflict with each other; the first one stands.
+    if (!(error instanceof PathConflictError)) throw error;
+  }
+}
+
+function sameCorsRules(a: CorsConfig, b: CorsConfig): boolean {
+  const same = (x: string[], y: string[]) => x.length === y.length && x.every((v, i) => v === y[i]);
+  return (
+    same(a.allowedOrigins, b.allowedOrigins) &&
+    same(a.allowedMethods, b.allowedMethods) &&
+    same(a.allowedHeaders, b.allowedHeaders) &&
+    a.allowCredentials === b.allowCredentials
+  );
+}
+
+const eventTypeNotFound = (name: string) => new NotFoundError(`Event Type "${name}" not found.`);
+const functionNotFound = (id: string) => new NotFoundError(`Function "${id}" not found.`);
+const subscriptionNotFound = (id: string) => new NotFoundError(`Subscription "${id}" not found.`);
+const corsNotFound = (id: string) => new NotFoundError(`CORS configuration "${id}" not found.`);

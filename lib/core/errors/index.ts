@@ -1,0 +1,62 @@
+/**
+ * Typed errors. Every error a client can see is an {@link HttpError}: it carries its status and renders the
+ * spec's one error envelope, `{"errors":[{"message":"…"}]}`, in exactly one place ({@link HttpError.toBody}).
+ * Anything else that escapes a handler is mapped to a 500 by the transport adapter.
+ */
+export interface ErrorEnvelope {
+  errors: [{ message: string }];
+}
+
+export function errorEnvelope(message: string): ErrorEnvelope {
+  return { errors: [{ message }] };
+}
+
+export abstract class HttpError extends Error {
+  abstract readonly statusCode: number;
+
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = new.target.name;
+  }
+
+  toBody(): ErrorEnvelope {
+    return errorEnvelope(this.message);
+  }
+}
+
+/** 400: the request is malformed or breaks a rule. */
+export class BadRequestError extends HttpError {
+  readonly statusCode = 400;
+}
+
+/** 404: the addressed item does not exist. */
+export class NotFoundError extends HttpError {
+  readonly statusCode = 404;
+}
+
+/** 409: create-if-absent found the item already there. */
+export class ConflictError extends HttpError {
+  readonly statusCode = 409;
+}
+
+/** 413: a body or batch beyond a configured limit. */
+export class PayloadTooLargeError extends HttpError {
+  readonly statusCode = 413;
+}
+
+/** 500: an unexpected storage or runtime failure; the message is the raw error text (spec §2.2). */
+export class InternalError extends HttpError {
+  readonly statusCode = 500;
+}
+
+/** 503: the gateway is draining (spec §1.2). */
+export class ServiceUnavailableError extends HttpError {
+  readonly statusCode = 503;
+  constructor() {
+    super('Service Unavailable');
+  }
+}
+
+export function isHttpError(error: unknown): error is HttpError {
+  return error instanceof HttpError;
+}

@@ -1,0 +1,302 @@
+import {
+  duplicateRouteError,
+  parameterConflictError,
+  staticConflictError,
+  wildcardConflictError,
+  wildcardNotLastError,
+} from './errors.js';
+
+export interface PathMatch<T> {
+  value: T;
+  /**
+   * The captured segments by name, in a prototype-less object: empty for a route without parameters, `null` for
+   * the root `/`. Keys are sorted as Go's JSON encoder sorts them, so serialising gives the original's bytes
+   * (except for integer-like names, which a JavaScript object always puts first).
+   */
+  params: Record<string, string> | null;
+}
+
+const SLASH = 0x2f;
+const COLON = 0x3a;
+const ASTERISK = 0x2a;
+
+const STATIC = 0;
+const PARAM = 1;
+const WILDCARD = 2;
+type SegmentKind = typeof STATIC | typeof PARAM | typeof WILDCARD;
+
+interface Segment {
+  readonly kind: SegmentKind;
+  /** The segment text for a static segment, the name after `:` or `*` otherwise. */
+  readonly name: string;
+}
+
+interface ParamSlot {
+  readonly name: string;
+  /** Index of the captured value; the last capture when a name repeats (as in the original). */
+  readonly capture: number;
+}
+
+interface Route<T> {
+  readonly path: string;
+  readonly value: T;
+  readonly params: readonly ParamSlot[];
+}
+
+class Node<T> {
+  readonly kind: SegmentKind;
+  readonly name: string;
+  /** Static children by segment text; null when there are none. Never set together with `dynamic`. */
+  statics: Map<string, Node<T>> | null = null;
+  /** The single parameter or wildcard child. */
+  dynamic: Node<T> | null = null;
+  route: Route<T> | null = null;
+
+  constructor(segment: Segment) {
+    this.kind = segment.kind;
+    this.name = segment.name;
+  }
+
+  hasChildren(): boolean {
+    return this.statics !== null || this.dynamic !== null;
+  }
+}
+
+const NO_CAPTURES: readonly string[] = [];
+
+/**
+ * A segment tree of URL paths (spec §5): static segments, `:name` parameters and a final `*name` wildcard.
+ * Conflicting routes are refused at insertion, so the children of a node are either static segments, or one
+ * parameter, or one wildcard, and a lookup never has to choose or backtrack.
+ *
+ * Paths are compared as given: case-sensitive and still percent-encoded.
+ */
+export class PathTree<T> {
+  /** `/` is not a segment: it has its own slot (spec §5.2). */
+  private rootRoute: Route<T> | null = null;
+  private readonly root = new Node<T>({ kind: STATIC, name: '' });
+
+  /** Adds a route. Throws PathConflictError with the exact spec §5.4 message on conflict. */
+  insert(path: string, value: T): void {
+    if (path === '/') {
+      if (this.rootRoute !== null) throw duplicateRouteError(path);
+      this.rootRoute = { path, value, params: [] };
+      return;
+    }
+    const segments = parseRoute(path);
+    const { node, depth } = this.findInsertionPoint(path, segments);
+    let current = node;
+    for (const segment of segments.slice(depth)) current = addChild(current, segment);
+    current.route = { path, value, params: paramSlots(segments) };
+  }
+
+  /** Throws the PathConflictError that insert(path) would throw, without changing the tree. */
+  checkInsert(path: string): void {
+    if (path === '/') {
+      if (this.rootRoute !== null) throw duplicateRouteError(path);
+      return;
+    }
+    this.findInsertionPoint(path, parseRoute(path));
+  }
+
+  /**
+   * Removes a route; returns false when it was not there. Its node goes only if it has no children (spec §5.4),
+   * and so do ancestors left without route and children, so the tree always equals one built from the routes
+   * that remain.
+   */
+  delete(path: string): boolean {
+    if (path === '/') {
+      if (this.rootRoute === null) return false;
+      this.rootRoute = null;
+      return true;
+    }
+    if (path.charCodeAt(0) !== SLASH) return false;
+
+    const trail: Array<Node<T>> = [this.root];
+    let node = this.root;
+    for (const segment of splitSegments(path)) {
+      const child = exactChild(node, segment);
+      if (child === undefined) return false;
+      trail.push(child);
+      node = child;
+    }
+    if (node.route === null) return false;
+    node.route = null;
+
+    for (let depth = trail.length - 1; depth > 0; depth--) {
+      const child = trail[depth];
+      const parent = trail[depth - 1];
+      if (child === undefined || parent === undefined || child.route !== null || child.hasChildren()) break;
+      detach(parent, child);
+    }
+    return true;
+  }
+
+  /** Resolves an escaped request path. Returns undefined when nothing matches. */
+  match(path: string): PathMatch<T> | undefined {
+    // Hot path: runs for every request. Walks the string by index; no split, regex or closures, and the cost
+    // depends on the number of segments only, never on the number of routes.
+    if (path === '/') {
+      const root = this.rootRoute;
+      return root === null ? undefined : { value: root.value, params: null };
+    }
+    if (path.charCodeAt(0) !== SLASH) return undefined;
+
+    let node = this.root;
+    let captures: string[] | null = null;
+    let start = 1;
+    for (;;) {
+      const slash = path.indexOf('/', start);
+      const segment = slash === -1 ? path.slice(start) : path.slice(start, slash);
+      let child: Node<T> | null | undefined = node.statics === null ? undefined : node.statics.get(segment);
+      if (child === undefined) {
+        child = node.dynamic;
+        if (child === null) return undefined;
+        if (captures === null) captures = [];
+        if (child.kind === WILDCARD) {
+          captures.push(path.slice(start));
+          return toMatch(child.route, captures);
+        }
+        captures.push(segment);
+      }
+      if (slash === -1) return toMatch(child.route, captures ?? NO_CAPTURES);
+      node = child;
+      start = slash + 1;
+    }
+  }
+
+  /** Every stored route as [path, value], for debugging and rebuilds: the root first, then depth-first. */
+  routes(): Array<[string, T]> {
+    const found: Array<[string, T]> = [];
+    if (this.rootRoute !== null) found.push([this.rootRoute.path, this.rootRoute.value]);
+    const pending: Array<Node<T>> = [this.root];
+    for (let node = pending.pop(); node !== undefined; node = pending.pop()) {
+      if (node.route !== null) found.push([node.route.path, node.route.value]);
+      if (node.dynamic !== null) pending.push(node.dynamic);
+      if (node.statics !== null) pending.push(...[...node.statics.values()].reverse());
+    }
+    return found;
+  }
+
+  /**
+   * Walks the existing nodes of a route and returns where new nodes must start. Throws on the first conflict.
+   * Once a node is missing every later segment is new, so nothing below it can conflict.
+   */
+  private findInsertionPoint(path: string, segments: readonly Segment[]): { node: Node<T>; depth: number } {
+    let node = this.root;
+    for (const [depth, segment] of segments.entries()) {
+      const child = existingChild(node, segment, path);
+      if (child === undefined) return { node, depth };
+      node = child;
+    }
+    if (node.route !== null) throw duplicateRouteError(path);
+    return { node, depth: segments.length };
+  }
+}
+
+function toMatch<T>(route: Route<T> | null, captures: readonly string[]): PathMatch<T> | undefined {
+  if (route === null) return undefined;
+  const params: Record<string, string> = Object.create(null);
+  for (const slot of route.params) params[slot.name] = captures[slot.capture]!;
+  return { value: route.value, params };
+}
+
+/** The child a new route continues through, or undefined when it needs a new node here; throws on a conflict. */
+function existingChild<T>(node: Node<T>, segment: Segment, path: string): Node<T> | undefined {
+  const dynamic = node.dynamic;
+  if (dynamic !== null && dynamic.kind === WILDCARD) throw wildcardConflictError(dynamic.name, path);
+  const hasStatics = node.statics !== null;
+
+  switch (segment.kind) {
+    case WILDCARD:
+      if (dynamic !== null) throw wildcardConflictError(dynamic.name, path);
+      if (hasStatics) throw wildcardConflictError('', path);
+      return undefined;
+    case PARAM:
+      if (dynamic !== null) {
+        if (dynamic.name === segment.name) return dynamic;
+        throw parameterConflictError(dynamic.name, path);
+      }
+      if (hasStatics) throw staticConflictError(path);
+      return undefined;
+    case STATIC: {
+      const existing = node.statics?.get(segment.name);
+      if (existing !== undefined) return existing;
+      if (dynamic !== null) throw parameterConflictError(dynamic.name, path);
+      return undefined;
+    }
+  }
+}
+
+function exactChild<T>(node: Node<T>, segment: Segment): Node<T> | undefined {
+  if (segment.kind === STATIC) return node.statics?.get(segment.name);
+  const dynamic = node.dynamic;
+  return dynamic !== null && dynamic.kind === segment.kind && dynamic.name === segment.name ? dynamic : undefined;
+}
+
+function addChild<T>(parent: Node<T>, segment: Segment): Node<T> {
+  const child = new Node<T>(segment);
+  if (segment.kind === STATIC) {
+    parent.statics ??= new Map();
+    parent.statics.set(segment.name, child);
+  } else {
+    parent.dynamic = child;
+  }
+  return child;
+}
+
+function detach<T>(parent: Node<T>, child: Node<T>): void {
+  if (parent.dynamic === child) {
+    parent.dynamic = null;
+    return;
+  }
+  parent.statics?.delete(child.name);
+  if (parent.statics?.size === 0) parent.statics = null;
+}
+
+/** Segments of a route other than `/`, checked for a wildcard before the end. */
+function parseRoute(path: string): Segment[] {
+  if (path.charCodeAt(0) !== SLASH) throw new TypeError(`route must start with "/": ${path}`);
+  const segments = splitSegments(path);
+  if (segments.some((segment, index) => segment.kind === WILDCARD && index < segments.length - 1)) {
+    throw wildcardNotLastError(path);
+  }
+  return segments;
+}
+
+/** Drops the leading `/` and splits on `/`: a trailing slash gives an empty last segment. */
+function splitSegments(path: string): Segment[] {
+  return path.slice(1).split('/').map(toSegment);
+}
+
+function toSegment(text: string): Segment {
+  const first = text.charCodeAt(0);
+  if (first === COLON) return { kind: PARAM, name: text.slice(1) };
+  if (first === ASTERISK) return { kind: WILDCARD, name: text.slice(1) };
+  return { kind: STATIC, name: text };
+}
+
+function paramSlots(segments: readonly Segment[]): ParamSlot[] {
+  const lastCapture = new Map<string, number>();
+  let capture = 0;
+  for (const segment of segments) {
+    if (segment.kind === STATIC) continue;
+    lastCapture.set(segment.name, capture);
+    capture++;
+  }
+  return [...lastCapture]
+    .sort(([a], [b]) => compareCodePoints(a, b))
+    .map(([name, index]) => ({ name, capture: index }));
+}
+
+/** Code-point order, which is the UTF-8 byte order Go sorts map keys by; `<` on strings compares UTF-16 units. */
+function compareCodePoints(a: string, b: string): number {
+  const left = [...a];
+  const right = [...b];
+  const length = Math.min(left.length, right.length);
+  for (let i = 0; i < length; i++) {
+    const difference = (left[i]?.codePointAt(0) ?? 0) - (right[i]?.codePointAt(0) ?? 0);
+    if (difference !== 0) return difference;
+  }
+  return left.length - right.length;
+}

@@ -1,0 +1,33 @@
+/**
+ * Folds a JSON object key the way Go's encoding/json matches keys to struct fields: case-insensitively, where `ſ`
+ * (U+017F) counts as `s` and the Kelvin sign (U+212A) as `k`. Compare with a field name folded the same way
+ * (`foldJsonKey('statusCode') === 'STATUSCODE'`).
+ */
+export function foldJsonKey(key: string): string {
+  return key.replace(/\u017f/g, 's').replace(/\u212a/g, 'k').replace(/[a-z]+/g, (letters) => letters.toUpperCase());
+}
+
+export type JsonParseResult = { ok: true; value: unknown } | { ok: false; reason: string };
+
+/** Parses a function's result bytes as one JSON document (invalid UTF-8 becomes U+FFFD, as in Go). */
+export function parseJsonResult(result: Buffer | string): JsonParseResult {
+  const text = typeof result === 'string' ? result : result.toString('utf8');
+  if (text.trim() === '') return { ok: false, reason: 'result is empty' };
+  try {
+    return { ok: true, value: JSON.parse(text) as unknown };
+  } catch (error) {
+    return { ok: false, reason: `result is not JSON: ${error instanceof Error ? error.message : String(error)}` };
+  }
+}
+
+export function isJsonObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/** JSON type names as Go's decoder reports them in type errors. */
+export function jsonTypeName(value: unknown): string {
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return 'array';
+  if (typeof value === 'object') return 'object';
+  return typeof value;
+}

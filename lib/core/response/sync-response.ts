@@ -1,0 +1,97 @@
+import { canonicalHeaderKey, isHeaderToken } from '../cors/index.js';
+import { FunctionResultError } from './errors.js';
+import { foldJsonKey, isJsonObject, jsonTypeName, parseJsonResult } from './go-json.js';
+import { sniffContentType } from './sniff.js';
+
+/** What a sync subscriber's result maps to (spec §4.8). Header names are canonical and unique. */
+export interface SyncHttpResponse {
+  statusCode: number;
+  headers: Array<[string, string]>;
+  body: string;
+}
+
+const STATUS_CODE = foldJsonKey('statusCode');
+const HEADERS = foldJsonKey('headers');
+const BODY = foldJsonKey('body');
+
+/**
+ * Decodes a sync function's result as `{statusCode, headers, body}` with Go's encoding/json rules (keys matched
+ * case-insensitively, unknown keys ignored, `null` leaves the default) and builds the response the original sent.
+ * Anything else throws {@link FunctionResultError} (500 `HTTP response object malformed`).
+ */
+export function mapSyncResult(result: Buffer | string): SyncHttpResponse {
+  const parsed = parseJsonResult(result);
+  if (!parsed.ok) throw new FunctionResultError(parsed.reason);
+  const value = parsed.value;
+  if (value !== null && !isJsonObject(value)) {
+    throw new FunctionResultError(`result is a JSON ${jsonTypeName(value)}, not an object`);
+  }
+
+  let statusCode = 200;
+  const headers = new Map<string, string>();
+  let body = '';
+  for (const [key, field] of Object.entries(value ?? {})) {
+    const folded = foldJsonKey(key);
+    if (folded === HEADERS) {
+      // Go resets a map on `null` and merges a repeated (differently spelled) `headers` object into it.
+      if (field === null) headers.clear();
+      else decodeHeaders(field, headers);
+    } else if (field === null) {
+      continue; // Go leaves strings and numbers unchanged on `null`
+    } else if (folded === STATUS_CODE) {
+      statusCode = decodeStatusCode(field);
+    } else if (folded === BODY) {
+      body = decodeBody(field);
+    }
+  }
+  return buildResponse(statusCode, headers, body);
+}
+
+function decodeStatusCode(field: unknown): number {
+  // Go's http server only accepts three-digit codes (it aborted the connection otherwise; design Q11 makes it a 500).
+  if (typeof field !== 'number' || !Number.isInteger(field) || field < 100 || field > 999) {
+    throw new FunctionResultError(`statusCode ${JSON.stringify(field)} is not an integer between 100 and 999`);
+  }
+  return field;
+}
+
+function decodeHeaders(field: unknown, headers: Map<string, string>): void {
+  if (!isJsonObject(field)) throw new FunctionResultError(`headers is a JSON ${jsonTypeName(field)}, not an object`);
+  for (const [name, value] of Object.entries(field)) {
+    if (value !== null && typeof value !== 'string') {
+      throw new FunctionResultError(`header ${JSON.stringify(name)} is a JSON ${jsonTypeName(value)}, not a string`);
+    }
+    // Go wrote such a name verbatim, producing a broken response; Node refuses to send it at all.
+    if (!isHeaderToken(name)) throw new FunctionResultError(`header name ${JSON.stringify(name)} is not a valid token`);
+    const canonical = canonicalHeaderKey(name);
+    headers.delete(canonical); // the last spelling wins and takes the last position
+    // Go's server turned line breaks in header values into spaces.
+    headers.set(canonical, (value ?? '').replace(/[\r\n]/g, ' '));
+  }
+}
+
+function decodeBody(field: unknown): string {
+  if (typeof field !== 'string') throw new FunctionResultError(`body is a JSON ${jsonTypeName(field)}, not a string`);
+  return field;
+}
+
+/** What Go's server did with the handler's headers and body (net/http `chunkWriter.writeHeader`). */
+function buildResponse(statusCode: number, headers: Map<string, string>, body: string): SyncHttpResponse {
+  if (!bodyAllowedForStatus(statusCode)) {
+    headers.delete('Content-Length');
+    headers.delete('Transfer-Encoding');
+    if (statusCode === 304) headers.delete('Content-Type');
+    return { statusCode, headers: [...headers], body: '' };
+  }
+  const sniff =
+    body !== '' &&
+    !headers.has('Content-Type') &&
+    !headers.get('Content-Encoding') &&
+    !headers.get('Transfer-Encoding');
+  if (sniff) headers.set('Content-Type', sniffContentType(body));
+  return { statusCode, headers: [...headers], body };
+}
+
+function bodyAllowedForStatus(statusCode: number): boolean {
+  return !((statusCode >= 100 && statusCode <= 199) || statusCode === 204 || statusCode === 304);
+}

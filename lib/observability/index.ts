@@ -1,0 +1,2 @@
+export { GatewayMetrics } from './metrics.js';
+export { createLogger, type Logger, type LogFormat, type LoggerOptions } from './logger.js';

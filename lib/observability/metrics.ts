@@ -1,0 +1,80 @@
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+
+/** Buckets `start × 2^k` for k = 0…count-1, as Prometheus' Go client `ExponentialBuckets` makes them. */
+function exponentialBuckets(start: number, count: number): number[] {
+  return Array.from({ length: count }, (_, k) => start * 2 ** k);
+}
+
+/**
+ * The gateway's Prometheus metrics, with the exact names and labels of spec §10. One instance per gateway (its own
+ * prom-client registry, with the Node process collectors), so several gateways can live in one process (tests).
+ */
+export class GatewayMetrics {
+  readonly registry = new Registry();
+
+  readonly eventsReceived = new Counter({
+    name: 'eventgateway_events_received_total',
+    help: 'Total of events received.',
+    labelNames: ['space', 'type'] as const,
+    registers: [this.registry],
+  });
+  readonly eventsProcessed = new Counter({
+    name: 'eventgateway_events_processed_total',
+    help: 'Total of processed events.',
+    labelNames: ['space', 'type'] as const,
+    registers: [this.registry],
+  });
+  /** Stays at 0 by construction: nothing accepted is ever dropped (design §2.1). Kept for dashboards. */
+  readonly eventsDropped = new Counter({
+    name: 'eventgateway_events_dropped_total',
+    help: 'Total of events dropped due to insufficient processing power.',
+    labelNames: ['space', 'type'] as const,
+    registers: [this.registry],
+  });
+  readonly eventsBacklog = new Gauge({
+    name: 'eventgateway_events_backlog',
+    help: 'Gauge of asynchronous events count waiting to be processed.',
+    registers: [this.registry],
+  });
+  readonly customProcessingSeconds = new Histogram({
+    name: 'eventgateway_events_custom_processing_seconds',
+    help: 'Bucketed histogram of processing duration of an event. From receiving the asynchronous custom event to calling a function.',
+    buckets: exponentialBuckets(0.00001, 20),
+    registers: [this.registry],
+  });
+
+  readonly eventTypesTotal = this.configGauge('eventgateway_eventtypes_total', 'Gauge of event types count.');
+  readonly functionsTotal = this.configGauge('eventgateway_functions_total', 'Gauge of functions count.');
+  readonly subscriptionsTotal = this.configGauge('eventgateway_subscriptions_total', 'Gauge of subscriptions count.');
+  readonly corsTotal = this.configGauge('eventgateway_cors_total', 'Gauge of CORS configurations count.');
+
+  readonly configRequests = new Counter({
+    name: 'eventgateway_config_requests_total',
+    help: 'Total of Config API requests.',
+    labelNames: ['space', 'resource', 'operation'] as const,
+    registers: [this.registry],
+  });
+  readonly configRequestDuration = new Histogram({
+    name: 'eventgateway_config_request_duration_seconds',
+    help: 'Bucketed histogram of request duration of Config API requests.',
+    buckets: exponentialBuckets(0.0005, 16),
+    registers: [this.registry],
+  });
+
+  constructor(options: { processMetrics?: boolean } = {}) {
+    if (options.processMetrics ?? true) collectDefaultMetrics({ register: this.registry });
+  }
+
+  /** The text exposition format for `GET /v1/metrics`. */
+  expose(): Promise<string> {
+    return this.registry.metrics();
+  }
+
+  get contentType(): string {
+    return this.registry.contentType;
+  }
+
+  private configGauge(name: string, help: string) {
+    return new Gauge({ name, help, labelNames: ['space'] as const, registers: [this.registry] });
+  }
+}

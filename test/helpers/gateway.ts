@@ -1,0 +1,15 @@
+import { startLocalGateway, type GatewayOptions, type RunningGateway } from '../../lib/gateway/index.js';
+import { createLogger } from '../../lib/observability/index.js';
+
+/** A gateway in this process on free loopback ports, with an in-memory store and silent logs, unless overridden. */
+export function startTestGateway(options: GatewayOptions = {}): Promise<RunningGateway> {
+  return startLocalGateway({
+    dev: true,
+    host: '127.0.0.1',
+    configPort: 0,
+    eventsPort: 0,
+    dataDir: ':memory:',
+    logger: createLogger({ level: process.env.TEST_LOG_LEVEL === 'debug' ? 'debug' : 'silent' }),
+    ...options,
+  });
+}
