@@ -1,0 +1,14 @@
+export * from './types.js';
+export { corsId, pathEscape, subscriptionId, type SubscriptionKey } from './ids.js';
+export {
+  BodyDecodeError,
+  isGoUrl,
+  MAX_ID_LENGTH,
+  MAX_RETRY_ATTEMPTS,
+  MAX_TIMEOUT_MS,
+  parseCors,
+  parseEventType,
+  parseFunction,
+  parseSubscription,
+} from './parse.js';
+export { mergeSecrets, PROVIDER_KEYS, SECRET_MARKER, toJson } from './serialize.js';
