@@ -1,0 +1,1 @@
+export { MemoryDeliveryQueue, type MemoryDeliveryQueueOptions } from './queue.js';

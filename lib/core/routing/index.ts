@@ -1,0 +1,1 @@
+export { RoutingTable, type CorsMatch, type RoutingConfig, type SyncMatch } from './table.js';

@@ -1,0 +1,137 @@
+import { compileCors, type CompiledCors } from '../cors/index.js';
+import type { CorsConfig, EventType, FunctionConfig, Subscription } from '../model/types.js';
+import { PathConflictError, PathTree } from '../pathtree/index.js';
+
+/** The configuration the table is built from: every item of every space. */
+export interface RoutingConfig {
+  eventtype: readonly EventType[];
+  function: readonly FunctionConfig[];
+  subscription: readonly Subscription[];
+  cors: readonly CorsConfig[];
+}
+
+export interface SyncMatch {
+  subscription: Subscription;
+  /** Path parameters; null for the root route (spec §4.5). */
+  params: Record<string, string> | null;
+}
+
+export interface CorsMatch {
+  config: CorsConfig;
+  compiled: CompiledCors;
+}
+
+const NO_SUBSCRIPTIONS: readonly Subscription[] = Object.freeze([]);
+
+/**
+ * Everything the events API looks up per request, built once per configuration change and then only read
+ * (spec §5.1, §8): sync path trees per (method, event type), exact-match async lists per (method, path, event
+ * type), CORS trees per method, and the event types and functions by (space, id). The router swaps a whole new
+ * table in with one assignment, so a request always sees one consistent configuration (Q8, Q15 fixed).
+ */
+export class RoutingTable {
+  private readonly sync = new Map<string, Map<string, PathTree<Subscription>>>();
+  private readonly async = new Map<string, Map<string, Map<string, Subscription[]>>>();
+  private readonly cors = new Map<string, PathTree<CorsMatch>>();
+  private readonly eventTypes = new Map<string, Map<string, EventType>>();
+  private readonly functions = new Map<string, Map<string, FunctionConfig>>();
+  /** Routes that lost to an earlier one (only possible for data written before conflicts were refused). */
+  readonly shadowed: string[] = [];
+
+  constructor(config: RoutingConfig) {
+    for (const t of config.eventtype) nested(this.eventTypes, t.space).set(t.name, t);
+    for (const f of config.function) nested(this.functions, f.space).set(f.functionId, f);
+
+    // A stable order, so that which of two conflicting legacy routes wins does not depend on storage order.
+    const subscriptions = [...config.subscription].sort(bySpaceThenId((s) => s.subscriptionId));
+    for (const s of subscriptions) {
+      if (s.type === 'sync') {
+        const tree = nested(this.sync, s.method).get(s.eventType) ?? newTree(nested(this.sync, s.method), s.eventType);
+        this.insert(tree, s.path, s, `sync subscription ${s.space}/${s.subscriptionId}`);
+      } else {
+        const byPath = nested(this.async, s.method);
+        const byType = byPath.get(s.path) ?? new Map<string, Subscription[]>();
+        byPath.set(s.path, byType);
+        const list = byType.get(s.eventType) ?? [];
+        list.push(s);
+        byType.set(s.eventType, list);
+      }
+    }
+
+    for (const c of [...config.cors].sort(bySpaceThenId((c) => c.corsId))) {
+      let tree = this.cors.get(c.method);
+      if (!tree) this.cors.set(c.method, (tree = new PathTree<CorsMatch>()));
+      this.insert(tree, c.path, { config: c, compiled: compileCors(c) }, `CORS configuration ${c.space}/${c.corsId}`);
+    }
+  }
+
+  // Hot path: the lookups below run for every request.
+
+  matchSync(method: string, path: string, eventType: string): SyncMatch | undefined {
+    const match = this.sync.get(method)?.get(eventType)?.match(path);
+    return match && { subscription: match.value, params: match.params };
+  }
+
+  matchAsync(method: string, path: string, eventType: string): readonly Subscription[] {
+    return this.async.get(method)?.get(path)?.get(eventType) ?? NO_SUBSCRIPTIONS;
+  }
+
+  matchCors(method: string, path: string): CorsMatch | undefined {
+    return this.cors.get(method)?.match(path)?.value;
+  }
+
+  eventType(space: string, name: string): EventType | undefined {
+    return this.eventTypes.get(space)?.get(name);
+  }
+
+  function(space: string, functionId: string): FunctionConfig | undefined {
+    return this.functions.get(space)?.get(functionId);
+  }
+
+  /** A readable listing of the sync and async routes, for debugging. */
+  describe(): string {
+    const lines: string[] = [];
+    for (const [method, byType] of this.sync) {
+      for (const [eventType, tree] of byType) {
+        for (const [path, s] of tree.routes()) lines.push(`sync  ${method} ${path} ${eventType} → ${s.space}/${s.functionId}`);
+      }
+    }
+    for (const [method, byPath] of this.async) {
+      for (const [path, byType] of byPath) {
+        for (const [eventType, list] of byType) {
+          for (const s of list) lines.push(`async ${method} ${path} ${eventType} → ${s.space}/${s.functionId}`);
+        }
+      }
+    }
+    return lines.join('\n');
+  }
+
+  private insert<T>(tree: PathTree<T>, path: string, value: T, what: string): void {
+    try {
+      tree.insert(path, value);
+    } catch (error) {
+      if (!(error instanceof PathConflictError)) throw error;
+      this.shadowed.push(`${what}: ${error.message}`);
+    }
+  }
+}
+
+function nested<V>(map: Map<string, Map<string, V>>, key: string): Map<string, V> {
+  let inner = map.get(key);
+  if (!inner) map.set(key, (inner = new Map()));
+  return inner;
+}
+
+function newTree(byType: Map<string, PathTree<Subscription>>, eventType: string): PathTree<Subscription> {
+  const tree = new PathTree<Subscription>();
+  byType.set(eventType, tree);
+  return tree;
+}
+
+function bySpaceThenId<T extends { space: string }>(id: (item: T) => string) {
+  return (a: T, b: T) => (a.space === b.space ? compare(id(a), id(b)) : compare(a.space, b.space));
+}
+
+function compare(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}

@@ -1,0 +1,146 @@
+import { lookup as dnsLookup } from 'node:dns';
+import type { LookupFunction } from 'node:net';
+import { Agent } from 'undici';
+import type { FunctionConfig, HttpProvider } from '../../core/model/types.js';
+import { InvocationError } from '../../core/response/index.js';
+import type { InvocationRequest, InvocationResult, Invoker } from '../../ports/invoker.js';
+import { HttpCall } from './http-call.js';
+
+export const DEFAULT_CONNECTIONS = 128;
+export const DEFAULT_KEEP_ALIVE_TIMEOUT_MS = 30_000;
+export const DEFAULT_MAX_RESPONSE_BYTES = 6 * 1024 * 1024;
+
+const CONTENT_TYPE = 'application/cloudevents+json';
+
+export interface HttpInvokerOptions {
+  /** Connections kept per origin. @default 128 */
+  connections?: number;
+  /** Idle keep-alive time, in milliseconds (a shorter `Keep-Alive: timeout` from the target wins). @default 30000 */
+  keepAliveTimeoutMs?: number;
+  /** Largest response body read; a larger one fails the call with `InvocationError('call-failed')`. @default 6 MiB */
+  maxResponseBytes?: number;
+  /**
+   * Name resolution used when connecting (`dns.lookup`-compatible; with Node's default `autoSelectFamily` it is
+   * called with `{ all: true }`). The SSRF guard wraps it to check the resolved address at connect time.
+   * Note: Node does not call it for a URL whose host is an IP literal. @default dns.lookup
+   */
+  lookup?: LookupFunction;
+}
+
+/** What is derived once from a provider: where to send, and the headers every call carries. */
+interface Target {
+  origin: string;
+  path: string;
+  headers: Readonly<Record<string, string>>;
+}
+
+/**
+ * The SYNC rule of spec §3/§4.8 for an http function's answer: any status except 500 yields the body; 500 is the
+ * function's own error. (Async deliveries classify statuses themselves, design §2.2.)
+ */
+export function httpResultError(status: number): InvocationError | undefined {
+  return status === 500 ? new InvocationError('function-error', 'HTTP status code: 500', { status: 500 }) : undefined;
+}
+
+/**
+ * Calls `type: "http"` functions: `POST` of the payload to the provider's URL over keep-alive connections
+ * (one pool per origin). Redirects are never followed (design §1): a 3xx comes back as is. Every HTTP answer is
+ * returned, whatever its status; transport failures, timeouts and cancellation throw `InvocationError`.
+ */
+export class HttpInvoker implements Invoker {
+  readonly type = 'http' as const;
+  private readonly agent: Agent;
+  private readonly maxResponseBytes: number;
+  // Keyed by the provider object: config items are replaced, never mutated, when they change.
+  private readonly targets = new WeakMap<HttpProvider, Target>();
+
+  constructor(options: HttpInvokerOptions = {}) {
+    this.maxResponseBytes = options.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES;
+    this.agent = new Agent({
+      connections: options.connections ?? DEFAULT_CONNECTIONS,
+      keepAliveTimeout: options.keepAliveTimeoutMs ?? DEFAULT_KEEP_ALIVE_TIMEOUT_MS,
+      connect: { lookup: options.lookup ?? dnsLookup },
+    });
+  }
+
+  // Hot path: every sync request comes through here.
+  invoke(fn: FunctionConfig, request: InvocationRequest): Promise<InvocationResult> {
+    if (fn.type !== 'http') {
+      return Promise.reject(
+        new InvocationError('call-failed', `function type "${fn.type}" is not handled by the http invoker`),
+      );
+    }
+    let target: Target;
+    try {
+      target = this.targetOf(fn.provider);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    const headers = request.headers === undefined ? target.headers : withRequestHeaders(target.headers, request.headers);
+
+    return new Promise<InvocationResult>((resolve, reject) => {
+      const call = new HttpCall(resolve, reject, this.maxResponseBytes, request.signal);
+      if (!call.start(request.timeoutMs)) return;
+      this.agent.dispatch(
+        { origin: target.origin, path: target.path, method: 'POST', headers, body: request.payload },
+        call,
+      );
+    });
+  }
+
+  async close(): Promise<void> {
+    if (!this.agent.closed) await this.agent.close();
+  }
+
+  private targetOf(provider: HttpProvider): Target {
+    let target = this.targets.get(provider);
+    if (target === undefined) {
+      target = prepareTarget(provider);
+      this.targets.set(provider, target);
+    }
+    return target;
+  }
+}
+
+function prepareTarget(provider: HttpProvider): Target {
+  let url: URL;
+  try {
+    url = new URL(provider.url);
+  } catch (error) {
+    throw new InvocationError('call-failed', `parse "${provider.url}": invalid URL`, { cause: error });
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') {
+    throw new InvocationError('call-failed', `unsupported protocol scheme "${url.protocol.slice(0, -1)}"`);
+  }
+
+  const headers: Record<string, string> = Object.create(null) as Record<string, string>;
+  for (const [name, value] of Object.entries(provider.headers ?? {})) headers[name.toLowerCase()] = value;
+  // As Go's client did: credentials in the URL become Basic auth unless an Authorization header is configured.
+  if ((url.username !== '' || url.password !== '') && headers['authorization'] === undefined) {
+    const credentials = `${decodeUserinfo(url.username)}:${decodeUserinfo(url.password)}`;
+    headers['authorization'] = `Basic ${Buffer.from(credentials).toString('base64')}`;
+  }
+  headers['content-type'] = CONTENT_TYPE;
+
+  // `origin` drops the credentials, `pathname + search` drops the fragment.
+  return { origin: url.origin, path: url.pathname + url.search, headers };
+}
+
+/** Static headers, then the call's own (which win on a clash, whatever their case); the content type is fixed. */
+function withRequestHeaders(
+  base: Readonly<Record<string, string>>,
+  extra: Readonly<Record<string, string>>,
+): Record<string, string> {
+  const headers: Record<string, string> = Object.assign(Object.create(null) as Record<string, string>, base);
+  for (const [name, value] of Object.entries(extra)) headers[name.toLowerCase()] = value;
+  headers['content-type'] = CONTENT_TYPE;
+  return headers;
+}
+
+function decodeUserinfo(text: string): string {
+  try {
+    return decodeURIComponent(text);
+  } catch {
+    return text;
+  }
+}

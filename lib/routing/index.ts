@@ -1,0 +1,1 @@
+export { LiveRoutingTable } from './live-table.js';
