@@ -1,9 +1,11 @@
+import { ownEntry, setEntry } from './records.js';
+
 /**
  * Request headers as Go's net/http presents them: names in `textproto.CanonicalMIMEHeaderKey` form, several lines
  * with the same canonical name kept together, `Header.Get` returning the first value.
  */
 
-/** Flattened request headers: canonical name → values joined with `", "`. A prototype-less object. */
+/** Flattened request headers: canonical name → values joined with `", "`. */
 export type FlatHeaders = { readonly [name: string]: string };
 
 /** RFC 7230 `tchar`: the bytes Go accepts in a header name it canonicalises. */
@@ -65,31 +67,50 @@ export interface HeaderIndex {
  * Hot path: one canonicalisation and one property write per header line.
  */
 export function indexHeaders(rawHeaders: readonly string[]): HeaderIndex {
-  const flat: Record<string, string> = Object.create(null) as Record<string, string>;
+  const flat: Record<string, string> = {};
   let firsts: Record<string, string> | undefined;
   let host: string | undefined;
   const end = rawHeaders.length - (rawHeaders.length % 2);
   for (let i = 0; i < end; i += 2) {
     const name = canonicalHeaderKey(rawHeaders[i] as string);
-    const value = rawHeaders[i + 1] as string;
+    const value = headerValueText(rawHeaders[i + 1] as string);
     if (name === 'Host') {
       if (host === undefined) host = value;
       continue;
     }
     if (name === 'Transfer-Encoding') continue;
-    const previous = flat[name];
+    // Canonical names never equal an Object.prototype member except `__proto__`, which takes the slow path.
+    const previous = name === '__proto__' ? ownEntry(flat, name) : flat[name];
     if (previous === undefined) {
-      flat[name] = value;
+      setEntry(flat, name, value);
     } else {
-      firsts ??= Object.create(null) as Record<string, string>;
-      if (firsts[name] === undefined) firsts[name] = previous;
-      flat[name] = `${previous}, ${value}`;
+      firsts ??= {};
+      if (ownEntry(firsts, name) === undefined) setEntry(firsts, name, previous);
+      setEntry(flat, name, `${previous}, ${value}`);
     }
   }
-  return { flat, firsts, host: host ?? '' };
+  return { flat: Object.freeze(flat), firsts, host: host ?? '' };
+}
+
+/**
+ * Node hands header values over as latin1 (one char per byte); Go reads the same bytes as a UTF-8 string. Values
+ * with bytes ≥ 0x80 are re-decoded as UTF-8 (invalid sequences become U+FFFD, as Go's JSON encoder writes them).
+ * A string with a char above U+00FF did not come from bytes and is kept.
+ * Hot path: one scan of each value; ASCII values return unchanged.
+ */
+export function headerValueText(value: string): string {
+  let high = false;
+  for (let i = 0; i < value.length; i++) {
+    const c = value.charCodeAt(i);
+    if (c > 0xff) return value;
+    if (c > 0x7f) high = true;
+  }
+  return high ? Buffer.from(value, 'latin1').toString('utf8') : value;
 }
 
 /** Go's `Header.Get` for a canonical name: the first value, '' when absent. */
 export function firstHeader(index: HeaderIndex, canonicalName: string): string {
-  return index.firsts?.[canonicalName] ?? index.flat[canonicalName] ?? '';
+  const firsts = index.firsts;
+  if (firsts !== undefined && Object.hasOwn(firsts, canonicalName)) return firsts[canonicalName] as string;
+  return ownEntry(index.flat, canonicalName) ?? '';
 }

@@ -6,10 +6,14 @@
  */
 
 export type JsonPrimitive = string | number | boolean | null;
-export type JsonValue = JsonPrimitive | readonly JsonValue[] | { readonly [key: string]: JsonValue };
+/** A JSON object; an `undefined` member is an absent one (as `JSON.stringify` treats it). */
+export type JsonObject = { readonly [key: string]: JsonValue | undefined };
+export type JsonValue = JsonPrimitive | readonly JsonValue[] | JsonObject;
+
+// The event shapes are type aliases, not interfaces, so that an event is itself a JsonValue (embeddable in data).
 
 /** CloudEvents 0.1 (spec §4.2). Keys in the JSON order of the original. */
-export interface CloudEventV01 {
+export type CloudEventV01 = {
   readonly eventType: string;
   readonly eventTypeVersion?: string;
   /** Any non-empty value is accepted (the original never checked for "0.1"). */
@@ -20,11 +24,11 @@ export interface CloudEventV01 {
   readonly eventTime?: string;
   readonly schemaURL?: string;
   /** Omitted when empty. */
-  readonly extensions?: { readonly [name: string]: JsonValue };
+  readonly extensions?: JsonObject;
   readonly contentType?: string;
   /** Always present; `null` when absent. Raw bytes are a base64 string. */
   readonly data: JsonValue;
-}
+};
 
 /** Extension attribute values of CloudEvents 1.0 are primitives. */
 export type ExtensionValueV1 = string | number | boolean;
@@ -33,7 +37,7 @@ export type ExtensionValueV1 = string | number | boolean;
  * CloudEvents 1.0, structured JSON form. Extension attributes are top-level keys between the context attributes
  * and `data`/`data_base64`; at most one of those two is present.
  */
-export interface CloudEventV1 {
+export type CloudEventV1 = {
   readonly specversion: '1.0';
   readonly id: string;
   readonly source: string;
@@ -45,7 +49,7 @@ export interface CloudEventV1 {
   readonly data?: JsonValue;
   readonly data_base64?: string;
   readonly [extension: string]: JsonValue | undefined;
-}
+};
 
 export type GatewayEvent = CloudEventV01 | CloudEventV1;
 
@@ -97,8 +101,8 @@ export interface EventAuthorization {
 export type HttpRequestData = {
   /** Every request header but `Host`, Go-canonical names, repeated values joined with `", "`. */
   readonly headers: { readonly [name: string]: string };
-  /** Decoded query parameters, always arrays; `{}` when none. */
-  readonly query: { readonly [name: string]: readonly string[] };
+  /** Decoded query parameters, always arrays (frozen; typed mutable for callers that take `string[]`); `{}` when none. */
+  readonly query: { readonly [name: string]: string[] };
   /** The normalised body (spec §4.4). */
   readonly body: JsonValue;
   /** The Host header, port included. */
@@ -109,3 +113,18 @@ export type HttpRequestData = {
   /** Sync path parameters; `null` until the router sets them for a sync match. */
   readonly params: { readonly [name: string]: string } | null;
 };
+
+/**
+ * A request to the events API, transport-neutral. The node:http router fills it from `IncomingMessage` without
+ * copying.
+ */
+export interface EventRequest {
+  readonly method: string;
+  /** The escaped path, no query (e.g. `/users/a%20b`). */
+  readonly rawPath: string;
+  /** The text after `?`; '' when there is none. */
+  readonly rawQuery: string;
+  /** Node's `req.rawHeaders`: `[name, value, name, value, …]`, original case, repeats kept, values latin1. */
+  readonly rawHeaders: readonly string[];
+  readonly body: Buffer;
+}

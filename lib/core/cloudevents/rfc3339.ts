@@ -10,29 +10,23 @@ export type TimeParseResult = { readonly ok: true; readonly value: string } | { 
 const LAYOUT = '2006-01-02T15:04:05Z07:00';
 const QUOTED_LAYOUT = `"${LAYOUT}"`;
 
-/** How the bytes of a Go string map to the JS string that holds them. */
-export type SourceEncoding =
-  /** The JS string was decoded from UTF-8 (JSON text). */
-  | 'utf8'
-  /** Every char code is one byte (Node's HTTP header values). */
-  | 'latin1';
-
 /**
  * Go's `time.Parse(RFC3339, value)` (`quoted: false`, used for the `CE-EventTime` header) or the Go ≤ 1.19
  * `Time.UnmarshalJSON`, i.e. `time.Parse("\"" + RFC3339 + "\"", rawJsonText)` (`quoted: true`).
  * On success returns the timestamp as Go's `MarshalJSON` writes it.
  */
-export function parseGoRfc3339(value: string, quoted: boolean, encoding: SourceEncoding = 'utf8'): TimeParseResult {
+export function parseGoRfc3339(value: string, quoted: boolean): TimeParseResult {
+  if (!quoted && isCanonicalRfc3339(value)) return { ok: true, value };
   const layout = quoted ? QUOTED_LAYOUT : LAYOUT;
   const cannotParse = (valueElem: string, layoutElem: string): TimeParseResult => ({
     ok: false,
     message:
-      `parsing time ${goQuote(value, encoding)} as ${goQuote(layout, 'utf8')}: ` +
-      `cannot parse ${goQuote(valueElem, encoding)} as ${goQuote(layoutElem, 'utf8')}`,
+      `parsing time ${goQuote(value)} as ${goQuote(layout)}: ` +
+      `cannot parse ${goQuote(valueElem)} as ${goQuote(layoutElem)}`,
   });
   const withMessage = (message: string): TimeParseResult => ({
     ok: false,
-    message: `parsing time ${goQuote(value, encoding)}${message}`,
+    message: `parsing time ${goQuote(value)}${message}`,
   });
   const outOfRange = (what: string): TimeParseResult => withMessage(`: ${what} out of range`);
 
@@ -119,7 +113,7 @@ export function parseGoRfc3339(value: string, quoted: boolean, encoding: SourceE
     if (rest.charCodeAt(0) !== QUOTE) return cannotParse(rest, '"');
     rest = rest.slice(1);
   }
-  if (rest.length > 0) return withMessage(`: extra text: ${goQuote(rest, encoding)}`);
+  if (rest.length > 0) return withMessage(`: extra text: ${goQuote(rest)}`);
   if (day < 1 || day > daysIn(month, year)) return withMessage(': day out of range');
 
   return {
@@ -129,18 +123,37 @@ export function parseGoRfc3339(value: string, quoted: boolean, encoding: SourceE
 }
 
 /**
+ * Whether `value` is already what Go's JSON encoder would write for it: `YYYY-MM-DDTHH:MM:SS`, an optional `.` and
+ * one to nine digits not ending in `0`, then `Z` or a non-zero `±HH:MM`, all in range.
+ * Hot path: the usual client timestamp is accepted here without the exact Go parser.
+ */
+function isCanonicalRfc3339(value: string): boolean {
+  if (value.length < 20 || !isRfc3339(value)) return false;
+  if (value.charCodeAt(10) !== T) return false;
+  let i = 19;
+  if (value.charCodeAt(i) === DOT) {
+    const start = ++i;
+    while (isDigitAt(value, i)) i++;
+    if (i - start > 9 || value.charCodeAt(i - 1) === ZERO) return false;
+  }
+  const zone = value.charCodeAt(i);
+  if (zone === Z) return true;
+  // A zero offset is written as Z.
+  return zone !== 0x7a && !(value.charCodeAt(i + 1) === ZERO && value.charCodeAt(i + 2) === ZERO && value.charCodeAt(i + 4) === ZERO && value.charCodeAt(i + 5) === ZERO);
+}
+
+/**
  * A strict RFC 3339 `date-time` check for CloudEvents 1.0 `time`: `YYYY-MM-DDTHH:MM:SS[.frac](Z|±HH:MM)`,
  * `T`/`Z` in either case, ranges checked (leap second `60` refused, as for 0.1).
  */
 export function isRfc3339(value: string): boolean {
   if (value.length < 20) return false;
-  const digitsAt = (at: number, count: number): number => fixedDigits(value, at, count);
-  const year = digitsAt(0, 4);
-  const month = digitsAt(5, 2);
-  const day = digitsAt(8, 2);
-  const hour = digitsAt(11, 2);
-  const minute = digitsAt(14, 2);
-  const second = digitsAt(17, 2);
+  const year = fixedDigits(value, 0, 4);
+  const month = fixedDigits(value, 5, 2);
+  const day = fixedDigits(value, 8, 2);
+  const hour = fixedDigits(value, 11, 2);
+  const minute = fixedDigits(value, 14, 2);
+  const second = fixedDigits(value, 17, 2);
   if (year < 0 || month < 1 || month > 12 || day < 1 || hour < 0 || hour > 23) return false;
   if (minute < 0 || minute > 59 || second < 0 || second > 59) return false;
   if (value.charCodeAt(4) !== DASH || value.charCodeAt(7) !== DASH) return false;
@@ -158,8 +171,8 @@ export function isRfc3339(value: string): boolean {
   if ((value.charCodeAt(i) | 0x20) === 0x7a) return i + 1 === value.length;
   const sign = value.charCodeAt(i);
   if ((sign !== PLUS && sign !== DASH) || value.length !== i + 6 || value.charCodeAt(i + 3) !== COLON) return false;
-  const offsetHour = digitsAt(i + 1, 2);
-  const offsetMinute = digitsAt(i + 4, 2);
+  const offsetHour = fixedDigits(value, i + 1, 2);
+  const offsetMinute = fixedDigits(value, i + 4, 2);
   return offsetHour >= 0 && offsetHour <= 23 && offsetMinute >= 0 && offsetMinute <= 59;
 }
 
@@ -168,16 +181,17 @@ export function isRfc3339(value: string): boolean {
  * when the offset is zero: the `eventTime` of gateway-made events.
  */
 export function formatLocalTimestamp(date: Date): string {
+  // One time-zone lookup, then UTC getters on the shifted instant (each local getter would look the zone up again).
   const offsetMinutes = -date.getTimezoneOffset();
-  const fraction = pad(date.getMilliseconds(), 3) + '000000';
+  const local = new Date(date.getTime() + offsetMinutes * 60_000);
   return formatRfc3339Nano(
-    date.getFullYear(),
-    date.getMonth() + 1,
-    date.getDate(),
-    date.getHours(),
-    date.getMinutes(),
-    date.getSeconds(),
-    fraction,
+    local.getUTCFullYear(),
+    local.getUTCMonth() + 1,
+    local.getUTCDate(),
+    local.getUTCHours(),
+    local.getUTCMinutes(),
+    local.getUTCSeconds(),
+    pad(local.getUTCMilliseconds(), 3) + '000000',
     offsetMinutes,
   );
 }
@@ -201,19 +215,15 @@ function formatRfc3339Nano(
 
 /**
  * Go's `time` package `quote`: double quotes around the value, `"` and `\` escaped, and every byte of a character
- * outside printable ASCII written as `\xNN`.
+ * outside printable ASCII written as `\xNN` (the bytes of its UTF-8 encoding).
  */
-export function goQuote(s: string, encoding: SourceEncoding): string {
+export function goQuote(s: string): string {
   let out = '"';
   for (let i = 0; i < s.length; i++) {
     const c = s.charCodeAt(i);
     if (c >= 0x20 && c < 0x80) {
       if (c === QUOTE || c === 0x5c) out += '\\';
       out += s.charAt(i);
-      continue;
-    }
-    if (encoding === 'latin1' && c <= 0xff) {
-      out += `\\x${hex2(c)}`;
       continue;
     }
     const codePoint = s.codePointAt(i) as number;
