@@ -15,6 +15,7 @@ export interface DeadLetterRecord {
   lastError: DeliveryError;
 }
 
+/** Fields left undefined match any value; an empty filter matches every record of the space. */
 export interface DeadLetterFilter {
   subscriptionId?: string;
   functionId?: string;
@@ -39,7 +40,10 @@ export interface DeadLetterStore {
   /** Inserts or replaces (keyed by space and item id). */
   put(record: DeadLetterRecord): Promise<void>;
   get(space: string, deadLetterId: string): Promise<DeadLetterRecord | undefined>;
-  /** Newest first (by deadAt, then id), filtered, paged. */
+  /**
+   * Newest first (by deadAt, then id, both descending), filtered, at most `limit` (a positive integer) records per
+   * page. Pages are keyed, not counted: records written or deleted meanwhile never shift the following pages.
+   */
   list(space: string, filter: DeadLetterFilter, page: { limit: number; cursor?: string }): Promise<DeadLetterPage>;
   /** Returns false when there was nothing to delete. */
   delete(space: string, deadLetterId: string): Promise<boolean>;

@@ -56,15 +56,33 @@ export interface ReceiveOptions {
  * (local, durable), SQS (AWS).
  */
 export interface DeliveryQueue {
-  /** Stores every item; resolves only once all are committed. Throws {@link QueueFullError} beyond the limit. */
+  /**
+   * Stores every item; resolves only once all are committed. Throws {@link QueueFullError} beyond the limit, before
+   * storing anything of the call. An id that is already stored is replaced, with fresh attempts, by the local
+   * adapters (a redrive); a queue that cannot tell (SQS) may hold it twice. Either way it is delivered at least once.
+   */
   enqueue(items: readonly NewDeliveryItem[]): Promise<void>;
-  /** Leases up to `max` due items. */
+  /**
+   * Leases up to `max` due items, roughly oldest due first (no strict order). With none due, waits up to `waitMs`
+   * for one (woken by an enqueue, a retry falling due or a lease ending). Resolves with `[]` as soon as `signal`
+   * aborts or the queue is closed, leasing nothing.
+   */
   receive(max: number, options: ReceiveOptions): Promise<DeliveryItem[]>;
-  /** Settled for good (delivered, skipped, vetoed or dead-lettered): removes the item. */
+  /**
+   * Settled for good (delivered, skipped, vetoed or dead-lettered): removes the item.
+   *
+   * Pass the object `receive` returned: it carries the lease (on SQS, the receipt handle). Settling an earlier lease
+   * never removes the item enqueued again under the same id since. An ack may resolve before it is durable
+   * (SQLite does): delivery is at-least-once, so a lost ack means the item comes again, never that it is lost.
+   */
   ack(item: DeliveryItem): Promise<void>;
-  /** Another attempt after `delayMs`; `attempts` grows by one and `lastError` is kept. */
+  /**
+   * Another attempt after `delayMs`; `attempts` grows by one, `lastError` is replaced, and `firstAttemptAt` is set
+   * (to now) if it was not. Pass the object `receive` returned, as for {@link ack}. Resolves once stored (committed, where durable).
+   */
   retry(item: DeliveryItem, delayMs: number, error: DeliveryError): Promise<void>;
   /** Items stored and not yet acked (leased ones included). */
   pending(): Promise<number>;
+  /** Makes queued writes durable, ends waiting receives with `[]`; later calls reject. Idempotent. */
   close(): Promise<void>;
 }

@@ -1,0 +1,1 @@
+export { DEAD_LETTER_MIGRATIONS, SqliteDeadLetterStore } from './store.js';

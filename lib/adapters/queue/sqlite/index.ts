@@ -1,0 +1,1 @@
+export { QUEUE_MIGRATIONS, SqliteDeliveryQueue, type SqliteDeliveryQueueOptions } from './queue.js';
