@@ -11,6 +11,16 @@ function flag(flags: string, description: string): Option {
   return new Option(flags, description).env(`EVENT_GATEWAY_${long.toUpperCase().replaceAll('-', '_')}`);
 }
 
+function positiveInteger(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError('expected a whole number of at least 1.');
+  return n;
+}
+
+function collect(value: string, previous: string[] = []): string[] {
+  return [...previous, ...value.split(',').filter(Boolean)];
+}
+
 function port(value: string): number {
   const n = Number(value);
   if (!Number.isInteger(n) || n < 0 || n > 65535) throw new InvalidArgumentError('expected a port number from 0 to 65535.');
@@ -26,6 +36,14 @@ interface CliOptions {
   embedDataDir?: string;
   logLevel?: GatewayOptions['logLevel'];
   logFormat?: GatewayOptions['logFormat'];
+  workers?: number;
+  maxPending?: number;
+  workersBacklog?: number;
+  durability?: GatewayOptions['durability'];
+  cloudeventsVersion?: GatewayOptions['cloudEventsVersion'];
+  hooks?: string[];
+  maxBodyBytes?: number;
+  maxBatchSize?: number;
 }
 
 export function buildProgram(): Command {
@@ -38,6 +56,14 @@ export function buildProgram(): Command {
     .addOption(flag('--events-port <port>', 'events API port').argParser(port).default(4000))
     .addOption(flag('--data-dir <path>', 'folder of the embedded store (registry, queue, dead letters)').default('./.event-gateway'))
     .addOption(flag('--embed-data-dir <path>', 'alias of --data-dir (the original flag name)').hideHelp())
+    .addOption(flag('--workers <n>', 'async deliveries in flight at once').argParser(positiveInteger).default(64))
+    .addOption(flag('--max-pending <n>', 'pending async items beyond which new events get 429').argParser(positiveInteger).default(100_000))
+    .addOption(flag('--workers-backlog <n>', 'alias of --max-pending (the original flag name)').argParser(positiveInteger).hideHelp())
+    .addOption(flag('--durability <level>', "what an accepted event survives: 'process' (a crash) or 'power' (also power loss; fsync per commit)").choices(['process', 'power']).default('process'))
+    .addOption(flag('--cloudevents-version <version>', 'spec version of gateway-made events').choices(['0.1', '1.0']).default('0.1'))
+    .addOption(flag('--hooks <module>', 'hooks module to load (.js, or .ts); repeatable').argParser(collect))
+    .addOption(flag('--max-body-bytes <n>', 'largest events-API request body').argParser(positiveInteger).default(256 * 1024))
+    .addOption(flag('--max-batch-size <n>', 'most events in one CloudEvents batch').argParser(positiveInteger).default(100))
     .addOption(flag('--log-level <level>', 'log level').choices(['debug', 'info', 'warn', 'error']).default('info'))
     .addOption(flag('--log-format <format>', 'log format (default: text with --dev, otherwise json)').choices(['text', 'json']))
     .showHelpAfterError();
@@ -51,6 +77,13 @@ export function buildProgram(): Command {
       dataDir: opts.embedDataDir ?? opts.dataDir,
       logLevel: opts.logLevel,
       logFormat: opts.logFormat,
+      workers: opts.workers,
+      maxPending: opts.workersBacklog ?? opts.maxPending,
+      durability: opts.durability,
+      cloudEventsVersion: opts.cloudeventsVersion,
+      hooks: opts.hooks,
+      maxBodyBytes: opts.maxBodyBytes,
+      maxBatchSize: opts.maxBatchSize,
     });
     const shutdown = (signal: string) => {
       gateway.logger.info({ signal }, 'shutting down');

@@ -4,8 +4,16 @@ import { ConfigService, createConfigApi } from '../config-api/index.js';
 import { nodeConfigListener } from '../config-api/adapters/index.js';
 import { openDatabase } from '../adapters/sqlite/index.js';
 import { SqliteRegistry } from '../adapters/registry/sqlite/index.js';
+import { SqliteDeliveryQueue } from '../adapters/queue/sqlite/index.js';
+import { SqliteDeadLetterStore } from '../adapters/dead-letters/sqlite/index.js';
+import { DeliveryWorkers } from '../delivery/worker.js';
+import { EventsApi } from '../events-api/router.js';
+import { SystemEvents } from '../events-api/system-events.js';
+import { HookRunner, loadHooks } from '../hooks/index.js';
+import { HttpInvoker, Invokers } from '../invokers/index.js';
 import { GatewayMetrics } from '../observability/metrics.js';
 import { createLogger, type Logger } from '../observability/logger.js';
+import { LiveRoutingTable } from '../routing/index.js';
 import { resolveOptions, type GatewayOptions, type ResolvedGatewayOptions } from './options.js';
 
 export interface RunningGateway {
@@ -13,6 +21,11 @@ export interface RunningGateway {
   readonly configUrl: string;
   readonly eventsUrl: string;
   readonly logger: Logger;
+  readonly metrics: GatewayMetrics;
+  readonly routing: LiveRoutingTable;
+  /** Answer every new event with 503 from now on (the first step of a graceful shutdown). */
+  drain(): void;
+  /** Graceful shutdown (design §2.7): 503 for new events, in-flight work finished, stores closed. */
   close(): Promise<void>;
 }
 
@@ -23,12 +36,32 @@ export async function startLocalGateway(input: GatewayOptions & { logger?: Logge
   const db = options.dataDir === ':memory:' ? openDatabase({ filename: ':memory:' }) : openDatabase({ dataDir: options.dataDir });
   const registry = new SqliteRegistry(db);
   const metrics = new GatewayMetrics();
-  const service = new ConfigService(registry);
-
-  const configServer = createServer(nodeConfigListener(createConfigApi({ service, metrics, logger })));
-  const eventsServer = createServer((_req, res) => {
-    res.writeHead(202).end();
+  const routing = await LiveRoutingTable.start(registry, logger);
+  const queue = new SqliteDeliveryQueue(db, {
+    maxPending: options.maxPending,
+    durability: options.durability,
+    onCommit: ({ items }) => {
+      metrics.queueCommits.inc();
+      metrics.queueCommittedItems.inc(items);
+    },
+    onError: (error) => logger.error({ err: error }, 'delivery queue commit failed'),
   });
+  const deadLetters = new SqliteDeadLetterStore(db);
+  metrics.observeStores({ queuePending: () => queue.pending(), deadLetters: () => deadLetters.count() });
+  metrics.eventsBacklog.set(await queue.pending());
+  const invokers = new Invokers([new HttpInvoker()]);
+  const hooks = new HookRunner(await loadHooks(options.hooks), logger);
+  const systemEvents = new SystemEvents({ queue, hooks, metrics, logger, version: options.cloudEventsVersion });
+  const workers = new DeliveryWorkers({ queue, routing, invokers, systemEvents, metrics, logger, deadLetters, concurrency: options.workers });
+  const eventsApi = new EventsApi({
+    routing, queue, invokers, systemEvents, hooks, metrics, logger,
+    cloudEventsVersion: options.cloudEventsVersion,
+    maxBodyBytes: options.maxBodyBytes,
+    maxBatchSize: options.maxBatchSize,
+  });
+
+  const configServer = createServer(nodeConfigListener(createConfigApi({ service: new ConfigService(registry), metrics, logger })));
+  const eventsServer = createServer({ keepAliveTimeout: 60_000 }, eventsApi.listener);
 
   try {
     await listen(configServer, options.configPort, options.host);
@@ -36,9 +69,11 @@ export async function startLocalGateway(input: GatewayOptions & { logger?: Logge
   } catch (error) {
     configServer.close();
     eventsServer.close();
+    routing.close();
     db.close();
     throw error;
   }
+  workers.start();
 
   const configUrl = urlOf(configServer, options.host);
   const eventsUrl = urlOf(eventsServer, options.host);
@@ -50,9 +85,18 @@ export async function startLocalGateway(input: GatewayOptions & { logger?: Logge
     configUrl,
     eventsUrl,
     logger,
+    metrics,
+    routing,
+    drain: () => eventsApi.drain(),
     close() {
       closing ??= (async () => {
-        await Promise.all([stop(configServer), stop(eventsServer)]);
+        eventsApi.drain();
+        await Promise.all([stop(eventsServer), stop(configServer)]);
+        await workers.stop();
+        await queue.close();
+        await deadLetters.close();
+        await invokers.close();
+        routing.close();
         await registry.close();
         db.close();
       })();
@@ -71,6 +115,7 @@ function listen(server: Server, port: number, host: string): Promise<void> {
   });
 }
 
+/** Stops accepting connections and resolves once the open ones are done (idle keep-alive sockets are closed). */
 function stop(server: Server): Promise<void> {
   return new Promise((resolve) => {
     server.close(() => resolve());

@@ -15,6 +15,24 @@ export interface GatewayOptions {
   eventsPort?: number;
   /** Folder of the embedded store; `':memory:'` keeps everything in memory (tests). @default './.event-gateway' */
   dataDir?: string;
+  /** Async deliveries in flight at once. @default 64 */
+  workers?: number;
+  /** Pending async items beyond which new events get 429 (design §2.1). @default 100000 */
+  maxPending?: number;
+  /**
+   * What an accepted event survives: 'process' a crash of the gateway (SQLite WAL, synchronous=NORMAL), 'power'
+   * also a power loss (an fsync per group commit).
+   * @default 'process'
+   */
+  durability?: 'process' | 'power';
+  /** Spec version of gateway-made events (http.request, legacy, system). @default '0.1' */
+  cloudEventsVersion?: '0.1' | '1.0';
+  /** Hooks modules to load (design §2.8). @default [] */
+  hooks?: string[];
+  /** Largest events-API request body in bytes. @default 262144 */
+  maxBodyBytes?: number;
+  /** Most events in one CloudEvents batch. @default 100 */
+  maxBatchSize?: number;
   /** @default 'info' */
   logLevel?: 'debug' | 'info' | 'warn' | 'error' | 'silent';
   /** @default 'text' with `dev`, otherwise 'json' */
@@ -35,6 +53,13 @@ export function resolveOptions(options: GatewayOptions): ResolvedGatewayOptions 
     configPort: options.configPort ?? DEFAULT_CONFIG_PORT,
     eventsPort: options.eventsPort ?? DEFAULT_EVENTS_PORT,
     dataDir: options.dataDir ?? DEFAULT_DATA_DIR,
+    workers: options.workers ?? 64,
+    maxPending: options.maxPending ?? 100_000,
+    durability: options.durability ?? 'process',
+    cloudEventsVersion: options.cloudEventsVersion ?? '0.1',
+    hooks: options.hooks ?? [],
+    maxBodyBytes: options.maxBodyBytes ?? 256 * 1024,
+    maxBatchSize: options.maxBatchSize ?? 100,
     logLevel: options.logLevel ?? 'info',
     logFormat: options.logFormat ?? (dev ? 'text' : 'json'),
   };

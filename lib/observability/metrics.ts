@@ -43,6 +43,66 @@ export class GatewayMetrics {
     registers: [this.registry],
   });
 
+  // Durable delivery (design §2.1–§2.3). Not in the original; named in its style.
+  readonly deliveryAttempts = new Counter({
+    name: 'eventgateway_delivery_attempts_total',
+    help: 'Async delivery attempts by outcome: delivered, retry or permanent.',
+    labelNames: ['outcome'] as const,
+    registers: [this.registry],
+  });
+  readonly deliveries = new Counter({
+    name: 'eventgateway_deliveries_total',
+    help: 'Async items settled, by how: delivered, dead-lettered, skipped (authorizer denied) or vetoed (hook).',
+    labelNames: ['outcome'] as const,
+    registers: [this.registry],
+  });
+  readonly deliveryRetries = new Counter({
+    name: 'eventgateway_delivery_retries_total',
+    help: 'Async deliveries scheduled for another attempt.',
+    registers: [this.registry],
+  });
+  readonly deadLettersTotal = new Counter({
+    name: 'eventgateway_dead_letters_total',
+    help: 'Items moved to the dead-letter store.',
+    labelNames: ['space'] as const,
+    registers: [this.registry],
+  });
+  private deadLetterCount: () => Promise<number> = async () => 0;
+  readonly deadLetters: Gauge = new Gauge({
+    name: 'eventgateway_dead_letters',
+    help: 'Items in the dead-letter store now.',
+    registers: [this.registry],
+    collect: async (): Promise<void> => this.deadLetters.set(await this.deadLetterCount()),
+  });
+  readonly deliveryLatencySeconds = new Histogram({
+    name: 'eventgateway_delivery_latency_seconds',
+    help: 'From acceptance of an event to its successful delivery, retries included.',
+    buckets: exponentialBuckets(0.001, 20),
+    registers: [this.registry],
+  });
+  private queuePending: () => Promise<number> = async () => 0;
+  readonly queueDepth: Gauge = new Gauge({
+    name: 'eventgateway_queue_depth',
+    help: 'Async items stored and not yet settled.',
+    registers: [this.registry],
+    collect: async (): Promise<void> => this.queueDepth.set(await this.queuePending()),
+  });
+  readonly queueCommits = new Counter({
+    name: 'eventgateway_queue_commits_total',
+    help: 'Durable commits of accepted items (group commit: one commit carries many requests).',
+    registers: [this.registry],
+  });
+  readonly queueCommittedItems = new Counter({
+    name: 'eventgateway_queue_committed_items_total',
+    help: 'Accepted items written by those commits.',
+    registers: [this.registry],
+  });
+  readonly eventsRejected = new Counter({
+    name: 'eventgateway_events_rejected_total',
+    help: 'Requests refused with 429 because too many items were pending (back-pressure, never a silent drop).',
+    registers: [this.registry],
+  });
+
   readonly eventTypesTotal = this.configGauge('eventgateway_eventtypes_total', 'Gauge of event types count.');
   readonly functionsTotal = this.configGauge('eventgateway_functions_total', 'Gauge of functions count.');
   readonly subscriptionsTotal = this.configGauge('eventgateway_subscriptions_total', 'Gauge of subscriptions count.');
@@ -63,6 +123,12 @@ export class GatewayMetrics {
 
   constructor(options: { processMetrics?: boolean } = {}) {
     if (options.processMetrics ?? true) collectDefaultMetrics({ register: this.registry });
+  }
+
+  /** Where the scrape-time gauges read from: the queue's pending count and the dead-letter store's size. */
+  observeStores(sources: { queuePending?: () => Promise<number>; deadLetters?: () => Promise<number> }): void {
+    if (sources.queuePending) this.queuePending = sources.queuePending;
+    if (sources.deadLetters) this.deadLetterCount = sources.deadLetters;
   }
 
   /** The text exposition format for `GET /v1/metrics`. */

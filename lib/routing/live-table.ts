@@ -16,7 +16,10 @@ export class LiveRoutingTable {
   private unsubscribe: () => void = () => {};
   private listeners = new Set<(table: RoutingTable) => void>();
   current: RoutingTable = new RoutingTable({ eventtype: [], function: [], subscription: [], cors: [] });
+  /** The newest registry version seen. */
   version = 0;
+  /** The registry version {@link current} was built from. */
+  builtVersion = 0;
 
   private constructor(private readonly logger?: Logger) {}
 
@@ -72,6 +75,7 @@ export class LiveRoutingTable {
     });
     for (const shadowed of table.shadowed) this.logger?.warn({ shadowed }, 'route shadowed by an earlier conflicting route');
     this.current = table;
+    this.builtVersion = this.version;
     for (const listener of this.listeners) listener(table);
   }
 }

@@ -35,6 +35,7 @@ export class RoutingTable {
   private readonly cors = new Map<string, PathTree<CorsMatch>>();
   private readonly eventTypes = new Map<string, Map<string, EventType>>();
   private readonly functions = new Map<string, Map<string, FunctionConfig>>();
+  private readonly subscriptions = new Map<string, Map<string, Subscription>>();
   /** Routes that lost to an earlier one (only possible for data written before conflicts were refused). */
   readonly shadowed: string[] = [];
 
@@ -45,6 +46,7 @@ export class RoutingTable {
     // A stable order, so that which of two conflicting legacy routes wins does not depend on storage order.
     const subscriptions = [...config.subscription].sort(bySpaceThenId((s) => s.subscriptionId));
     for (const s of subscriptions) {
+      nested(this.subscriptions, s.space).set(s.subscriptionId, s);
       if (s.type === 'sync') {
         const tree = nested(this.sync, s.method).get(s.eventType) ?? newTree(nested(this.sync, s.method), s.eventType);
         this.insert(tree, s.path, s, `sync subscription ${s.space}/${s.subscriptionId}`);
@@ -86,6 +88,10 @@ export class RoutingTable {
 
   function(space: string, functionId: string): FunctionConfig | undefined {
     return this.functions.get(space)?.get(functionId);
+  }
+
+  subscription(space: string, subscriptionId: string): Subscription | undefined {
+    return this.subscriptions.get(space)?.get(subscriptionId);
   }
 
   /** A readable listing of the sync and async routes, for debugging. */

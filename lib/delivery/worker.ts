@@ -1,0 +1,227 @@
+import { setMaxListeners } from 'node:events';
+import type { GatewayEvent, HttpRequestData } from '../core/cloudevents/index.js';
+import { InvocationError } from '../core/response/index.js';
+import {
+  backoffDelayMs,
+  classifyHttpStatus,
+  defaultTimeoutMs,
+  mayRetry,
+  resolveRetryPolicy,
+  type DeliveryOutcome,
+} from '../core/retry/index.js';
+import { authorizeForSubscriber } from '../events-api/authorize.js';
+import type { SystemEvents } from '../events-api/system-events.js';
+import { HookVeto } from '../hooks/index.js';
+import type { Invokers } from '../invokers/index.js';
+import type { GatewayMetrics } from '../observability/metrics.js';
+import type { Logger } from '../observability/logger.js';
+import type { DeadLetterStore } from '../ports/dead-letter-store.js';
+import type { DeliveryError, DeliveryItem, DeliveryQueue } from '../ports/delivery-queue.js';
+import type { LiveRoutingTable } from '../routing/index.js';
+import { deliveryHeaders } from './headers.js';
+
+export interface DeliveryWorkersOptions {
+  queue: DeliveryQueue;
+  routing: LiveRoutingTable;
+  invokers: Invokers;
+  systemEvents: SystemEvents;
+  metrics: GatewayMetrics;
+  logger: Logger;
+  /** Where exhausted and permanently failed items go. Without one they are logged and removed. */
+  deadLetters?: DeadLetterStore;
+  /** Deliveries in flight at once. @default 64 */
+  concurrency?: number;
+  /** How long a received item stays leased; must exceed the longest invocation. @default 60000 */
+  leaseMs?: number;
+  now?: () => number;
+}
+
+export type SettledAs = 'delivered' | 'retried' | 'dead-lettered' | 'skipped' | 'vetoed';
+
+/**
+ * The delivery loop (design §2.1–§2.3): receives leased items, authorizes, invokes, and settles each one as
+ * delivered, retried later with backoff, dead-lettered, skipped (authorizer denied) or vetoed (a hook). The same
+ * loop serves local mode; on AWS the SQS-triggered Lambda drives {@link DeliveryWorkers.deliver} directly.
+ */
+export class DeliveryWorkers {
+  private readonly concurrency: number;
+  private readonly leaseMs: number;
+  private readonly now: () => number;
+  private readonly abort = new AbortController();
+  private inFlight = 0;
+  private loop: Promise<void> | undefined;
+  private slotFreed: (() => void) | undefined;
+  private readonly running = new Set<Promise<unknown>>();
+
+  constructor(private readonly options: DeliveryWorkersOptions) {
+    this.concurrency = options.concurrency ?? 64;
+    this.leaseMs = options.leaseMs ?? 60_000;
+    this.now = options.now ?? Date.now;
+    setMaxListeners(0, this.abort.signal);
+  }
+
+  start(): void {
+    this.loop ??= this.run();
+  }
+
+  /** Stops receiving and waits for the deliveries in flight (graceful shutdown, design §2.7). */
+  async stop(): Promise<void> {
+    this.abort.abort();
+    this.slotFreed?.();
+    await this.loop;
+    await Promise.allSettled([...this.running]);
+  }
+
+  private async run(): Promise<void> {
+    const { signal } = this.abort;
+    while (!signal.aborted) {
+      if (this.inFlight >= this.concurrency) {
+        await new Promise<void>((resolve) => (this.slotFreed = resolve));
+        continue;
+      }
+      let items: DeliveryItem[];
+      try {
+        items = await this.options.queue.receive(this.concurrency - this.inFlight, { leaseMs: this.leaseMs, waitMs: 1000, signal });
+      } catch (error) {
+        if (signal.aborted) break;
+        this.options.logger.error({ err: error }, 'delivery queue receive failed');
+        await new Promise((r) => setTimeout(r, 500));
+        continue;
+      }
+      for (const item of items) {
+        this.inFlight++;
+        const task = this.deliver(item)
+          .catch((error: unknown) => this.options.logger.error({ err: error, itemId: item.id }, 'delivery failed unexpectedly'))
+          .finally(() => {
+            this.inFlight--;
+            this.running.delete(task);
+            const wake = this.slotFreed;
+            this.slotFreed = undefined;
+            wake?.();
+          });
+        this.running.add(task);
+      }
+    }
+  }
+
+  /** Delivers one item and settles it. Exposed for the Lambda delivery handler and for tests. */
+  async deliver(item: DeliveryItem): Promise<SettledAs> {
+    const { metrics, queue, invokers, systemEvents, logger } = this.options;
+    const table = this.options.routing.current;
+    metrics.eventsProcessed.inc({ space: item.space, type: 'custom' });
+    if (item.attempts === 0) metrics.customProcessingSeconds.observe(Math.max(0, this.now() - item.acceptedAt) / 1000);
+
+    const fn = table.function(item.space, item.functionId);
+    if (!fn) return this.deadLetter(item, { message: `Function "${item.functionId}" not found.` });
+    const subscription = table.subscription(item.space, item.subscriptionId);
+    let event = JSON.parse(item.event) as GatewayEvent;
+    let payload = item.event;
+
+    if (!item.system) {
+      try {
+        await systemEvents.functionInvoking(table, item.space, item.functionId, event);
+      } catch (error) {
+        if (!(error instanceof HookVeto)) throw error;
+        logger.info({ itemId: item.id, space: item.space, functionId: item.functionId, reason: error.message }, 'delivery vetoed by a hook');
+        metrics.deliveries.inc({ outcome: 'vetoed' });
+        await this.settle(item);
+        return 'vetoed';
+      }
+      const request = item.authorizerRequest ? (JSON.parse(item.authorizerRequest) as HttpRequestData) : null;
+      const auth = await authorizeForSubscriber(table, invokers, item.space, event, request, this.abort.signal);
+      if (!auth.allow) {
+        logger.info({ itemId: item.id, space: item.space, reason: auth.reason }, 'delivery skipped: authorizer denied');
+        metrics.deliveries.inc({ outcome: 'skipped' });
+        await this.settle(item);
+        return 'skipped';
+      }
+      if (auth.event !== event) {
+        event = auth.event;
+        payload = JSON.stringify(event);
+      }
+    }
+
+    const attemptAt = this.now();
+    let outcome: DeliveryOutcome;
+    let error: DeliveryError | undefined;
+    let retryAfterMs: number | undefined;
+    let result: Buffer | undefined;
+    try {
+      const response = await invokers.invoke(fn, {
+        payload,
+        timeoutMs: subscription?.timeoutMs ?? defaultTimeoutMs(fn.type),
+        headers: deliveryHeaders(fn, item, payload, attemptAt),
+        signal: this.abort.signal,
+      });
+      outcome = fn.type === 'http' ? classifyHttpStatus(response.status) : 'delivered';
+      retryAfterMs = response.retryAfterMs;
+      result = response.body;
+      if (outcome !== 'delivered') error = { message: `HTTP status code: ${response.status}`, status: response.status };
+    } catch (thrown) {
+      outcome = classifyInvocationError(thrown);
+      const invocationError = thrown instanceof InvocationError ? thrown : undefined;
+      retryAfterMs = invocationError?.retryAfterMs;
+      error = { message: thrown instanceof Error ? thrown.message : String(thrown), ...(invocationError?.status ? { status: invocationError.status } : {}) };
+    }
+    metrics.deliveryAttempts.inc({ outcome });
+
+    if (outcome === 'delivered') {
+      await this.settle(item);
+      metrics.deliveries.inc({ outcome: 'delivered' });
+      metrics.deliveryLatencySeconds.observe(Math.max(0, this.now() - item.acceptedAt) / 1000);
+      if (!item.system) await systemEvents.functionInvoked(table, item.space, item.functionId, event, result ?? Buffer.alloc(0));
+      return 'delivered';
+    }
+
+    if (!item.system) await systemEvents.functionInvocationFailed(table, item.space, item.functionId, event, error!.message);
+    const policy = resolveRetryPolicy(subscription?.retry);
+    if (outcome === 'retry' && !this.abort.signal.aborted && mayRetry(policy, item.attempts + 1, item.acceptedAt, this.now())) {
+      const delay = backoffDelayMs(policy, item.attempts, retryAfterMs);
+      await queue.retry(item, delay, error!);
+      metrics.deliveryRetries.inc();
+      logger.debug({ itemId: item.id, attempt: item.attempts + 1, delayMs: delay, error: error!.message }, 'delivery will be retried');
+      return 'retried';
+    }
+    if (outcome === 'retry' && this.abort.signal.aborted) {
+      // Shutting down: leave the item leased; it comes back after the lease on the next start.
+      return 'retried';
+    }
+    return this.deadLetter(item, error!, attemptAt);
+  }
+
+  private async deadLetter(item: DeliveryItem, error: DeliveryError, attemptAt = this.now()): Promise<SettledAs> {
+    const { deadLetters, metrics, logger } = this.options;
+    const deadAt = this.now();
+    if (deadLetters) {
+      await deadLetters.put({
+        item: stripDeliveryState(item),
+        attempts: item.attempts + 1,
+        firstAttemptAt: item.firstAttemptAt ?? attemptAt,
+        lastAttemptAt: attemptAt,
+        deadAt,
+        lastError: error,
+      });
+    }
+    logger.warn({ itemId: item.id, space: item.space, subscriptionId: item.subscriptionId, error: error.message }, 'delivery dead-lettered');
+    await this.settle(item);
+    metrics.deliveries.inc({ outcome: 'dead-lettered' });
+    metrics.deadLettersTotal.inc({ space: item.space });
+    return 'dead-lettered';
+  }
+
+  private async settle(item: DeliveryItem): Promise<void> {
+    await this.options.queue.ack(item);
+    this.options.metrics.eventsBacklog.dec();
+  }
+}
+
+/** Design §2.2: transport failures, timeouts, throttling and provider errors are retried; access denied and a function's own error are not. */
+export function classifyInvocationError(error: unknown): DeliveryOutcome {
+  if (!(error instanceof InvocationError)) return 'retry';
+  return error.kind === 'access-denied' || error.kind === 'function-error' ? 'permanent' : 'retry';
+}
+
+function stripDeliveryState(item: DeliveryItem) {
+  const { attempts: _attempts, firstAttemptAt: _first, lastError: _last, ...rest } = item;
+  return rest;
+}

@@ -1,0 +1,343 @@
+import { randomUUID } from 'node:crypto';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import {
+  HTTP_REQUEST_EVENT_TYPE,
+  authorizerRequestData,
+  eventTypeOf,
+  isSystemEventType,
+  parseEventRequest,
+  withHttpParams,
+  type CloudEventsVersion,
+  type EventRequest,
+  type GatewayEvent,
+  type HeaderIndex,
+  type HttpRequestData,
+} from '../core/cloudevents/index.js';
+import { evaluateActual, evaluatePreflight } from '../core/cors/index.js';
+import { errorEnvelope, isHttpError } from '../core/errors/index.js';
+import type { Subscription } from '../core/model/types.js';
+import { mapSyncResult, syncInvocationErrorMessage, InvocationError, FunctionResultError } from '../core/response/index.js';
+import { defaultTimeoutMs } from '../core/retry/index.js';
+import type { RoutingTable, SyncMatch } from '../core/routing/index.js';
+import { HookRejection, HookVeto, type HookRunner } from '../hooks/index.js';
+import { httpResultError, type Invokers } from '../invokers/index.js';
+import type { GatewayMetrics } from '../observability/metrics.js';
+import type { Logger } from '../observability/logger.js';
+import { QueueFullError, type DeliveryQueue, type NewDeliveryItem } from '../ports/delivery-queue.js';
+import type { LiveRoutingTable } from '../routing/index.js';
+import { authorizeForSubscriber } from './authorize.js';
+import type { SystemEvents } from './system-events.js';
+
+/** Limits of the events API, each answered with a clear 4xx (design §2.6). */
+export interface EventsApiLimits {
+  /** Largest request body. @default 262144 (256 KiB) */
+  maxBodyBytes?: number;
+  /** Most events in one CloudEvents batch. @default 100 */
+  maxBatchSize?: number;
+}
+
+export interface EventsApiOptions extends EventsApiLimits {
+  routing: LiveRoutingTable;
+  queue: DeliveryQueue;
+  invokers: Invokers;
+  systemEvents: SystemEvents;
+  hooks: HookRunner;
+  metrics: GatewayMetrics;
+  logger: Logger;
+  /** Spec version of gateway-made events (`--cloudevents-version`). @default '0.1' */
+  cloudEventsVersion?: CloudEventsVersion;
+  /** Seconds in the `Retry-After` of a 429. @default 1 */
+  retryAfterSeconds?: number;
+}
+
+export const DEFAULT_MAX_BODY_BYTES = 256 * 1024;
+export const DEFAULT_MAX_BATCH_SIZE = 100;
+
+const JSON_TYPE = 'application/json';
+const SERVICE_UNAVAILABLE = `${JSON.stringify(errorEnvelope('Service Unavailable'))}\n`;
+
+/** The events API (spec §4): every method and path is an event. Plain node:http, no framework on this path. */
+export class EventsApi {
+  private draining = false;
+  private readonly maxBodyBytes: number;
+  private readonly parseOptions: { gatewayEventVersion: CloudEventsVersion; maxBatchSize: number };
+  private readonly retryAfter: string;
+
+  constructor(private readonly options: EventsApiOptions) {
+    this.maxBodyBytes = options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
+    this.parseOptions = { gatewayEventVersion: options.cloudEventsVersion ?? '0.1', maxBatchSize: options.maxBatchSize ?? DEFAULT_MAX_BATCH_SIZE };
+    this.retryAfter = String(options.retryAfterSeconds ?? 1);
+  }
+
+  /** From now on every request gets 503 (spec §1.2, design §2.7). */
+  drain(): void {
+    this.draining = true;
+  }
+
+  readonly listener = (req: IncomingMessage, res: ServerResponse): void => {
+    this.handle(req, res).catch((error: unknown) => {
+      this.options.logger.error({ err: error, method: req.method, url: req.url }, 'events API request failed');
+      if (!res.headersSent) sendJson(res, 500, errorEnvelope('Internal Server Error'));
+      else res.destroy();
+    });
+  };
+
+  // Hot path: everything below runs per request.
+  private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    if (this.draining) {
+      res.writeHead(503, { 'content-type': JSON_TYPE, connection: 'close' }).end(SERVICE_UNAVAILABLE);
+      req.resume();
+      return;
+    }
+    const url = req.url ?? '/';
+    const q = url.indexOf('?');
+    const rawPath = q === -1 ? url : url.slice(0, q);
+    const rawQuery = q === -1 ? '' : url.slice(q + 1);
+    const method = req.method ?? 'GET';
+    const table = this.options.routing.current;
+
+    // CORS (spec §7): a preflight on a configured path is answered here and nothing else happens.
+    const preflightMethod = method === 'OPTIONS' ? req.headers['access-control-request-method'] : undefined;
+    const cors = table.matchCors(preflightMethod || method, rawPath);
+    if (cors && preflightMethod) {
+      const headers = evaluatePreflight(cors.compiled, {
+        origin: req.headers.origin,
+        requestMethod: preflightMethod,
+        requestHeaders: req.headers['access-control-request-headers'],
+      });
+      setHeaders(res, headers);
+      res.writeHead(200).end();
+      req.resume();
+      return;
+    }
+    if (cors) setHeaders(res, evaluateActual(cors.compiled, { method, origin: req.headers.origin }));
+
+    const body = await readBody(req, this.maxBodyBytes);
+    if (body === undefined) {
+      sendJson(res, 413, errorEnvelope(`Request body too large: the limit is ${this.maxBodyBytes} bytes.`), true);
+      return;
+    }
+
+    const request: EventRequest = { method, rawPath, rawQuery, rawHeaders: req.rawHeaders, body };
+    let events: GatewayEvent[];
+    let batch = false;
+    let headerIndex: HeaderIndex;
+    try {
+      const parsed = parseEventRequest(request, this.parseOptions);
+      headerIndex = parsed.headers;
+      if (parsed.kind === 'single') events = [parsed.event];
+      else {
+        events = parsed.events;
+        batch = true;
+      }
+    } catch (error) {
+      if (!isHttpError(error)) throw error;
+      sendJson(res, error.statusCode, error.toBody());
+      return;
+    }
+
+    // Clients may not emit system events (spec §4.1 step 5): 400 with an empty body.
+    for (const event of events) {
+      if (isSystemEventType(eventTypeOf(event))) {
+        res.writeHead(400).end();
+        return;
+      }
+    }
+
+    const { hooks } = this.options;
+    if (hooks.hasBeforeRoute) {
+      try {
+        const hookRequest = { method, path: rawPath, headers: req.headers };
+        events = await Promise.all(events.map((e) => hooks.beforeRoute(e, hookRequest)));
+      } catch (error) {
+        if (!(error instanceof HookRejection)) throw error;
+        sendJson(res, error.statusCode, errorEnvelope(error.message));
+        return;
+      }
+    }
+
+    const items: NewDeliveryItem[] = [];
+    let sync: { match: SyncMatch; event: GatewayEvent } | undefined;
+    let authorizerRequest: string | undefined;
+    for (const event of events) {
+      const eventType = eventTypeOf(event);
+      const syncMatch = batch ? undefined : table.matchSync(method, rawPath, eventType);
+      const subscribers = table.matchAsync(method, rawPath, eventType);
+
+      try {
+        items.push(...(await this.eventReceived(table, request, headerIndex, event, syncMatch, subscribers)));
+      } catch (error) {
+        if (!(error instanceof HookVeto)) throw error;
+        // A sync hook vetoed event.received: the client gets 200 with an empty body (spec §4.6).
+        this.options.logger.info({ reason: error.message }, 'event vetoed by a hook');
+        res.writeHead(200).end();
+        return;
+      }
+
+      if (subscribers.length > 0) {
+        const json = JSON.stringify(event);
+        const acceptedAt = Date.now();
+        for (const s of subscribers) {
+          this.options.metrics.eventsReceived.inc({ space: s.space, type: 'custom' });
+          const item: NewDeliveryItem = {
+            id: randomUUID(), space: s.space, subscriptionId: s.subscriptionId, functionId: s.functionId,
+            eventType, event: json, system: false, acceptedAt,
+          };
+          if (table.eventType(s.space, eventType)?.authorizerId !== undefined) {
+            authorizerRequest ??= JSON.stringify(authorizerRequestData(request, headerIndex));
+            item.authorizerRequest = authorizerRequest;
+          }
+          items.push(item);
+        }
+      }
+      if (syncMatch) sync = { match: syncMatch, event };
+    }
+
+    // Async items are committed first; only then is the sync function called (design §2.1).
+    if (items.length > 0) {
+      try {
+        await this.options.queue.enqueue(items);
+      } catch (error) {
+        if (!(error instanceof QueueFullError)) throw error;
+        this.options.metrics.eventsRejected.inc();
+        res.setHeader('retry-after', this.retryAfter);
+        sendJson(res, 429, errorEnvelope('Too Many Requests: the delivery queue is full. Retry later.'));
+        return;
+      }
+      this.options.metrics.eventsBacklog.inc(items.length);
+    }
+
+    if (!sync) {
+      res.writeHead(202).end();
+      return;
+    }
+    await this.invokeSync(res, table, request, headerIndex, sync.match, sync.event);
+  }
+
+  /** Spec §4.1 step 8 and §4.8: authorize, invoke, map the result onto the response. */
+  private async invokeSync(
+    res: ServerResponse,
+    table: RoutingTable,
+    request: EventRequest,
+    headerIndex: HeaderIndex,
+    match: SyncMatch,
+    parsedEvent: GatewayEvent,
+  ): Promise<void> {
+    const { metrics, invokers, systemEvents, logger } = this.options;
+    const { subscription } = match;
+    const eventType = eventTypeOf(parsedEvent);
+    metrics.eventsReceived.inc({ space: subscription.space, type: eventType });
+
+    const requestData = authorizerRequestDataFor(parsedEvent, request, headerIndex);
+    const auth = await authorizeForSubscriber(table, invokers, subscription.space, parsedEvent, requestData);
+    if (!auth.allow) {
+      logger.info({ space: subscription.space, reason: auth.reason }, 'sync request denied by authorizer');
+      res.writeHead(403).end();
+      return;
+    }
+    let event = auth.event;
+    if (eventType === HTTP_REQUEST_EVENT_TYPE) event = withHttpParams(event, match.params);
+
+    const fn = table.function(subscription.space, subscription.functionId);
+    try {
+      if (!fn) throw new InvocationError('call-failed', `function ${subscription.space}/${subscription.functionId} not found`);
+      try {
+        await systemEvents.functionInvoking(table, subscription.space, fn.functionId, event);
+      } catch (error) {
+        if (error instanceof HookVeto) throw new InvocationError('call-failed', error.message);
+        throw error;
+      }
+      const result = await invokers.invoke(fn, { payload: JSON.stringify(event), timeoutMs: timeoutFor(subscription, fn.type) });
+      const failed = fn.type === 'http' ? httpResultError(result.status) : undefined;
+      if (failed) throw failed;
+      await systemEvents.functionInvoked(table, subscription.space, fn.functionId, event, result.body);
+      const mapped = mapSyncResult(result.body);
+      metrics.eventsProcessed.inc({ space: subscription.space, type: eventType });
+      for (const [name, value] of mapped.headers) res.setHeader(name, value);
+      res.writeHead(mapped.statusCode).end(mapped.body);
+    } catch (error) {
+      metrics.eventsProcessed.inc({ space: subscription.space, type: eventType });
+      if (error instanceof FunctionResultError) {
+        logger.warn({ space: subscription.space, functionId: subscription.functionId, detail: error.detail }, 'sync function returned a malformed response');
+        sendJson(res, 500, error.toBody());
+        return;
+      }
+      if (!(error instanceof InvocationError)) throw error;
+      logger.warn({ space: subscription.space, functionId: subscription.functionId, err: error.message }, 'sync invocation failed');
+      if (fn) await systemEvents.functionInvocationFailed(table, subscription.space, fn.functionId, event, error.message);
+      sendJson(res, 500, errorEnvelope(syncInvocationErrorMessage(error)));
+    }
+  }
+
+  /** `event.received` for one event, Q13-scoped to the spaces the request matched (design §1). */
+  private eventReceived(
+    table: RoutingTable,
+    request: EventRequest,
+    headerIndex: HeaderIndex,
+    event: GatewayEvent,
+    syncMatch: SyncMatch | undefined,
+    subscribers: readonly Subscription[],
+  ): Promise<NewDeliveryItem[]> {
+    const spaces = new Set<string>();
+    if (syncMatch) spaces.add(syncMatch.subscription.space);
+    for (const s of subscribers) spaces.add(s.space);
+    return this.options.systemEvents.eventReceived(table, spaces, () => ({
+      path: request.rawPath,
+      event,
+      headers: headerIndex.flat,
+    }));
+  }
+}
+
+function timeoutFor(subscription: Subscription, type: Parameters<typeof defaultTimeoutMs>[0]): number | undefined {
+  return subscription.timeoutMs ?? defaultTimeoutMs(type);
+}
+
+/** The authorizer's `request` (spec §6): for http.request events their own data, otherwise built from the request. */
+function authorizerRequestDataFor(event: GatewayEvent, request: EventRequest, headerIndex: HeaderIndex): HttpRequestData {
+  if (eventTypeOf(event) === HTTP_REQUEST_EVENT_TYPE) {
+    const data = (event as { data?: unknown }).data as HttpRequestData | undefined;
+    if (data && typeof data === 'object') return { ...data, body: null, params: null };
+  }
+  return authorizerRequestData(request, headerIndex);
+}
+
+function setHeaders(res: ServerResponse, headers: ReadonlyArray<readonly [string, string]>): void {
+  for (const [name, value] of headers) {
+    const existing = res.getHeader(name);
+    if (existing === undefined) res.setHeader(name, value);
+    else res.setHeader(name, [...(Array.isArray(existing) ? existing : [String(existing)]), value]);
+  }
+}
+
+function sendJson(res: ServerResponse, status: number, body: unknown, close = false): void {
+  res.setHeader('content-type', JSON_TYPE);
+  if (close) res.setHeader('connection', 'close');
+  res.writeHead(status).end(`${JSON.stringify(body)}\n`);
+}
+
+/** The whole body, or undefined when it is larger than `limit` (the rest is drained, not buffered). */
+function readBody(req: IncomingMessage, limit: number): Promise<Buffer | undefined> {
+  const declared = req.headers['content-length'];
+  if (declared !== undefined && Number(declared) > limit) {
+    req.resume();
+    return Promise.resolve(undefined);
+  }
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    let over = false;
+    req.on('data', (chunk: Buffer) => {
+      if (over) return;
+      size += chunk.length;
+      if (size > limit) {
+        over = true;
+        chunks.length = 0;
+        return;
+      }
+      chunks.push(chunk);
+    });
+    req.on('end', () => resolve(over ? undefined : chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size)));
+    req.on('error', reject);
+  });
+}

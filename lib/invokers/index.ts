@@ -1,0 +1,2 @@
+export { Invokers } from './registry.js';
+export { HttpInvoker, httpResultError, type HttpInvokerOptions } from './http/index.js';
