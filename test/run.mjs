@@ -1,7 +1,7 @@
 // Runs every test/**/*.test.ts file with Node's own test runner (through tsx).
 // Node 20's --test takes no globs, so the files are listed here. Extra arguments filter by path substring:
 //   npm test -- config-api
-import { spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { readdirSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -35,9 +35,20 @@ const env = {
   EVENT_GATEWAY_ACCESS_KEY: '',
 };
 
-const result = spawnSync(
-  process.execPath,
-  ['--import', 'tsx', '--test', '--test-concurrency=2', '--test-reporter=spec', ...files],
-  { cwd: root, env, stdio: 'inherit' },
-);
-process.exit(result.status ?? 1);
+// The local AWS-compatible servers are started once per run, and only when a test under test/aws/ needs them.
+let servers;
+if (files.some((f) => f.startsWith(join('test', 'aws')))) {
+  const { startAwsServers } = await import('./aws-servers.mjs');
+  servers = await startAwsServers();
+  Object.assign(env, servers.env);
+}
+
+// Asynchronous spawn: fauxqs and kinesalite run inside this process and must keep serving while the tests run.
+const child = spawn(process.execPath, ['--import', 'tsx', '--test', '--test-concurrency=2', '--test-reporter=spec', ...files], {
+  cwd: root,
+  env,
+  stdio: 'inherit',
+});
+const code = await new Promise((resolve) => child.on('exit', (status, signal) => resolve(status ?? (signal ? 1 : 0))));
+await servers?.stop();
+process.exit(code);
