@@ -3,11 +3,14 @@ import { toJson, type Kind } from '../core/model/index.js';
 import type { GatewayMetrics } from '../observability/metrics.js';
 import type { Logger } from '../observability/logger.js';
 import { ConfigRouter } from './router.js';
+import type { DeadLetterService } from './dead-letters.js';
 import type { MetadataFilters, ConfigService } from './service.js';
 import type { ConfigHandler, ConfigRequest, ConfigResponse } from './types.js';
 
 export interface ConfigApiOptions {
   service: ConfigService;
+  /** Serves the dead-letter endpoints of design §2.3 when given. */
+  deadLetters?: DeadLetterService;
   metrics: GatewayMetrics;
   logger?: Logger;
   /**
@@ -124,6 +127,25 @@ export function createConfigApi(options: ConfigApiOptions): ConfigHandler {
       update: (s, id, b) => service.updateCors(s, id, b),
       delete: (s, id) => service.deleteCors(s, id),
     }, (request) => corsIdFromRawPath(request.rawPath), '*id');
+
+    const deadLetters = options.deadLetters;
+    if (deadLetters) {
+      const base = '/v1/spaces/:space/deadletters';
+      const space = (params: Params) => params.space ?? '';
+      const query = (request: ConfigRequest) => new URLSearchParams(request.rawQuery);
+      router.add('GET', base, async (request, params) => json(200, await deadLetters.list(space(params), query(request))));
+      router.add('DELETE', base, async (request, params) => json(200, await deadLetters.purgeMatching(space(params), query(request))));
+      router.add('POST', `${base}/redrive`, async (request, params) => json(202, await deadLetters.redriveMatching(space(params), request.body)));
+      router.add('GET', `${base}/:id`, async (_, params) => json(200, await deadLetters.get(space(params), params.id ?? '')));
+      router.add('DELETE', `${base}/:id`, async (_, params) => {
+        await deadLetters.purgeOne(space(params), params.id ?? '');
+        return { statusCode: 204, headers: {}, body: '' };
+      });
+      router.add('POST', `${base}/:id/redrive`, async (_, params) => {
+        await deadLetters.redriveOne(space(params), params.id ?? '');
+        return { statusCode: 202, headers: {}, body: '' };
+      });
+    }
   }
 
   return async (request) => {

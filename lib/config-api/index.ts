@@ -2,3 +2,4 @@ export { createConfigApi, goJson, metadataFilters, type ConfigApiOptions } from 
 export { ConfigService, type MetadataFilters } from './service.js';
 export { ConfigRouter, cleanPath, type RouteResolution } from './router.js';
 export type { ConfigHandler, ConfigRequest, ConfigResponse } from './types.js';
+export { DeadLetterService, toDeadLetterView, type DeadLetterView } from './dead-letters.js';

@@ -23,7 +23,7 @@ export class Sink {
 
   private constructor(private readonly server: Server, readonly url: string) {}
 
-  static async start(reply?: SinkReply): Promise<Sink> {
+  static async start(reply?: SinkReply, port = 0): Promise<Sink> {
     let sink: Sink | undefined;
     const server = createServer((req, res) => {
       const chunks: Buffer[] = [];
@@ -45,7 +45,7 @@ export class Sink {
         sink!.notify();
       });
     });
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));
     sink = new Sink(server, `http://127.0.0.1:${(server.address() as AddressInfo).port}/`);
     if (reply) sink.reply = reply;
     return sink;
