@@ -1,6 +1,6 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { ConfigService, createConfigApi } from '../config-api/index.js';
+import { ConfigService, DeadLetterService, createConfigApi } from '../config-api/index.js';
 import { nodeConfigListener } from '../config-api/adapters/index.js';
 import { openDatabase } from '../adapters/sqlite/index.js';
 import { SqliteRegistry } from '../adapters/registry/sqlite/index.js';
@@ -60,7 +60,9 @@ export async function startLocalGateway(input: GatewayOptions & { logger?: Logge
     maxBatchSize: options.maxBatchSize,
   });
 
-  const configServer = createServer(nodeConfigListener(createConfigApi({ service: new ConfigService(registry), metrics, logger })));
+  const deadLetterService = new DeadLetterService(deadLetters, queue, (count) => metrics.eventsBacklog.inc(count));
+  const configApi = createConfigApi({ service: new ConfigService(registry), deadLetters: deadLetterService, metrics, logger });
+  const configServer = createServer(nodeConfigListener(configApi));
   const eventsServer = createServer({ keepAliveTimeout: 60_000 }, eventsApi.listener);
 
   try {
