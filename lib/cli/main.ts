@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { startLocalGateway } from '../gateway/index.js';
+import { keysCommand } from './keys.js';
 import type { GatewayOptions } from '../gateway/index.js';
 
 const packageJson = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
@@ -44,6 +45,8 @@ interface CliOptions {
   hooks?: string[];
   maxBodyBytes?: number;
   maxBatchSize?: number;
+  adminKey?: string;
+  publicMetrics?: boolean;
 }
 
 export function buildProgram(): Command {
@@ -64,9 +67,12 @@ export function buildProgram(): Command {
     .addOption(flag('--hooks <module>', 'hooks module to load (.js, or .ts); repeatable').argParser(collect))
     .addOption(flag('--max-body-bytes <n>', 'largest events-API request body').argParser(positiveInteger).default(256 * 1024))
     .addOption(flag('--max-batch-size <n>', 'most events in one CloudEvents batch').argParser(positiveInteger).default(100))
+    .addOption(flag('--admin-key <key>', 'an all-spaces access key that is not stored: bootstraps the others (needed outside --dev)'))
+    .addOption(flag('--public-metrics', 'serve /v1/metrics without an access key'))
     .addOption(flag('--log-level <level>', 'log level').choices(['debug', 'info', 'warn', 'error']).default('info'))
     .addOption(flag('--log-format <format>', 'log format (default: text with --dev, otherwise json)').choices(['text', 'json']))
-    .showHelpAfterError();
+    .showHelpAfterError()
+    .enablePositionalOptions();
 
   program.action(async (opts: CliOptions) => {
     const gateway = await startLocalGateway({
@@ -84,6 +90,8 @@ export function buildProgram(): Command {
       hooks: opts.hooks,
       maxBodyBytes: opts.maxBodyBytes,
       maxBatchSize: opts.maxBatchSize,
+      adminKey: opts.adminKey,
+      publicMetrics: opts.publicMetrics,
     });
     const shutdown = (signal: string) => {
       gateway.logger.info({ signal }, 'shutting down');
@@ -98,6 +106,7 @@ export function buildProgram(): Command {
     process.once('SIGINT', shutdown);
     process.once('SIGTERM', shutdown);
   });
+  program.addCommand(keysCommand());
   return program;
 }
 

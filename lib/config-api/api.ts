@@ -3,6 +3,7 @@ import { toJson, type Kind } from '../core/model/index.js';
 import type { GatewayMetrics } from '../observability/metrics.js';
 import type { Logger } from '../observability/logger.js';
 import { ConfigRouter } from './router.js';
+import type { AccessControl, AccessKeyService, AccessScope } from './access.js';
 import type { DeadLetterService } from './dead-letters.js';
 import type { MetadataFilters, ConfigService } from './service.js';
 import type { ConfigHandler, ConfigRequest, ConfigResponse } from './types.js';
@@ -11,6 +12,10 @@ export interface ConfigApiOptions {
   service: ConfigService;
   /** Serves the dead-letter endpoints of design §2.3 when given. */
   deadLetters?: DeadLetterService;
+  /** Access keys (design §2.6). Without it every call is allowed (dev mode). */
+  access?: AccessControl;
+  /** Serves `/v1/keys` when given. */
+  accessKeys?: AccessKeyService;
   metrics: GatewayMetrics;
   logger?: Logger;
   /**
@@ -24,6 +29,8 @@ type Params = Record<string, string>;
 type RouteHandler = (request: ConfigRequest, params: Params) => Promise<ConfigResponse>;
 type Operation = 'get' | 'list' | 'create' | 'update' | 'delete';
 
+const bySpace = (params: Params): AccessScope => ({ kind: 'space', space: params.space ?? '' });
+
 const JSON_HEADERS = { 'content-type': 'application/json' } as const;
 const TEXT_HEADERS = { 'content-type': 'text/plain; charset=utf-8', 'x-content-type-options': 'nosniff' } as const;
 
@@ -32,14 +39,36 @@ const TEXT_HEADERS = { 'content-type': 'text/plain; charset=utf-8', 'x-content-t
  */
 export function createConfigApi(options: ConfigApiOptions): ConfigHandler {
   const { service, metrics } = options;
-  const router = new ConfigRouter<RouteHandler>();
+  const inner = new ConfigRouter<RouteHandler>();
+  const access = options.access;
+  /** Every route states the access it needs; the key is checked before the handler runs. */
+  const router = {
+    add(method: string, pattern: string, handler: RouteHandler, scope: (params: Params) => AccessScope = bySpace) {
+      inner.add(method, pattern, access ? async (request, params) => {
+        await access.authorize(request, scope(params));
+        return handler(request, params);
+      } : handler);
+    },
+  };
 
-  router.add('GET', '/v1/status', async () => ({ statusCode: 200, headers: {}, body: '' }));
+  router.add('GET', '/v1/status', async () => ({ statusCode: 200, headers: {}, body: '' }), () => ({ kind: 'open' }));
   router.add('GET', '/v1/metrics', async () => ({
     statusCode: 200,
     headers: { 'content-type': metrics.contentType },
     body: await metrics.expose(),
-  }));
+  }), () => ({ kind: 'metrics' }));
+
+  const accessKeys = options.accessKeys;
+  if (accessKeys && !options.adminOnly) {
+    const admin = () => ({ kind: 'admin' }) as const;
+    router.add('GET', '/v1/keys', async () => json(200, { keys: await accessKeys.list() }), admin);
+    router.add('POST', '/v1/keys', async (request) => json(201, await accessKeys.createFromBody(request.body)), admin);
+    router.add('GET', '/v1/keys/:keyId', async (_, params) => json(200, await accessKeys.get(params.keyId ?? '')), admin);
+    router.add('DELETE', '/v1/keys/:keyId', async (_, params) => {
+      await accessKeys.revoke(params.keyId ?? '');
+      return { statusCode: 204, headers: {}, body: '' };
+    }, admin);
+  }
 
   if (!options.adminOnly) {
     /** Wraps a resource endpoint: the error envelope, and the request counter of spec §10. */
@@ -151,7 +180,7 @@ export function createConfigApi(options: ConfigApiOptions): ConfigHandler {
   return async (request) => {
     const started = performance.now();
     try {
-      return await dispatch(router, request);
+      return await dispatch(inner, request);
     } catch (error) {
       if (isHttpError(error)) return json(error.statusCode, error.toBody());
       options.logger?.error({ err: error, method: request.method, path: request.rawPath }, 'config API request failed');

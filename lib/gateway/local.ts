@@ -1,6 +1,7 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { ConfigService, DeadLetterService, createConfigApi } from '../config-api/index.js';
+import { AccessControl, AccessKeyService, ConfigService, DeadLetterService, createConfigApi } from '../config-api/index.js';
+import { SqliteAccessKeyStore } from '../adapters/access-keys/sqlite/index.js';
 import { nodeConfigListener } from '../config-api/adapters/index.js';
 import { openDatabase } from '../adapters/sqlite/index.js';
 import { SqliteRegistry } from '../adapters/registry/sqlite/index.js';
@@ -61,7 +62,13 @@ export async function startLocalGateway(input: GatewayOptions & { logger?: Logge
   });
 
   const deadLetterService = new DeadLetterService(deadLetters, queue, (count) => metrics.eventsBacklog.inc(count));
-  const configApi = createConfigApi({ service: new ConfigService(registry), deadLetters: deadLetterService, metrics, logger });
+  const keyStore = new SqliteAccessKeyStore(db);
+  const access = new AccessControl({ store: keyStore, required: !options.dev, adminKey: options.adminKey, publicMetrics: options.publicMetrics });
+  const accessKeys = new AccessKeyService(keyStore, (hash) => access.forget(hash));
+  if (!options.dev && !options.adminKey && (await keyStore.list()).every((k) => k.revokedAt !== undefined)) {
+    logger.warn('no access key can reach the config API: set EVENT_GATEWAY_ADMIN_KEY (or --admin-key), or run `event-gateway keys create --all-spaces`');
+  }
+  const configApi = createConfigApi({ service: new ConfigService(registry), deadLetters: deadLetterService, access, accessKeys, metrics, logger });
   const configServer = createServer(nodeConfigListener(configApi));
   const eventsServer = createServer({ keepAliveTimeout: 60_000 }, eventsApi.listener);
 

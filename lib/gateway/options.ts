@@ -33,13 +33,21 @@ export interface GatewayOptions {
   maxBodyBytes?: number;
   /** Most events in one CloudEvents batch. @default 100 */
   maxBatchSize?: number;
+  /**
+   * An all-spaces access key that is not stored (the first admin key, design §2.6). Outside dev mode the config API
+   * needs a key; this one bootstraps the others.
+   * @default none
+   */
+  adminKey?: string;
+  /** Serve `/v1/metrics` without an access key. @default false */
+  publicMetrics?: boolean;
   /** @default 'info' */
   logLevel?: 'debug' | 'info' | 'warn' | 'error' | 'silent';
   /** @default 'text' with `dev`, otherwise 'json' */
   logFormat?: LogFormat;
 }
 
-export type ResolvedGatewayOptions = Required<GatewayOptions>;
+export type ResolvedGatewayOptions = Required<Omit<GatewayOptions, 'adminKey'>> & { adminKey?: string };
 
 export const DEFAULT_CONFIG_PORT = 4001;
 export const DEFAULT_EVENTS_PORT = 4000;
@@ -60,6 +68,8 @@ export function resolveOptions(options: GatewayOptions): ResolvedGatewayOptions 
     hooks: options.hooks ?? [],
     maxBodyBytes: options.maxBodyBytes ?? 256 * 1024,
     maxBatchSize: options.maxBatchSize ?? 100,
+    ...(options.adminKey ? { adminKey: options.adminKey } : {}),
+    publicMetrics: options.publicMetrics ?? false,
     logLevel: options.logLevel ?? 'info',
     logFormat: options.logFormat ?? (dev ? 'text' : 'json'),
   };

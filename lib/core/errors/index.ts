@@ -29,6 +29,16 @@ export class BadRequestError extends HttpError {
   readonly statusCode = 400;
 }
 
+/** 401: no access key, or one that is unknown or revoked (design §2.6). */
+export class UnauthorizedError extends HttpError {
+  readonly statusCode = 401;
+}
+
+/** 403: a valid access key without access to what was asked for. */
+export class ForbiddenError extends HttpError {
+  readonly statusCode = 403;
+}
+
 /** 404: the addressed item does not exist. */
 export class NotFoundError extends HttpError {
   readonly statusCode = 404;

@@ -1,0 +1,1 @@
+export { ACCESS_KEY_MIGRATIONS, SqliteAccessKeyStore } from './store.js';

@@ -1,0 +1,1 @@
+export { ACCESS_KEY_PREFIX, bearerToken, generateAccessKey, generateKeyId, hashAccessKey, isAccessKeyFormat, sameHash } from './keys.js';
