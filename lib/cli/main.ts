@@ -47,6 +47,10 @@ interface CliOptions {
   maxBatchSize?: number;
   adminKey?: string;
   publicMetrics?: boolean;
+  maxHeaders?: number;
+  maxHeaderBytes?: number;
+  maxJsonDepth?: number;
+  maxIdLength?: number;
 }
 
 export function buildProgram(): Command {
@@ -67,6 +71,10 @@ export function buildProgram(): Command {
     .addOption(flag('--hooks <module>', 'hooks module to load (.js, or .ts); repeatable').argParser(collect))
     .addOption(flag('--max-body-bytes <n>', 'largest events-API request body').argParser(positiveInteger).default(256 * 1024))
     .addOption(flag('--max-batch-size <n>', 'most events in one CloudEvents batch').argParser(positiveInteger).default(100))
+    .addOption(flag('--max-headers <n>', 'most header lines in one request').argParser(positiveInteger).default(100))
+    .addOption(flag('--max-header-bytes <n>', 'largest size of all headers of one request').argParser(positiveInteger).default(16 * 1024))
+    .addOption(flag('--max-json-depth <n>', 'deepest JSON nesting in a body').argParser(positiveInteger).default(64))
+    .addOption(flag('--max-id-length <n>', 'longest id, name or path in the config API').argParser(positiveInteger).default(256))
     .addOption(flag('--admin-key <key>', 'an all-spaces access key that is not stored: bootstraps the others (needed outside --dev)'))
     .addOption(flag('--public-metrics', 'serve /v1/metrics without an access key'))
     .addOption(flag('--log-level <level>', 'log level').choices(['debug', 'info', 'warn', 'error']).default('info'))
@@ -92,6 +100,10 @@ export function buildProgram(): Command {
       maxBatchSize: opts.maxBatchSize,
       adminKey: opts.adminKey,
       publicMetrics: opts.publicMetrics,
+      maxHeaders: opts.maxHeaders,
+      maxHeaderBytes: opts.maxHeaderBytes,
+      maxJsonDepth: opts.maxJsonDepth,
+      maxIdLength: opts.maxIdLength,
     });
     const shutdown = (signal: string) => {
       gateway.logger.info({ signal }, 'shutting down');

@@ -1,5 +1,6 @@
 import { BadRequestError, ConflictError, NotFoundError } from '../core/errors/index.js';
 import {
+  DEFAULT_MODEL_LIMITS,
   mergeSecrets,
   parseCors,
   parseEventType,
@@ -10,6 +11,7 @@ import {
   type FunctionConfig,
   type ItemByKind,
   type Kind,
+  type ModelLimits,
   type Subscription,
 } from '../core/model/index.js';
 import { PathConflictError, PathTree } from '../core/pathtree/index.js';
@@ -29,7 +31,10 @@ export type MetadataFilters = ReadonlyArray<readonly [key: string, value: string
 export class ConfigService {
   private mutations: Promise<unknown> = Promise.resolve();
 
-  constructor(private readonly registry: Registry) {}
+  constructor(
+    private readonly registry: Registry,
+    private readonly limits: Readonly<ModelLimits> = DEFAULT_MODEL_LIMITS,
+  ) {}
 
   // ---- event types (spec §2.3) ----
 
@@ -44,7 +49,7 @@ export class ConfigService {
   }
 
   createEventType(space: string, body: string): Promise<EventType> {
-    const eventType = parseEventType(body, { space });
+    const eventType = parseEventType(body, { space }, this.limits);
     return this.serialised(async () => {
       if (await this.registry.get('eventtype', space, eventType.name)) {
         throw new ConflictError(`Event Type "${eventType.name}" already exists.`);
@@ -56,7 +61,7 @@ export class ConfigService {
   }
 
   updateEventType(space: string, name: string, body: string): Promise<EventType> {
-    const eventType = parseEventType(body, { space, name });
+    const eventType = parseEventType(body, { space, name }, this.limits);
     return this.serialised(async () => {
       if (!(await this.registry.get('eventtype', space, name))) throw eventTypeNotFound(name);
       await this.checkAuthorizer(eventType);
@@ -88,7 +93,7 @@ export class ConfigService {
   }
 
   createFunction(space: string, body: string): Promise<FunctionConfig> {
-    const fn = mergeSecrets(parseFunction(body, { space }), undefined);
+    const fn = mergeSecrets(parseFunction(body, { space }, this.limits), undefined);
     return this.serialised(async () => {
       const alreadyRegistered = () => new ConflictError(`Function "${fn.functionId}" already registered.`);
       if (await this.registry.get('function', space, fn.functionId)) throw alreadyRegistered();
@@ -98,7 +103,7 @@ export class ConfigService {
   }
 
   updateFunction(space: string, functionId: string, body: string): Promise<FunctionConfig> {
-    const parsed = parseFunction(body, { space, functionId });
+    const parsed = parseFunction(body, { space, functionId }, this.limits);
     return this.serialised(async () => {
       const stored = await this.registry.get('function', space, functionId);
       if (!stored) throw functionNotFound(functionId);
@@ -138,7 +143,7 @@ export class ConfigService {
   }
 
   createSubscription(space: string, body: string): Promise<Subscription> {
-    const subscription = parseSubscription(body, { space });
+    const subscription = parseSubscription(body, { space }, this.limits);
     return this.serialised(async () => {
       const alreadyExists = () => new ConflictError(`Subscription "${subscription.subscriptionId}" already exists.`);
       if (await this.registry.get('subscription', space, subscription.subscriptionId)) throw alreadyExists();
@@ -155,7 +160,7 @@ export class ConfigService {
   }
 
   updateSubscription(space: string, subscriptionId: string, body: string): Promise<Subscription> {
-    const requested = parseSubscription(body, { space });
+    const requested = parseSubscription(body, { space }, this.limits);
     return this.serialised(async () => {
       const stored = await this.registry.get('subscription', space, subscriptionId);
       if (!stored) throw subscriptionNotFound(subscriptionId);
@@ -201,7 +206,7 @@ export class ConfigService {
   }
 
   createCors(space: string, body: string): Promise<CorsConfig> {
-    const config = parseCors(body, { space });
+    const config = parseCors(body, { space }, this.limits);
     return this.serialised(async () => {
       const alreadyExists = () => new ConflictError(`CORS configuration "${config.corsId}" already exists.`);
       if (await this.registry.get('cors', space, config.corsId)) throw alreadyExists();
@@ -212,7 +217,7 @@ export class ConfigService {
   }
 
   updateCors(space: string, corsId: string, body: string): Promise<CorsConfig> {
-    const requested = parseCors(body, { space });
+    const requested = parseCors(body, { space }, this.limits);
     return this.serialised(async () => {
       const stored = await this.registry.get('cors', space, corsId);
       if (!stored) throw corsNotFound(corsId);

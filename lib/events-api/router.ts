@@ -34,6 +34,10 @@ export interface EventsApiLimits {
   maxBodyBytes?: number;
   /** Most events in one CloudEvents batch. @default 100 */
   maxBatchSize?: number;
+  /** Most header lines in one request. @default 100 */
+  maxHeaders?: number;
+  /** Deepest JSON nesting in a body. @default 64 */
+  maxJsonDepth?: number;
 }
 
 export interface EventsApiOptions extends EventsApiLimits {
@@ -52,6 +56,7 @@ export interface EventsApiOptions extends EventsApiLimits {
 
 export const DEFAULT_MAX_BODY_BYTES = 256 * 1024;
 export const DEFAULT_MAX_BATCH_SIZE = 100;
+export const DEFAULT_MAX_HEADERS = 100;
 
 const JSON_TYPE = 'application/json';
 const SERVICE_UNAVAILABLE = `${JSON.stringify(errorEnvelope('Service Unavailable'))}\n`;
@@ -60,12 +65,18 @@ const SERVICE_UNAVAILABLE = `${JSON.stringify(errorEnvelope('Service Unavailable
 export class EventsApi {
   private draining = false;
   private readonly maxBodyBytes: number;
-  private readonly parseOptions: { gatewayEventVersion: CloudEventsVersion; maxBatchSize: number };
+  private readonly maxHeaderLines: number;
+  private readonly parseOptions: { gatewayEventVersion: CloudEventsVersion; maxBatchSize: number; maxJsonDepth: number };
   private readonly retryAfter: string;
 
   constructor(private readonly options: EventsApiOptions) {
     this.maxBodyBytes = options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
-    this.parseOptions = { gatewayEventVersion: options.cloudEventsVersion ?? '0.1', maxBatchSize: options.maxBatchSize ?? DEFAULT_MAX_BATCH_SIZE };
+    this.maxHeaderLines = options.maxHeaders ?? DEFAULT_MAX_HEADERS;
+    this.parseOptions = {
+      gatewayEventVersion: options.cloudEventsVersion ?? '0.1',
+      maxBatchSize: options.maxBatchSize ?? DEFAULT_MAX_BATCH_SIZE,
+      maxJsonDepth: options.maxJsonDepth ?? 64,
+    };
     this.retryAfter = String(options.retryAfterSeconds ?? 1);
   }
 
@@ -86,6 +97,11 @@ export class EventsApi {
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     if (this.draining) {
       res.writeHead(503, { 'content-type': JSON_TYPE, connection: 'close' }).end(SERVICE_UNAVAILABLE);
+      req.resume();
+      return;
+    }
+    if (req.rawHeaders.length > this.maxHeaderLines * 2) {
+      sendJson(res, 431, errorEnvelope(`Request Header Fields Too Large: the limit is ${this.maxHeaderLines} headers.`), true);
       req.resume();
       return;
     }

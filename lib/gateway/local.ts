@@ -59,6 +59,8 @@ export async function startLocalGateway(input: GatewayOptions & { logger?: Logge
     cloudEventsVersion: options.cloudEventsVersion,
     maxBodyBytes: options.maxBodyBytes,
     maxBatchSize: options.maxBatchSize,
+    maxHeaders: options.maxHeaders,
+    maxJsonDepth: options.maxJsonDepth,
   });
 
   const deadLetterService = new DeadLetterService(deadLetters, queue, (count) => metrics.eventsBacklog.inc(count));
@@ -68,9 +70,9 @@ export async function startLocalGateway(input: GatewayOptions & { logger?: Logge
   if (!options.dev && !options.adminKey && (await keyStore.list()).every((k) => k.revokedAt !== undefined)) {
     logger.warn('no access key can reach the config API: set EVENT_GATEWAY_ADMIN_KEY (or --admin-key), or run `event-gateway keys create --all-spaces`');
   }
-  const configApi = createConfigApi({ service: new ConfigService(registry), deadLetters: deadLetterService, access, accessKeys, metrics, logger });
-  const configServer = createServer(nodeConfigListener(configApi));
-  const eventsServer = createServer({ keepAliveTimeout: 60_000 }, eventsApi.listener);
+  const configApi = createConfigApi({ service: new ConfigService(registry, { maxIdLength: options.maxIdLength, maxJsonDepth: options.maxJsonDepth }), deadLetters: deadLetterService, access, accessKeys, metrics, logger });
+  const configServer = createServer({ maxHeaderSize: options.maxHeaderBytes }, nodeConfigListener(configApi, { maxHeaders: options.maxHeaders }));
+  const eventsServer = createServer({ keepAliveTimeout: 60_000, maxHeaderSize: options.maxHeaderBytes }, eventsApi.listener);
 
   try {
     await listen(configServer, options.configPort, options.host);

@@ -33,6 +33,14 @@ export interface GatewayOptions {
   maxBodyBytes?: number;
   /** Most events in one CloudEvents batch. @default 100 */
   maxBatchSize?: number;
+  /** Most header lines in one request (both APIs); more get 431. @default 100 */
+  maxHeaders?: number;
+  /** Largest size of all headers of one request, in bytes; more get 431. @default 16384 */
+  maxHeaderBytes?: number;
+  /** Deepest JSON nesting in a body (both APIs). @default 64 */
+  maxJsonDepth?: number;
+  /** Longest id, name or path in the config API, in characters. @default 256 */
+  maxIdLength?: number;
   /**
    * An all-spaces access key that is not stored (the first admin key, design §2.6). Outside dev mode the config API
    * needs a key; this one bootstraps the others.
@@ -68,6 +76,10 @@ export function resolveOptions(options: GatewayOptions): ResolvedGatewayOptions 
     hooks: options.hooks ?? [],
     maxBodyBytes: options.maxBodyBytes ?? 256 * 1024,
     maxBatchSize: options.maxBatchSize ?? 100,
+    maxHeaders: options.maxHeaders ?? 100,
+    maxHeaderBytes: options.maxHeaderBytes ?? 16 * 1024,
+    maxJsonDepth: options.maxJsonDepth ?? 64,
+    maxIdLength: options.maxIdLength ?? 256,
     ...(options.adminKey ? { adminKey: options.adminKey } : {}),
     publicMetrics: options.publicMetrics ?? false,
     logLevel: options.logLevel ?? 'info',

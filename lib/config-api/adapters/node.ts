@@ -6,6 +6,8 @@ import type { ConfigHandler, ConfigRequest } from '../types.js';
 export interface NodeConfigListenerOptions {
   /** Largest request body accepted; larger ones get 413 with the error envelope. @default 1048576 (1 MiB) */
   maxBodyBytes?: number;
+  /** Most header lines in one request; more get 431 with the envelope. @default 100 */
+  maxHeaders?: number;
 }
 
 const DEFAULT_MAX_BODY_BYTES = 1024 * 1024;
@@ -13,7 +15,14 @@ const DEFAULT_MAX_BODY_BYTES = 1024 * 1024;
 /** Serves a {@link ConfigHandler} from node:http: translates IncomingMessage → ConfigRequest → ServerResponse. */
 export function nodeConfigListener(handler: ConfigHandler, options: NodeConfigListenerOptions = {}) {
   const maxBodyBytes = options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
+  const maxHeaders = options.maxHeaders ?? 100;
   return (req: IncomingMessage, res: ServerResponse): void => {
+    if (req.rawHeaders.length > maxHeaders * 2) {
+      req.resume();
+      res.writeHead(431, { 'content-type': 'application/json', connection: 'close' });
+      res.end(goJson({ errors: [{ message: `Request Header Fields Too Large: the limit is ${maxHeaders} headers.` }] }));
+      return;
+    }
     readBody(req, maxBodyBytes).then(
       async (body) => {
         const response = await handler(toConfigRequest(req, body));

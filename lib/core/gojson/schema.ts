@@ -63,8 +63,8 @@ export function defineStruct<const S extends StructSchema>(schema: S): S {
  * errors first, then type errors (the first one is thrown after the whole value was applied, as Go reports it).
  * Throws only {@link GoJsonError}.
  */
-export function decode<const S extends StructSchema>(input: string | Uint8Array, schema: S): Decoded<S> {
-  return guarded(() => decodeNode(parseFirstValue(input), schema));
+export function decode<const S extends StructSchema>(input: string | Uint8Array, schema: S, maxDepth?: number): Decoded<S> {
+  return guarded(() => decodeNode(parseFirstValue(input, maxDepth), schema));
 }
 
 /** Applies an already parsed value to `schema`, as `json.Unmarshal` of that value would. */

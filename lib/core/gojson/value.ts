@@ -41,8 +41,8 @@ function isHex(c: number): boolean {
 }
 
 const unexpectedEof = (): GoJsonError => new GoJsonError('UNEXPECTED_EOF', 'unexpected EOF');
-const depthExceeded = (): GoJsonError =>
-  new GoJsonError('DEPTH', `JSON nesting exceeds the maximum depth of ${MAX_DEPTH}`);
+const depthExceeded = (maxDepth: number): GoJsonError =>
+  new GoJsonError('DEPTH', `JSON nesting exceeds the maximum depth of ${maxDepth}`);
 
 /**
  * Reads the first JSON value of `input` as Go's `json.Decoder.Decode` does: leading whitespace is skipped, bytes
@@ -50,15 +50,18 @@ const depthExceeded = (): GoJsonError =>
  * `unexpected EOF`, and a bad byte gives the scanner's `invalid character …` message. Strings are UTF-8 bytes;
  * a JS string is encoded first. Iterative: nesting costs heap, not stack.
  */
-export function parseFirstValue(input: string | Uint8Array): JsonNode {
+export function parseFirstValue(input: string | Uint8Array, maxDepth = MAX_DEPTH): JsonNode {
   const bytes = typeof input === 'string' ? encoder.encode(input) : input;
-  return new ValueReader(bytes).read();
+  return new ValueReader(bytes, maxDepth).read();
 }
 
 class ValueReader {
   private pos = 0;
 
-  constructor(private readonly bytes: Uint8Array) {}
+  constructor(
+    private readonly bytes: Uint8Array,
+    private readonly maxDepth: number,
+  ) {}
 
   read(): JsonNode {
     const { bytes } = this;
@@ -72,7 +75,7 @@ class ValueReader {
       this.skipSpace();
       const c = this.peek();
       if (c === OPEN_BRACE || c === OPEN_BRACKET) {
-        if (stack.length >= MAX_DEPTH) throw depthExceeded();
+        if (stack.length >= this.maxDepth) throw depthExceeded(this.maxDepth);
         this.pos++;
         if (c === OPEN_BRACE) {
           this.skipSpace();

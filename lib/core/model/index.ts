@@ -4,6 +4,8 @@ export {
   BodyDecodeError,
   isGoUrl,
   MAX_ID_LENGTH,
+  DEFAULT_MODEL_LIMITS,
+  type ModelLimits,
   MAX_RETRY_ATTEMPTS,
   MAX_TIMEOUT_MS,
   parseCors,

@@ -24,6 +24,16 @@ import {
 
 /** Longest id or name accepted, in characters (design §2.6). */
 export const MAX_ID_LENGTH = 256;
+
+/** Configurable limits on config bodies (design §2.6). */
+export interface ModelLimits {
+  /** Longest id, name or path, in characters. @default 256 */
+  maxIdLength: number;
+  /** Deepest JSON nesting. @default 64 */
+  maxJsonDepth: number;
+}
+
+export const DEFAULT_MODEL_LIMITS: Readonly<ModelLimits> = Object.freeze({ maxIdLength: MAX_ID_LENGTH, maxJsonDepth: 64 });
 /** Upper bound of a subscription's `timeoutMs` (15 minutes, the longest a Lambda can run). */
 export const MAX_TIMEOUT_MS = 900_000;
 export const MAX_RETRY_ATTEMPTS = 100;
@@ -188,10 +198,14 @@ const NAME_CHARSET = /^[a-zA-Z0-9.\-_]+$/;
 // ---- parsers ----
 
 /** Event type on create (POST) or update (PUT, `url.name` set: it overrides the body's `name`). */
-export function parseEventType(body: string | Uint8Array, url: { space: string; name?: string }): EventType {
-  const raw = decodeBody(body, EVENT_TYPE, EVENT_TYPE_INVALID);
+export function parseEventType(
+  body: string | Uint8Array,
+  url: { space: string; name?: string },
+  limits: Readonly<ModelLimits> = DEFAULT_MODEL_LIMITS,
+): EventType {
+  const raw = decodeBody(body, EVENT_TYPE, EVENT_TYPE_INVALID, limits);
   const name = url.name ?? raw.name ?? '';
-  const errors = new FieldErrors('Type');
+  const errors = new FieldErrors('Type', limits);
   checkSpace(errors, url.space);
   if (errors.required('Name', name)) errors.max('Name', name);
   if (raw.authorizerId !== undefined) errors.max('AuthorizerID', raw.authorizerId);
@@ -208,8 +222,12 @@ export function parseEventType(body: string | Uint8Array, url: { space: string; 
  * Function on create or update (`url.functionId` set: it overrides the body's). Provider problems surface first,
  * as they did while the original decoded the body (spec §2.4), then the `Function` struct rules.
  */
-export function parseFunction(body: string | Uint8Array, url: { space: string; functionId?: string }): FunctionConfig {
-  const raw = decodeBody(body, FUNCTION_JSON, FUNCTION_INVALID);
+export function parseFunction(
+  body: string | Uint8Array,
+  url: { space: string; functionId?: string },
+  limits: Readonly<ModelLimits> = DEFAULT_MODEL_LIMITS,
+): FunctionConfig {
+  const raw = decodeBody(body, FUNCTION_JSON, FUNCTION_INVALID, limits);
   const type = raw.type ?? '';
   if (type === '') throw functionInvalid('provider configuration not set');
   if (!isFunctionType(type)) throw functionInvalid(`provider ${type} not supported`);
@@ -217,7 +235,7 @@ export function parseFunction(body: string | Uint8Array, url: { space: string; f
   const provider = type === 'http' ? loadHttpProvider(raw.provider) : loadAwsProvider(type, raw.provider);
 
   const functionId = url.functionId ?? raw.functionId ?? '';
-  const errors = new FieldErrors('Function');
+  const errors = new FieldErrors('Function', limits);
   checkSpace(errors, url.space);
   if (errors.required('ID', functionId) && errors.pattern('ID', functionId, NAME_CHARSET, 'functionid')) {
     errors.max('ID', functionId);
@@ -230,15 +248,19 @@ export function parseFunction(body: string | Uint8Array, url: { space: string; f
  * Subscription on create or update: `path` gets a leading `/` (default `/`), `method` is upper-cased (default
  * `POST`), then validated; the id is derived (spec §2.5). `retry` and `timeoutMs` are design §2.2 extensions.
  */
-export function parseSubscription(body: string | Uint8Array, url: { space: string }): Subscription {
-  const raw = decodeBody(body, SUBSCRIPTION, SUBSCRIPTION_INVALID);
+export function parseSubscription(
+  body: string | Uint8Array,
+  url: { space: string },
+  limits: Readonly<ModelLimits> = DEFAULT_MODEL_LIMITS,
+): Subscription {
+  const raw = decodeBody(body, SUBSCRIPTION, SUBSCRIPTION_INVALID, limits);
   const type = raw.type ?? '';
   const eventType = raw.eventType ?? '';
   const functionId = raw.functionId ?? '';
   const path = (raw.path ?? '').startsWith('/') ? (raw.path as string) : `/${raw.path ?? ''}`;
   const method = raw.method ? goToUpper(raw.method) : 'POST';
 
-  const errors = new FieldErrors('Subscription');
+  const errors = new FieldErrors('Subscription', limits);
   checkSpace(errors, url.space);
   if (errors.required('Type', type)) errors.oneOf('Type', type, ['async', 'sync'], 'eq=async|eq=sync');
   if (errors.required('EventType', eventType) && errors.pattern('EventType', eventType, NAME_CHARSET, 'eventType')) {
@@ -266,15 +288,19 @@ export function parseSubscription(body: string | Uint8Array, url: { space: strin
  * CORS configuration on create or update: `method` must already be one of the seven upper-case methods and
  * `path` must start with `/` (neither is normalised); empty lists take the defaults of spec §2.6.
  */
-export function parseCors(body: string | Uint8Array, url: { space: string }): CorsConfig {
-  const raw = decodeBody(body, CORS, CORS_INVALID);
+export function parseCors(
+  body: string | Uint8Array,
+  url: { space: string },
+  limits: Readonly<ModelLimits> = DEFAULT_MODEL_LIMITS,
+): CorsConfig {
+  const raw = decodeBody(body, CORS, CORS_INVALID, limits);
   const method = raw.method ?? '';
   const path = raw.path ?? '';
   const allowedOrigins = raw.allowedOrigins?.length ? raw.allowedOrigins : [...CORS_DEFAULT_ORIGINS];
   const allowedMethods = raw.allowedMethods?.length ? raw.allowedMethods : [...CORS_DEFAULT_METHODS];
   const allowedHeaders = raw.allowedHeaders?.length ? raw.allowedHeaders : [...CORS_DEFAULT_HEADERS];
 
-  const errors = new FieldErrors('CORS');
+  const errors = new FieldErrors('CORS', limits);
   checkSpace(errors, url.space);
   errors.oneOf('Method', method, HTTP_METHODS, METHOD_TAG);
   if (errors.check('Path', path.startsWith('/'), 'path')) errors.max('Path', path);
@@ -295,9 +321,9 @@ export function parseCors(body: string | Uint8Array, url: { space: string }): Co
 
 // ---- decoding helpers ----
 
-function decodeBody<const S extends StructSchema>(body: string | Uint8Array, schema: S, prefix: string) {
+function decodeBody<const S extends StructSchema>(body: string | Uint8Array, schema: S, prefix: string, limits: Readonly<ModelLimits>) {
   try {
-    return decode(body, schema);
+    return decode(body, schema, limits.maxJsonDepth);
   } catch (error) {
     throw new BodyDecodeError(prefix + (error instanceof GoJsonError ? error.message : String(error)));
   }
@@ -388,7 +414,10 @@ function checkRetry(errors: FieldErrors, retry: Readonly<Record<string, number |
 class FieldErrors {
   private readonly lines: string[] = [];
 
-  constructor(private readonly struct: string) {}
+  constructor(
+    private readonly struct: string,
+    private readonly limits: Readonly<ModelLimits> = DEFAULT_MODEL_LIMITS,
+  ) {}
 
   fail(field: string, tag: string): false {
     const bracket = field.indexOf('[');
@@ -409,9 +438,9 @@ class FieldErrors {
     return this.check(field, runeCount(value) >= min, 'min');
   }
 
-  /** Longest id or name: {@link MAX_ID_LENGTH} characters (design §2.6). */
+  /** Longest id or name: `maxIdLength` characters (design §2.6). */
   max(field: string, value: string): boolean {
-    return this.check(field, runeCount(value) <= MAX_ID_LENGTH, 'max');
+    return this.check(field, runeCount(value) <= this.limits.maxIdLength, 'max');
   }
 
   pattern(field: string, value: string, pattern: RegExp, tag: string): boolean {
