@@ -215,10 +215,21 @@ export class DeliveryWorkers {
   }
 }
 
-/** Design §2.2: transport failures, timeouts, throttling and provider errors are retried; access denied and a function's own error are not. */
+/** AWS error codes that mean the credentials cannot call the target, whatever the function type. */
+const ACCESS_DENIED_CODES = new Set([
+  'AccessDeniedException', 'AccessDenied', 'UnrecognizedClientException', 'ExpiredTokenException', 'InvalidClientTokenId',
+  'KMSAccessDeniedException',
+]);
+
+/**
+ * Design §2.2: transport failures, timeouts, throttling and provider errors are retried; access denied and a
+ * function's own error are not. Kinesis, Firehose and SQS report access denied as a plain call failure (spec §3
+ * gives that class to Lambda only), so their AWS code decides.
+ */
 export function classifyInvocationError(error: unknown): DeliveryOutcome {
   if (!(error instanceof InvocationError)) return 'retry';
-  return error.kind === 'access-denied' || error.kind === 'function-error' ? 'permanent' : 'retry';
+  if (error.kind === 'access-denied' || error.kind === 'function-error') return 'permanent';
+  return error.code !== undefined && ACCESS_DENIED_CODES.has(error.code) ? 'permanent' : 'retry';
 }
 
 function stripDeliveryState(item: DeliveryItem) {

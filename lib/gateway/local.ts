@@ -11,7 +11,7 @@ import { DeliveryWorkers } from '../delivery/worker.js';
 import { EventsApi } from '../events-api/router.js';
 import { SystemEvents } from '../events-api/system-events.js';
 import { HookRunner, loadHooks } from '../hooks/index.js';
-import { HttpInvoker, Invokers } from '../invokers/index.js';
+import { FirehoseInvoker, HttpInvoker, Invokers, KinesisInvoker, LambdaInvoker, SqsInvoker } from '../invokers/index.js';
 import { GatewayMetrics } from '../observability/metrics.js';
 import { createLogger, type Logger } from '../observability/logger.js';
 import { LiveRoutingTable } from '../routing/index.js';
@@ -50,7 +50,8 @@ export async function startLocalGateway(input: GatewayOptions & { logger?: Logge
   const deadLetters = new SqliteDeadLetterStore(db);
   metrics.observeStores({ queuePending: () => queue.pending(), deadLetters: () => deadLetters.count() });
   metrics.eventsBacklog.set(await queue.pending());
-  const invokers = new Invokers([new HttpInvoker()]);
+  // The AWS SDK clients load on the first call of a function of that type.
+  const invokers = new Invokers([new HttpInvoker(), new LambdaInvoker(), new KinesisInvoker(), new FirehoseInvoker(), new SqsInvoker()]);
   const hooks = new HookRunner(await loadHooks(options.hooks), logger);
   const systemEvents = new SystemEvents({ queue, hooks, metrics, logger, version: options.cloudEventsVersion });
   const workers = new DeliveryWorkers({ queue, routing, invokers, systemEvents, metrics, logger, deadLetters, concurrency: options.workers });

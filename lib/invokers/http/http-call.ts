@@ -3,6 +3,18 @@ import type { Dispatcher } from 'undici';
 import { InvocationError } from '../../core/response/index.js';
 import type { InvocationResult } from '../../ports/invoker.js';
 import { parseRetryAfter } from './retry-after.js';
+import { findSsrfRefusal, refusalDetail } from './ssrf-guard.js';
+
+/** Hears a call the SSRF guard refused: the function's URL (without credentials), the address, and why. */
+export type RefusedListener = (url: string, address: string, reason: string) => void;
+
+/** What a guarded call needs to report a refusal made at connect time. */
+export interface GuardedTarget {
+  /** The function's URL without credentials or fragment. */
+  readonly url: string;
+  readonly port: number;
+  readonly onRefused: RefusedListener | undefined;
+}
 
 // Go's net/http texts for the same situations, so logs read like the original's.
 export const TIMEOUT_AWAITING_HEADERS = 'context deadline exceeded (Client.Timeout exceeded while awaiting headers)';
@@ -32,6 +44,7 @@ export class HttpCall implements Dispatcher.DispatchHandler {
     private readonly reject: (error: InvocationError) => void,
     private readonly maxResponseBytes: number,
     private readonly signal: AbortSignal | undefined,
+    private readonly guard?: GuardedTarget,
   ) {}
 
   /** Arms the deadline and the caller's signal; false when the signal has already fired (the call is settled). */
@@ -93,7 +106,14 @@ export class HttpCall implements Dispatcher.DispatchHandler {
 
   onResponseError(_controller: Dispatcher.DispatchController | undefined, error: Error): void {
     if (!this.settle()) return;
-    this.reject(new InvocationError('call-failed', transportErrorText(error), { cause: error }));
+    const refusal = this.guard === undefined ? undefined : findSsrfRefusal(error);
+    if (refusal === undefined || this.guard === undefined) {
+      this.reject(new InvocationError('call-failed', transportErrorText(error), { cause: error }));
+      return;
+    }
+    this.guard.onRefused?.(this.guard.url, refusal.address, refusal.reason);
+    const detail = refusalDetail(refusal.address, this.guard.port, refusal.reason);
+    this.reject(new InvocationError('call-failed', detail, { cause: error }));
   }
 
   private fail(error: InvocationError): void {

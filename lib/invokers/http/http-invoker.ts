@@ -5,6 +5,9 @@ import type { FunctionConfig, HttpProvider } from '../../core/model/types.js';
 import { InvocationError } from '../../core/response/index.js';
 import type { InvocationRequest, InvocationResult, Invoker } from '../../ports/invoker.js';
 import { HttpCall } from './http-call.js';
+import type { GuardedTarget, RefusedListener } from './http-call.js';
+import { guardedLookup, isAddressAllowed, normaliseHostLiteral, refusalDetail } from './ssrf-guard.js';
+import type { TargetPolicy } from './ssrf-guard.js';
 
 export const DEFAULT_CONNECTIONS = 128;
 export const DEFAULT_KEEP_ALIVE_TIMEOUT_MS = 30_000;
@@ -25,6 +28,15 @@ export interface HttpInvokerOptions {
    * Note: Node does not call it for a URL whose host is an IP literal. @default dns.lookup
    */
   lookup?: LookupFunction;
+  /**
+   * The SSRF guard (design §2.6): which addresses calls may reach. IP-literal hosts are checked before connecting,
+   * names on the addresses they resolve to, at connect time. A refused call fails with
+   * `InvocationError('call-failed', 'dial tcp <addr>:<port>: connection refused by the SSRF guard (<reason>)')`.
+   * @default no guard (every address is reachable)
+   */
+  targetPolicy?: TargetPolicy;
+  /** Hears every call the guard refused: the function's URL (without credentials), the address and why. */
+  onRefused?: RefusedListener;
 }
 
 /** What is derived once from a provider: where to send, and the headers every call carries. */
@@ -32,6 +44,10 @@ interface Target {
   origin: string;
   path: string;
   headers: Readonly<Record<string, string>>;
+  /** Set when the guard is on. */
+  guard?: GuardedTarget;
+  /** An IP-literal host the guard refused: every call fails with this, without connecting. */
+  refused?: { address: string; reason: string; detail: string };
 }
 
 /**
@@ -51,15 +67,20 @@ export class HttpInvoker implements Invoker {
   readonly type = 'http' as const;
   private readonly agent: Agent;
   private readonly maxResponseBytes: number;
+  private readonly targetPolicy: TargetPolicy | undefined;
+  private readonly onRefused: RefusedListener | undefined;
   // Keyed by the provider object: config items are replaced, never mutated, when they change.
   private readonly targets = new WeakMap<HttpProvider, Target>();
 
   constructor(options: HttpInvokerOptions = {}) {
     this.maxResponseBytes = options.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES;
+    this.targetPolicy = options.targetPolicy;
+    this.onRefused = options.onRefused;
+    const lookup = options.lookup ?? dnsLookup;
     this.agent = new Agent({
       connections: options.connections ?? DEFAULT_CONNECTIONS,
       keepAliveTimeout: options.keepAliveTimeoutMs ?? DEFAULT_KEEP_ALIVE_TIMEOUT_MS,
-      connect: { lookup: options.lookup ?? dnsLookup },
+      connect: { lookup: this.targetPolicy === undefined ? lookup : guardedLookup(this.targetPolicy, lookup) },
     });
   }
 
@@ -76,10 +97,14 @@ export class HttpInvoker implements Invoker {
     } catch (error) {
       return Promise.reject(error);
     }
+    if (target.refused !== undefined) {
+      this.onRefused?.(target.guard?.url ?? '', target.refused.address, target.refused.reason);
+      return Promise.reject(new InvocationError('call-failed', target.refused.detail));
+    }
     const headers = request.headers === undefined ? target.headers : withRequestHeaders(target.headers, request.headers);
 
     return new Promise<InvocationResult>((resolve, reject) => {
-      const call = new HttpCall(resolve, reject, this.maxResponseBytes, request.signal);
+      const call = new HttpCall(resolve, reject, this.maxResponseBytes, request.signal, target.guard);
       if (!call.start(request.timeoutMs)) return;
       this.agent.dispatch(
         { origin: target.origin, path: target.path, method: 'POST', headers, body: request.payload },
@@ -95,14 +120,18 @@ export class HttpInvoker implements Invoker {
   private targetOf(provider: HttpProvider): Target {
     let target = this.targets.get(provider);
     if (target === undefined) {
-      target = prepareTarget(provider);
+      target = prepareTarget(provider, this.targetPolicy, this.onRefused);
       this.targets.set(provider, target);
     }
     return target;
   }
 }
 
-function prepareTarget(provider: HttpProvider): Target {
+function prepareTarget(
+  provider: HttpProvider,
+  policy: TargetPolicy | undefined,
+  onRefused: RefusedListener | undefined,
+): Target {
   let url: URL;
   try {
     url = new URL(provider.url);
@@ -123,7 +152,20 @@ function prepareTarget(provider: HttpProvider): Target {
   headers['content-type'] = CONTENT_TYPE;
 
   // `origin` drops the credentials, `pathname + search` drops the fragment.
-  return { origin: url.origin, path: url.pathname + url.search, headers };
+  const target: Target = { origin: url.origin, path: url.pathname + url.search, headers };
+  if (policy === undefined) return target;
+
+  const port = url.port === '' ? (url.protocol === 'https:' ? 443 : 80) : Number(url.port);
+  target.guard = { url: target.origin + target.path, port, onRefused };
+  // Node connects to an IP-literal host without calling `lookup`, so the guarded lookup never sees it.
+  const literal = normaliseHostLiteral(url.hostname);
+  if (literal !== undefined) {
+    const decision = isAddressAllowed(literal, policy);
+    if (!decision.allowed) {
+      target.refused = { address: literal, reason: decision.reason, detail: refusalDetail(literal, port, decision.reason) };
+    }
+  }
+  return target;
 }
 
 /** Static headers, then the call's own (which win on a clash, whatever their case); the content type is fixed. */

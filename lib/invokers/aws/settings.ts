@@ -1,0 +1,59 @@
+import type { AwsCredentials } from '../../core/model/types.js';
+
+/** Options every AWS invoker takes. */
+export interface AwsInvokerOptions<ClientConfig extends object> {
+  /** One endpoint for every client instead of the region's AWS endpoint (local servers in tests and development). */
+  endpoint?: string;
+  /**
+   * More SDK client settings for every client (a request handler, a logger, …). The function's region, the
+   * `endpoint` and `maxAttempts` options and a function's static keys win over these. A request handler given
+   * as an instance is shared by all clients and is destroyed by `close()`.
+   */
+  clientConfig?: Partial<ClientConfig>;
+  /** Attempts the SDK makes within one invocation (its own retry policy, spec §3). @default the SDK's (3) */
+  maxAttempts?: number;
+}
+
+export interface StaticCredentials {
+  accessKeyId: string;
+  secretAccessKey: string;
+  sessionToken?: string;
+}
+
+/** What a client is built from besides `clientConfig`; `credentials` absent means the SDK's default chain. */
+export interface ClientSettings {
+  region: string;
+  endpoint?: string;
+  maxAttempts?: number;
+  credentials?: StaticCredentials;
+}
+
+export type AwsProvider = AwsCredentials & { region: string };
+
+/** Spec §3: a function's own keys are used only when both are non-empty (the token is optional). */
+export function staticCredentials(provider: AwsCredentials): StaticCredentials | undefined {
+  const { awsAccessKeyId, awsSecretAccessKey, awsSessionToken } = provider;
+  if (!awsAccessKeyId || !awsSecretAccessKey) return undefined;
+  return awsSessionToken
+    ? { accessKeyId: awsAccessKeyId, secretAccessKey: awsSecretAccessKey, sessionToken: awsSessionToken }
+    : { accessKeyId: awsAccessKeyId, secretAccessKey: awsSecretAccessKey };
+}
+
+export function clientSettings(provider: AwsProvider, options: AwsInvokerOptions<object> = {}): ClientSettings {
+  const settings: ClientSettings = { region: provider.region };
+  if (options.endpoint !== undefined) settings.endpoint = options.endpoint;
+  if (options.maxAttempts !== undefined) settings.maxAttempts = options.maxAttempts;
+  const credentials = staticCredentials(provider);
+  if (credentials !== undefined) settings.credentials = credentials;
+  return settings;
+}
+
+/** Clients are shared by every function with the same region and the same static keys (or none). */
+export function clientKey(settings: ClientSettings): string {
+  const { region, credentials } = settings;
+  return JSON.stringify(
+    credentials === undefined
+      ? [region]
+      : [region, credentials.accessKeyId, credentials.secretAccessKey, credentials.sessionToken ?? ''],
+  );
+}
