@@ -1,4 +1,4 @@
-import type { ItemByKind, Kind } from '../core/model/types.js';
+import type { AnyItem, ItemByKind, Kind } from '../core/model/types.js';
 
 /**
  * A change to one item. `item` is absent when the item was deleted. `version` grows strictly from one committed
@@ -29,6 +29,37 @@ export class ItemExistsError extends Error {
   }
 }
 
+/** An item the written item refers to, in the same space; see {@link Registry.create}. */
+export interface ItemReference {
+  kind: Kind;
+  id: string;
+}
+
+export interface WriteOptions {
+  /** Items that must exist when the write commits (checked in the same transaction). */
+  requires?: readonly ItemReference[];
+}
+
+/** Thrown by a write whose {@link WriteOptions.requires} names an item that does not exist. */
+export class ReferenceMissingError extends Error {
+  constructor(
+    readonly kind: Kind,
+    readonly space: string,
+    readonly id: string,
+  ) {
+    super(`${kind} ${space}/${id} does not exist`);
+    this.name = 'ReferenceMissingError';
+  }
+}
+
+/** Which items of one kind, in the item's space, refer to the item about to be deleted. */
+export type ReferenceRule = { [K in Kind]: { kind: K; references: (item: ItemByKind[K]) => boolean } }[Kind];
+
+export type GuardedDeleteResult =
+  | { outcome: 'deleted' }
+  | { outcome: 'missing' }
+  | { outcome: 'referenced'; kind: Kind; item: AnyItem };
+
 /**
  * The configuration store: CRUD per (kind, space, id) plus a change feed.
  * Adapters: SQLite (local mode), DynamoDB (AWS).
@@ -38,11 +69,17 @@ export interface Registry {
   /** Every item of a kind in a space, in descending id order (spec §2.2). */
   list<K extends Kind>(kind: K, space: string): Promise<ItemByKind[K][]>;
   /** Create-if-absent; throws {@link ItemExistsError}. */
-  create<K extends Kind>(kind: K, item: ItemByKind[K]): Promise<void>;
+  create<K extends Kind>(kind: K, item: ItemByKind[K], options?: WriteOptions): Promise<void>;
   /** Insert or replace. */
-  put<K extends Kind>(kind: K, item: ItemByKind[K]): Promise<void>;
+  put<K extends Kind>(kind: K, item: ItemByKind[K], options?: WriteOptions): Promise<void>;
   /** Returns false when there was nothing to delete. */
   delete(kind: Kind, space: string, id: string): Promise<boolean>;
+  /**
+   * Deletes the item unless an item matching one of `rules` exists in its space, atomically across processes.
+   * Optional: a store used by one process (SQLite) leaves it out, and the config service checks, then deletes,
+   * one mutation at a time. `options.requires` on writes is the other half of the same guarantee.
+   */
+  deleteUnlessReferenced?(kind: Kind, space: string, id: string, rules: readonly ReferenceRule[]): Promise<GuardedDeleteResult>;
   /** Everything, at one version. */
   snapshot(): Promise<RegistrySnapshot>;
   /**

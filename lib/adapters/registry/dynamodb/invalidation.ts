@@ -1,0 +1,117 @@
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { appendEntries, MAX_IMAGE_BYTES, type NewChangeLogEntry } from './change-log.js';
+import { DEFAULT_CHANGE_RETENTION_SECONDS, parseItemKey, registryTableNames } from './tables.js';
+
+/** The parts of a DynamoDB attribute value the handler reads (a Lambda event's JSON or the Streams SDK's type). */
+export interface StreamAttributeValueLike {
+  S?: string;
+  N?: string;
+  BOOL?: boolean;
+}
+
+/** The parts of a DynamoDB Stream record the handler reads; a Lambda event record and the SDK's `_Record` fit. */
+export interface DynamoDBStreamRecordLike {
+  eventID?: string;
+  eventName?: string;
+  eventSourceARN?: string;
+  dynamodb?: {
+    Keys?: Record<string, StreamAttributeValueLike>;
+    NewImage?: Record<string, StreamAttributeValueLike>;
+    OldImage?: Record<string, StreamAttributeValueLike>;
+    SequenceNumber?: string;
+  };
+}
+
+export interface ApplyStreamRecordsDeps {
+  client: DynamoDBClient;
+  tablePrefix: string;
+  /** @default 86400 (24 hours) */
+  changeRetentionSeconds?: number;
+  /** @default Date.now */
+  now?: () => number;
+}
+
+export interface ApplyStreamRecordsResult {
+  /** Versions given to the logged changes, in record order. */
+  versions: number[];
+  /** Records that are not config item changes (other item types, other event names). */
+  skipped: number;
+}
+
+/**
+ * Thrown when part of a batch could not be logged. `firstUnloggedSequenceNumber` is the record to resume from
+ * (a Lambda handler reports it in `batchItemFailures`); the records before it are logged.
+ */
+export class ChangeLogWriteError extends Error {
+  constructor(
+    readonly firstUnloggedSequenceNumber: string | undefined,
+    options: { cause: unknown },
+  ) {
+    const reason = options.cause instanceof Error ? options.cause.message : String(options.cause);
+    super(`could not write the registry change log: ${reason}`, options);
+    this.name = 'ChangeLogWriteError';
+  }
+}
+
+/**
+ * The invalidation Lambda's body: turns the registry table's Stream records into change log entries, in record
+ * order. Records of one item share a shard and arrive in order, so the log keeps each item's history in order.
+ *
+ * Each chunk of up to 99 records is one transaction that moves the version counter and writes the chunk's entries
+ * (see {@link appendEntries}), so the log never shows a version without its entry. A retried batch is logged again
+ * under new versions: a reader then replays the same item states once more, in the same order, which ends in the
+ * same state.
+ */
+export async function applyStreamRecords(
+  records: readonly DynamoDBStreamRecordLike[],
+  deps: ApplyStreamRecordsDeps,
+): Promise<ApplyStreamRecordsResult> {
+  const entries: { entry: NewChangeLogEntry; sequenceNumber: string | undefined }[] = [];
+  let skipped = 0;
+  for (const record of records) {
+    const entry = toEntry(record);
+    if (entry) entries.push({ entry, sequenceNumber: record.dynamodb?.SequenceNumber });
+    else skipped++;
+  }
+  if (entries.length === 0) return { versions: [], skipped };
+
+  const table = registryTableNames(deps.tablePrefix).changes;
+  const options = {
+    retentionSeconds: deps.changeRetentionSeconds ?? DEFAULT_CHANGE_RETENTION_SECONDS,
+    now: deps.now ?? Date.now,
+  };
+  const versions: number[] = [];
+  try {
+    await appendEntries(deps.client, table, entries.map(({ entry }) => entry), options, versions);
+  } catch (cause) {
+    throw new ChangeLogWriteError(entries[versions.length]?.sequenceNumber, { cause });
+  }
+  return { versions, skipped };
+}
+
+function toEntry(record: DynamoDBStreamRecordLike): NewChangeLogEntry | undefined {
+  const { eventName, dynamodb } = record;
+  if (eventName !== 'INSERT' && eventName !== 'MODIFY' && eventName !== 'REMOVE') return undefined;
+  const pk = dynamodb?.Keys?.['pk']?.S;
+  const sk = dynamodb?.Keys?.['sk']?.S;
+  if (pk === undefined || sk === undefined) return undefined;
+  const key = parseItemKey(pk, sk);
+  if (!key) return undefined;
+
+  const entry: NewChangeLogEntry = { ...key, deleted: eventName === 'REMOVE' };
+  if (dynamodb?.SequenceNumber !== undefined) entry.sequenceNumber = dynamodb.SequenceNumber;
+  if (eventName === 'REMOVE') {
+    const writeId = dynamodb?.OldImage?.['writeId']?.S;
+    if (writeId !== undefined) entry.writeId = writeId;
+    return entry;
+  }
+  const image = dynamodb?.NewImage;
+  const json = image?.['json']?.S;
+  if (json === undefined || Buffer.byteLength(json) > MAX_IMAGE_BYTES) entry.imageOmitted = true;
+  else entry.json = json;
+  const writeId = image?.['writeId']?.S;
+  if (writeId !== undefined) entry.writeId = writeId;
+  const writtenAt = image?.['writtenAt']?.N;
+  if (writtenAt !== undefined) entry.writtenAt = Number(writtenAt);
+  return entry;
+}
