@@ -1,0 +1,13 @@
+export { SqsDeliveryQueue, type SqsDeliveryQueueOptions } from './queue.js';
+export {
+  DELIVERY_ATTRIBUTES,
+  SQS_MAX_MESSAGE_BYTES,
+  decodeDeliveryItem,
+  decodeDeliveryState,
+  sqsRecordToDeliveryItem,
+  type DeliveryState,
+  type SqsEventRecord,
+  type SqsRecordAttributeValue,
+} from './message.js';
+export { deleteSqsMessages, receiveSqsRecords, type ReceiveSqsRecordsOptions } from './dlq.js';
+export type { SQSClient } from '@aws-sdk/client-sqs';
