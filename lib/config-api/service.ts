@@ -15,7 +15,7 @@ import {
   type Subscription,
 } from '../core/model/index.js';
 import { PathConflictError, PathTree } from '../core/pathtree/index.js';
-import { ItemExistsError, type Registry } from '../ports/registry.js';
+import { ItemExistsError, ReferenceMissingError, type ItemReference, type ReferenceRule, type Registry } from '../ports/registry.js';
 
 /** `metadata.<key>=<value>` list filters (spec §2.2): every one must match exactly. */
 export type MetadataFilters = ReadonlyArray<readonly [key: string, value: string]>;
@@ -55,7 +55,7 @@ export class ConfigService {
         throw new ConflictError(`Event Type "${eventType.name}" already exists.`);
       }
       await this.checkAuthorizer(eventType);
-      await this.createItem('eventtype', eventType, () => new ConflictError(`Event Type "${eventType.name}" already exists.`));
+      await this.createItem('eventtype', eventType, () => new ConflictError(`Event Type "${eventType.name}" already exists.`), authorizerRef(eventType), AUTHORIZER_MISSING);
       return eventType;
     });
   }
@@ -65,17 +65,23 @@ export class ConfigService {
     return this.serialised(async () => {
       if (!(await this.registry.get('eventtype', space, name))) throw eventTypeNotFound(name);
       await this.checkAuthorizer(eventType);
-      await this.registry.put('eventtype', eventType);
+      await this.guardReferences(() => this.registry.put('eventtype', eventType, { requires: authorizerRef(eventType) }), AUTHORIZER_MISSING);
       return eventType;
     });
   }
 
   deleteEventType(space: string, name: string): Promise<void> {
+    const inUse = () => new BadRequestError('Event type cannot be deleted because there are subscriptions using it.');
     return this.serialised(async () => {
-      const subscriptions = await this.registry.list('subscription', space);
-      if (subscriptions.some((s) => s.eventType === name)) {
-        throw new BadRequestError('Event type cannot be deleted because there are subscriptions using it.');
+      if (this.registry.deleteUnlessReferenced) {
+        const rules: ReferenceRule[] = [{ kind: 'subscription', references: (s) => s.eventType === name }];
+        const result = await this.registry.deleteUnlessReferenced('eventtype', space, name, rules);
+        if (result.outcome === 'referenced') throw inUse();
+        if (result.outcome === 'missing') throw eventTypeNotFound(name);
+        return;
       }
+      const subscriptions = await this.registry.list('subscription', space);
+      if (subscriptions.some((s) => s.eventType === name)) throw inUse();
       if (!(await this.registry.delete('eventtype', space, name))) throw eventTypeNotFound(name);
     });
   }
@@ -114,18 +120,27 @@ export class ConfigService {
   }
 
   deleteFunction(space: string, functionId: string): Promise<void> {
+    const subscribed = () => new BadRequestError("Function cannot be deleted because it's subscribed to a least one event.");
+    const authorizes = (eventType: string) =>
+      new BadRequestError(`Function ${functionId} cannot be deleted because is used as an authorizer for ${eventType} event type.`);
     return this.serialised(async () => {
-      const subscriptions = await this.registry.list('subscription', space);
-      if (subscriptions.some((s) => s.functionId === functionId)) {
-        throw new BadRequestError("Function cannot be deleted because it's subscribed to a least one event.");
+      if (this.registry.deleteUnlessReferenced) {
+        const rules: ReferenceRule[] = [
+          { kind: 'subscription', references: (s) => s.functionId === functionId },
+          { kind: 'eventtype', references: (t) => t.authorizerId === functionId },
+        ];
+        const result = await this.registry.deleteUnlessReferenced('function', space, functionId, rules);
+        if (result.outcome === 'referenced') {
+          throw result.kind === 'subscription' ? subscribed() : authorizes((result.item as EventType).name);
+        }
+        if (result.outcome === 'missing') throw functionNotFound(functionId);
+        return;
       }
+      const subscriptions = await this.registry.list('subscription', space);
+      if (subscriptions.some((s) => s.functionId === functionId)) throw subscribed();
       const eventTypes = await this.registry.list('eventtype', space);
       const guarded = eventTypes.find((t) => t.authorizerId === functionId);
-      if (guarded) {
-        throw new BadRequestError(
-          `Function ${functionId} cannot be deleted because is used as an authorizer for ${guarded.name} event type.`,
-        );
-      }
+      if (guarded) throw authorizes(guarded.name);
       if (!(await this.registry.delete('function', space, functionId))) throw functionNotFound(functionId);
     });
   }
@@ -154,7 +169,10 @@ export class ConfigService {
       if (!(await this.registry.get('function', space, subscription.functionId))) {
         throw new BadRequestError(`Function "${subscription.functionId}" not found.`);
       }
-      await this.createItem('subscription', subscription, alreadyExists);
+      await this.createItem('subscription', subscription, alreadyExists, [
+        { kind: 'eventtype', id: subscription.eventType },
+        { kind: 'function', id: subscription.functionId },
+      ]);
       return subscription;
     });
   }
@@ -180,7 +198,7 @@ export class ConfigService {
         throw new BadRequestError(`Function "${requested.functionId}" not found.`);
       }
       const updated: Subscription = { ...requested, subscriptionId };
-      await this.registry.put('subscription', updated);
+      await this.guardReferences(() => this.registry.put('subscription', updated, { requires: [{ kind: 'function', id: updated.functionId }] }));
       return updated;
     });
   }
@@ -247,11 +265,32 @@ export class ConfigService {
     return items.filter((item) => filters.every(([key, value]) => item.metadata?.[key] === value));
   }
 
-  private async createItem<K extends Kind>(kind: K, item: ItemByKind[K], conflict: () => ConflictError): Promise<void> {
+  private async createItem<K extends Kind>(
+    kind: K,
+    item: ItemByKind[K],
+    conflict: () => ConflictError,
+    requires: readonly ItemReference[] = [],
+    missingFunction?: (id: string) => string,
+  ): Promise<void> {
     try {
-      await this.registry.create(kind, item);
+      await this.guardReferences(() => this.registry.create(kind, item, { requires }), missingFunction);
     } catch (error) {
       if (error instanceof ItemExistsError) throw conflict();
+      throw error;
+    }
+  }
+
+  /**
+   * Runs a write whose references the store re-checks at commit (DynamoDB): an item deleted by another process
+   * after our check gets the same 400 as one that was never there.
+   */
+  private async guardReferences(write: () => Promise<void>, missingFunction = (id: string) => `Function "${id}" not found.`): Promise<void> {
+    try {
+      await write();
+    } catch (error) {
+      if (!(error instanceof ReferenceMissingError)) throw error;
+      if (error.kind === 'eventtype') throw new BadRequestError(`Event Type "${error.id}" not found.`);
+      if (error.kind === 'function') throw new BadRequestError(missingFunction(error.id));
       throw error;
     }
   }
@@ -260,7 +299,7 @@ export class ConfigService {
   private async checkAuthorizer(eventType: EventType): Promise<void> {
     if (eventType.authorizerId === undefined) return;
     if (!(await this.registry.get('function', eventType.space, eventType.authorizerId))) {
-      throw new BadRequestError("Authorizer function doesn't exists.");
+      throw new BadRequestError(AUTHORIZER_MISSING());
     }
   }
 
@@ -315,6 +354,12 @@ export class ConfigService {
     this.mutations = result.catch(() => undefined);
     return result;
   }
+}
+
+const AUTHORIZER_MISSING = () => "Authorizer function doesn't exists.";
+
+function authorizerRef(eventType: EventType): ItemReference[] {
+  return eventType.authorizerId === undefined ? [] : [{ kind: 'function', id: eventType.authorizerId }];
 }
 
 function insertIgnoringConflicts(tree: PathTree<true>, path: string): void {
