@@ -51,6 +51,13 @@ interface CliOptions {
   maxHeaderBytes?: number;
   maxJsonDepth?: number;
   maxIdLength?: number;
+  store?: GatewayOptions['store'];
+  queue?: GatewayOptions['queue'];
+  dynamodbTablePrefix?: string;
+  dynamodbEndpoint?: string;
+  sqsQueueUrl?: string;
+  sqsEndpoint?: string;
+  routerOnly?: boolean;
 }
 
 export function buildProgram(): Command {
@@ -71,6 +78,13 @@ export function buildProgram(): Command {
     .addOption(flag('--hooks <module>', 'hooks module to load (.js, or .ts); repeatable').argParser(collect))
     .addOption(flag('--max-body-bytes <n>', 'largest events-API request body').argParser(positiveInteger).default(256 * 1024))
     .addOption(flag('--max-batch-size <n>', 'most events in one CloudEvents batch').argParser(positiveInteger).default(100))
+    .addOption(flag('--store <kind>', 'where the registry, dead letters and access keys live').choices(['sqlite', 'dynamodb']).default('sqlite'))
+    .addOption(flag('--queue <kind>', 'where accepted async items wait').choices(['sqlite', 'sqs']).default('sqlite'))
+    .addOption(flag('--dynamodb-table-prefix <prefix>', 'prefix of the three DynamoDB tables').default('event-gateway-'))
+    .addOption(flag('--dynamodb-endpoint <url>', 'a DynamoDB-compatible endpoint (DynamoDB Local); missing tables are created'))
+    .addOption(flag('--sqs-queue-url <url>', 'the SQS queue of async fan-out (with --queue sqs)'))
+    .addOption(flag('--sqs-endpoint <url>', 'an SQS-compatible endpoint'))
+    .addOption(flag('--router-only', 'serve the events API, and only /v1/status and /v1/metrics on the config port (the AWS container)'))
     .addOption(flag('--max-headers <n>', 'most header lines in one request').argParser(positiveInteger).default(100))
     .addOption(flag('--max-header-bytes <n>', 'largest size of all headers of one request').argParser(positiveInteger).default(16 * 1024))
     .addOption(flag('--max-json-depth <n>', 'deepest JSON nesting in a body').argParser(positiveInteger).default(64))
@@ -104,6 +118,13 @@ export function buildProgram(): Command {
       maxHeaderBytes: opts.maxHeaderBytes,
       maxJsonDepth: opts.maxJsonDepth,
       maxIdLength: opts.maxIdLength,
+      store: opts.store,
+      queue: opts.queue,
+      dynamodbTablePrefix: opts.dynamodbTablePrefix,
+      dynamodbEndpoint: opts.dynamodbEndpoint,
+      sqsQueueUrl: opts.sqsQueueUrl,
+      sqsEndpoint: opts.sqsEndpoint,
+      routerOnly: opts.routerOnly,
     });
     const shutdown = (signal: string) => {
       gateway.logger.info({ signal }, 'shutting down');

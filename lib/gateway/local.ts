@@ -1,12 +1,7 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { AccessControl, AccessKeyService, ConfigService, DeadLetterService, createConfigApi } from '../config-api/index.js';
-import { SqliteAccessKeyStore } from '../adapters/access-keys/sqlite/index.js';
 import { nodeConfigListener } from '../config-api/adapters/index.js';
-import { openDatabase } from '../adapters/sqlite/index.js';
-import { SqliteRegistry } from '../adapters/registry/sqlite/index.js';
-import { SqliteDeliveryQueue } from '../adapters/queue/sqlite/index.js';
-import { SqliteDeadLetterStore } from '../adapters/dead-letters/sqlite/index.js';
 import { DeliveryWorkers } from '../delivery/worker.js';
 import { EventsApi } from '../events-api/router.js';
 import { SystemEvents } from '../events-api/system-events.js';
@@ -16,6 +11,7 @@ import { GatewayMetrics } from '../observability/metrics.js';
 import { createLogger, type Logger } from '../observability/logger.js';
 import { LiveRoutingTable } from '../routing/index.js';
 import { resolveOptions, type GatewayOptions, type ResolvedGatewayOptions } from './options.js';
+import { openStores } from './stores.js';
 
 export interface RunningGateway {
   readonly options: ResolvedGatewayOptions;
@@ -30,31 +26,27 @@ export interface RunningGateway {
   close(): Promise<void>;
 }
 
-/** Starts the whole gateway in one process on the embedded SQLite store (local mode). */
+/**
+ * Starts the gateway in one process: by default everything on the embedded SQLite store (local mode); with
+ * `store: 'dynamodb'`, `queue: 'sqs'` and `routerOnly` it is the router container of the AWS stack.
+ */
 export async function startLocalGateway(input: GatewayOptions & { logger?: Logger }): Promise<RunningGateway> {
   const options = resolveOptions(input);
   const logger = input.logger ?? createLogger({ level: options.logLevel, format: options.logFormat });
-  const db = options.dataDir === ':memory:' ? openDatabase({ filename: ':memory:' }) : openDatabase({ dataDir: options.dataDir });
-  const registry = new SqliteRegistry(db);
   const metrics = new GatewayMetrics();
+  const stores = await openStores(options, metrics, logger);
+  const { registry, queue, deadLetters } = stores;
   const routing = await LiveRoutingTable.start(registry, logger);
-  const queue = new SqliteDeliveryQueue(db, {
-    maxPending: options.maxPending,
-    durability: options.durability,
-    onCommit: ({ items }) => {
-      metrics.queueCommits.inc();
-      metrics.queueCommittedItems.inc(items);
-    },
-    onError: (error) => logger.error({ err: error }, 'delivery queue commit failed'),
-  });
-  const deadLetters = new SqliteDeadLetterStore(db);
-  metrics.observeStores({ queuePending: () => queue.pending(), deadLetters: () => deadLetters.count() });
+  metrics.observeStores({ queuePending: () => queue.pending(), deadLetters: stores.deadLetterCount });
   metrics.eventsBacklog.set(await queue.pending());
   // The AWS SDK clients load on the first call of a function of that type.
   const invokers = new Invokers([new HttpInvoker(), new LambdaInvoker(), new KinesisInvoker(), new FirehoseInvoker(), new SqsInvoker()]);
   const hooks = new HookRunner(await loadHooks(options.hooks), logger);
   const systemEvents = new SystemEvents({ queue, hooks, metrics, logger, version: options.cloudEventsVersion });
-  const workers = new DeliveryWorkers({ queue, routing, invokers, systemEvents, metrics, logger, deadLetters, concurrency: options.workers });
+  // On AWS the delivery Lambda consumes the SQS queue; a router-only container then runs no workers of its own.
+  const workers = options.routerOnly && options.queue === 'sqs'
+    ? undefined
+    : new DeliveryWorkers({ queue, routing, invokers, systemEvents, metrics, logger, deadLetters, concurrency: options.workers });
   const eventsApi = new EventsApi({
     routing, queue, invokers, systemEvents, hooks, metrics, logger,
     cloudEventsVersion: options.cloudEventsVersion,
@@ -65,13 +57,21 @@ export async function startLocalGateway(input: GatewayOptions & { logger?: Logge
   });
 
   const deadLetterService = new DeadLetterService(deadLetters, queue, (count) => metrics.eventsBacklog.inc(count));
-  const keyStore = new SqliteAccessKeyStore(db);
+  const keyStore = stores.accessKeys;
   const access = new AccessControl({ store: keyStore, required: !options.dev, adminKey: options.adminKey, publicMetrics: options.publicMetrics });
   const accessKeys = new AccessKeyService(keyStore, (hash) => access.forget(hash));
   if (!options.dev && !options.adminKey && (await keyStore.list()).every((k) => k.revokedAt !== undefined)) {
     logger.warn('no access key can reach the config API: set EVENT_GATEWAY_ADMIN_KEY (or --admin-key), or run `event-gateway keys create --all-spaces`');
   }
-  const configApi = createConfigApi({ service: new ConfigService(registry, { maxIdLength: options.maxIdLength, maxJsonDepth: options.maxJsonDepth }), deadLetters: deadLetterService, access, accessKeys, metrics, logger });
+  const configApi = createConfigApi({
+    service: new ConfigService(registry, { maxIdLength: options.maxIdLength, maxJsonDepth: options.maxJsonDepth }),
+    deadLetters: deadLetterService,
+    access,
+    accessKeys,
+    metrics,
+    logger,
+    adminOnly: options.routerOnly,
+  });
   const configServer = createServer({ maxHeaderSize: options.maxHeaderBytes }, nodeConfigListener(configApi, { maxHeaders: options.maxHeaders }));
   const eventsServer = createServer({ keepAliveTimeout: 60_000, maxHeaderSize: options.maxHeaderBytes }, eventsApi.listener);
 
@@ -82,10 +82,10 @@ export async function startLocalGateway(input: GatewayOptions & { logger?: Logge
     configServer.close();
     eventsServer.close();
     routing.close();
-    db.close();
+    await stores.close();
     throw error;
   }
-  workers.start();
+  workers?.start();
 
   const configUrl = urlOf(configServer, options.host);
   const eventsUrl = urlOf(eventsServer, options.host);
@@ -104,13 +104,10 @@ export async function startLocalGateway(input: GatewayOptions & { logger?: Logge
       closing ??= (async () => {
         eventsApi.drain();
         await Promise.all([stop(eventsServer), stop(configServer)]);
-        await workers.stop();
-        await queue.close();
-        await deadLetters.close();
+        await workers?.stop();
         await invokers.close();
         routing.close();
-        await registry.close();
-        db.close();
+        await stores.close();
       })();
       return closing;
     },

@@ -49,13 +49,32 @@ export interface GatewayOptions {
   adminKey?: string;
   /** Serve `/v1/metrics` without an access key. @default false */
   publicMetrics?: boolean;
+  /** Where the registry, dead letters and access keys live. @default 'sqlite' (in `dataDir`) */
+  store?: 'sqlite' | 'dynamodb';
+  /** Where accepted async items wait. @default 'sqlite' (in `dataDir`) */
+  queue?: 'sqlite' | 'sqs';
+  /** Prefix of the DynamoDB tables. @default 'event-gateway-' */
+  dynamodbTablePrefix?: string;
+  /** A DynamoDB-compatible endpoint (DynamoDB Local); missing tables are then created. @default AWS */
+  dynamodbEndpoint?: string;
+  /** The SQS queue of async fan-out (needed with `queue: 'sqs'`). */
+  sqsQueueUrl?: string;
+  /** An SQS-compatible endpoint. @default AWS */
+  sqsEndpoint?: string;
+  /**
+   * Serve the events API, and only `/v1/status` and `/v1/metrics` on the config port (the container on AWS, where
+   * Lambda serves the config API). With the SQS queue it also runs no delivery workers: the delivery Lambda does.
+   * @default false
+   */
+  routerOnly?: boolean;
   /** @default 'info' */
   logLevel?: 'debug' | 'info' | 'warn' | 'error' | 'silent';
   /** @default 'text' with `dev`, otherwise 'json' */
   logFormat?: LogFormat;
 }
 
-export type ResolvedGatewayOptions = Required<Omit<GatewayOptions, 'adminKey'>> & { adminKey?: string };
+type OptionalSettings = 'adminKey' | 'dynamodbEndpoint' | 'sqsQueueUrl' | 'sqsEndpoint';
+export type ResolvedGatewayOptions = Required<Omit<GatewayOptions, OptionalSettings>> & Pick<GatewayOptions, OptionalSettings>;
 
 export const DEFAULT_CONFIG_PORT = 4001;
 export const DEFAULT_EVENTS_PORT = 4000;
@@ -82,6 +101,13 @@ export function resolveOptions(options: GatewayOptions): ResolvedGatewayOptions 
     maxIdLength: options.maxIdLength ?? 256,
     ...(options.adminKey ? { adminKey: options.adminKey } : {}),
     publicMetrics: options.publicMetrics ?? false,
+    store: options.store ?? 'sqlite',
+    queue: options.queue ?? 'sqlite',
+    dynamodbTablePrefix: options.dynamodbTablePrefix ?? 'event-gateway-',
+    ...(options.dynamodbEndpoint ? { dynamodbEndpoint: options.dynamodbEndpoint } : {}),
+    ...(options.sqsQueueUrl ? { sqsQueueUrl: options.sqsQueueUrl } : {}),
+    ...(options.sqsEndpoint ? { sqsEndpoint: options.sqsEndpoint } : {}),
+    routerOnly: options.routerOnly ?? false,
     logLevel: options.logLevel ?? 'info',
     logFormat: options.logFormat ?? (dev ? 'text' : 'json'),
   };

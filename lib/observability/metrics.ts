@@ -103,6 +103,13 @@ export class GatewayMetrics {
     registers: [this.registry],
   });
 
+  readonly configPropagationSeconds = new Histogram({
+    name: 'eventgateway_config_propagation_seconds',
+    help: 'From a config write to the change reaching this process\'s routing table (DynamoDB registry).',
+    buckets: [0.05, 0.1, 0.2, 0.3, 0.5, 0.75, 1, 1.5, 2, 3, 5, 10, 30],
+    registers: [this.registry],
+  });
+
   readonly eventTypesTotal = this.configGauge('eventgateway_eventtypes_total', 'Gauge of event types count.');
   readonly functionsTotal = this.configGauge('eventgateway_functions_total', 'Gauge of functions count.');
   readonly subscriptionsTotal = this.configGauge('eventgateway_subscriptions_total', 'Gauge of subscriptions count.');

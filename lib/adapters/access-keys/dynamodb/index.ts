@@ -1,0 +1,1 @@
+export { DynamoAccessKeyStore, type DynamoAccessKeyStoreOptions } from './store.js';

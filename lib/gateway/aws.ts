@@ -1,0 +1,79 @@
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { SQSClient } from '@aws-sdk/client-sqs';
+import { DynamoAccessKeyStore } from '../adapters/access-keys/dynamodb/index.js';
+import { DynamoDeadLetterStore } from '../adapters/dead-letters/dynamodb/index.js';
+import { SqsDeliveryQueue } from '../adapters/queue/sqs/index.js';
+import { DEFAULT_TABLE_PREFIX, DynamoRegistry, ensureRegistryTables, registryTableNames } from '../adapters/registry/dynamodb/index.js';
+import type { RegistryChange } from '../ports/registry.js';
+
+/** Where the AWS adapters find their resources (design §5): flags locally, environment variables in Lambda. */
+export interface AwsResourceOptions {
+  /** Prefix of the three tables. @default 'event-gateway-' */
+  tablePrefix?: string;
+  /** A DynamoDB-compatible endpoint (DynamoDB Local); unset on AWS. */
+  dynamodbEndpoint?: string;
+  /** The async fan-out queue. */
+  sqsQueueUrl?: string;
+  /** An SQS-compatible endpoint (fauxqs); unset on AWS. */
+  sqsEndpoint?: string;
+  /** @default the SDK's (AWS_REGION) */
+  region?: string;
+  /** Pending items beyond which enqueue refuses (429). @default 100000 */
+  maxPending?: number;
+  /** Create missing tables. @default true when `dynamodbEndpoint` is set (local runs), false on AWS (the stack made them) */
+  createTables?: boolean;
+  /** The registry's change feed reports how long a change took to reach this process. */
+  onChangeLag?: (lagMs: number, change: RegistryChange) => void;
+}
+
+export interface DynamoStores {
+  client: DynamoDBClient;
+  registry: DynamoRegistry;
+  deadLetters: DynamoDeadLetterStore;
+  accessKeys: DynamoAccessKeyStore;
+  close(): Promise<void>;
+}
+
+/** The registry, dead letters and access keys on DynamoDB (design §4's three tables). */
+export async function openDynamoStores(options: AwsResourceOptions): Promise<DynamoStores> {
+  const client = new DynamoDBClient({
+    ...(options.dynamodbEndpoint ? { endpoint: options.dynamodbEndpoint } : {}),
+    ...(options.region ? { region: options.region } : {}),
+  });
+  const tablePrefix = options.tablePrefix ?? DEFAULT_TABLE_PREFIX;
+  if (options.createTables ?? options.dynamodbEndpoint !== undefined) await ensureRegistryTables(client, tablePrefix);
+  const tables = registryTableNames(tablePrefix);
+  const registry = new DynamoRegistry({ client, tablePrefix, ...(options.onChangeLag ? { onChangeLag: options.onChangeLag } : {}) });
+  return {
+    client,
+    registry,
+    deadLetters: new DynamoDeadLetterStore({ client, tableName: tables.deadLetters }),
+    accessKeys: new DynamoAccessKeyStore({ client, tableName: tables.registry }),
+    async close() {
+      await registry.close();
+      client.destroy();
+    },
+  };
+}
+
+/** The async fan-out queue on SQS. */
+export function openSqsQueue(options: AwsResourceOptions): { queue: SqsDeliveryQueue; client: SQSClient } {
+  if (!options.sqsQueueUrl) throw new Error('the SQS queue needs a queue URL: --sqs-queue-url or EVENT_GATEWAY_SQS_QUEUE_URL');
+  const client = new SQSClient({
+    ...(options.sqsEndpoint ? { endpoint: options.sqsEndpoint } : {}),
+    ...(options.region ? { region: options.region } : {}),
+  });
+  return { client, queue: new SqsDeliveryQueue({ client, queueUrl: options.sqsQueueUrl, maxPending: options.maxPending ?? 100_000 }) };
+}
+
+/** The same settings from the environment, for the Lambda handlers (the flags' `EVENT_GATEWAY_*` names). */
+export function awsResourceOptionsFromEnv(env: NodeJS.ProcessEnv = process.env): AwsResourceOptions {
+  const maxPending = Number(env.EVENT_GATEWAY_MAX_PENDING);
+  return {
+    tablePrefix: env.EVENT_GATEWAY_DYNAMODB_TABLE_PREFIX || DEFAULT_TABLE_PREFIX,
+    ...(env.EVENT_GATEWAY_DYNAMODB_ENDPOINT ? { dynamodbEndpoint: env.EVENT_GATEWAY_DYNAMODB_ENDPOINT } : {}),
+    ...(env.EVENT_GATEWAY_SQS_QUEUE_URL ? { sqsQueueUrl: env.EVENT_GATEWAY_SQS_QUEUE_URL } : {}),
+    ...(env.EVENT_GATEWAY_SQS_ENDPOINT ? { sqsEndpoint: env.EVENT_GATEWAY_SQS_ENDPOINT } : {}),
+    ...(Number.isInteger(maxPending) && maxPending > 0 ? { maxPending } : {}),
+  };
+}
