@@ -1,0 +1,85 @@
+import assert from 'node:assert/strict';
+import { spawn, spawnSync } from 'node:child_process';
+import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+
+// A smoke test of `npm run bench`: 1-second wrk runs on a tiny configuration. It checks that the bench completes
+// and reports; it asserts nothing about speed (benchmarks are not tests, issue 7).
+const RUN = new URL('../bench/run.mjs', import.meta.url).pathname;
+/** bench/run.mjs exits with this when the fixed ports of the reference pieces (5055, 4100) are taken. */
+const EXIT_PORTS_BUSY = 3;
+
+function wrkInstalled(): boolean {
+  const error = spawnSync('wrk', ['--version']).error as NodeJS.ErrnoException | undefined;
+  return error?.code !== 'ENOENT';
+}
+
+function runBench(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  const env = { ...process.env };
+  delete env.BENCH_PROFILE;
+  delete env.BENCH_SECONDS;
+  delete env.BENCH_RESULTS_DIR;
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [RUN, ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
+function skipLoudly(t: { skip: (message: string) => void }, message: string): void {
+  process.stderr.write(`\n*** ${message} ***\n\n`);
+  t.skip(message);
+}
+
+describe('the benchmark (npm run bench)', () => {
+  it('runs every scenario for a second each in smoke mode and prints the results and targets tables', { timeout: 240_000 }, async (t) => {
+    if (!wrkInstalled()) {
+      skipLoudly(t, 'wrk is not installed (apt-get install -y wrk): the bench smoke test was SKIPPED');
+      return;
+    }
+    const out = await mkdtemp(join(tmpdir(), 'eg-bench-smoke-'));
+    try {
+      const { code, stdout, stderr } = await runBench(['--smoke', '--out', out]);
+      if (code === EXIT_PORTS_BUSY) {
+        skipLoudly(t, `ports 5055/4100 are in use, probably by another bench run: the bench smoke test was SKIPPED\n${stderr}`);
+        return;
+      }
+      assert.equal(code, 0, `the bench failed:\n${stderr}\n${stdout}`);
+
+      assert.match(stdout, /--durability process/, 'the durability setting is printed');
+      for (const row of ['proxy `GET /hello` (baseline', '(a) sync `GET /hello`', '(b) async CE 0.1 structured', '(c) async CE 1.0 binary']) {
+        assert.ok(stdout.includes(`| ${row}`), `the results table has a row for ${row}`);
+      }
+      assert.match(stdout, /\| \(d\) sync route lookup, subscriptions \|/);
+      assert.match(stdout, /\| RSS after loading 200 subscriptions/);
+      assert.match(stdout, /\| Target \(issue 7\) \| Measured \| \|/);
+      assert.match(stdout, /\| Ready in ≤ 0\.5 s on a warm start \| [^|]+ \| [✓✗] \|/);
+
+      const files = (await readdir(out)).filter((f) => f.endsWith('.json'));
+      assert.equal(files.length, 1);
+      const result = JSON.parse(await readFile(join(out, files[0]!), 'utf8')) as {
+        proxy: { rps: number };
+        scenarios: Record<'sync' | 'asyncStructured' | 'asyncBinary', { rps: number; accepted?: number; delivered?: number; dropped?: number }>;
+        routeLookup: { results: Array<{ subscriptions: number; matched: number }> };
+        memory: { rssMB: number };
+      };
+      assert.ok(result.proxy.rps > 0 && result.scenarios.sync.rps > 0, 'wrk measured some requests');
+      for (const key of ['asyncStructured', 'asyncBinary'] as const) {
+        const s = result.scenarios[key];
+        assert.ok((s.accepted ?? 0) > 0, `${key}: some events were accepted`);
+        assert.ok((s.delivered ?? 0) >= s.accepted!, `${key}: every accepted event reached the function`);
+        assert.equal(s.dropped, 0);
+      }
+      assert.deepEqual(result.routeLookup.results.map((r) => [r.subscriptions, r.matched]), [[10, 4096], [100, 4096], [1000, 4096]]);
+      assert.ok(result.memory.rssMB > 0);
+    } finally {
+      await rm(out, { recursive: true, force: true });
+    }
+  });
+});
