@@ -58,6 +58,7 @@ interface CliOptions {
   sqsQueueUrl?: string;
   sqsEndpoint?: string;
   routerOnly?: boolean;
+  allowTargets?: string;
 }
 
 export function buildProgram(): Command {
@@ -85,6 +86,7 @@ export function buildProgram(): Command {
     .addOption(flag('--sqs-queue-url <url>', 'the SQS queue of async fan-out (with --queue sqs)'))
     .addOption(flag('--sqs-endpoint <url>', 'an SQS-compatible endpoint'))
     .addOption(flag('--router-only', 'serve the events API, and only /v1/status and /v1/metrics on the config port (the AWS container)'))
+    .addOption(flag('--allow-targets <cidrs>', 'ranges http functions may reach beyond the public internet, e.g. 10.0.0.0/8,127.0.0.1/32'))
     .addOption(flag('--max-headers <n>', 'most header lines in one request').argParser(positiveInteger).default(100))
     .addOption(flag('--max-header-bytes <n>', 'largest size of all headers of one request').argParser(positiveInteger).default(16 * 1024))
     .addOption(flag('--max-json-depth <n>', 'deepest JSON nesting in a body').argParser(positiveInteger).default(64))
@@ -125,6 +127,7 @@ export function buildProgram(): Command {
       sqsQueueUrl: opts.sqsQueueUrl,
       sqsEndpoint: opts.sqsEndpoint,
       routerOnly: opts.routerOnly,
+      allowTargets: opts.allowTargets,
     });
     const shutdown = (signal: string) => {
       gateway.logger.info({ signal }, 'shutting down');

@@ -6,7 +6,7 @@ import { DeliveryWorkers } from '../delivery/worker.js';
 import { EventsApi } from '../events-api/router.js';
 import { SystemEvents } from '../events-api/system-events.js';
 import { HookRunner, loadHooks } from '../hooks/index.js';
-import { FirehoseInvoker, HttpInvoker, Invokers, KinesisInvoker, LambdaInvoker, SqsInvoker } from '../invokers/index.js';
+import { FirehoseInvoker, HttpInvoker, Invokers, KinesisInvoker, LambdaInvoker, SqsInvoker, targetPolicyFromFlags } from '../invokers/index.js';
 import { GatewayMetrics } from '../observability/metrics.js';
 import { createLogger, type Logger } from '../observability/logger.js';
 import { LiveRoutingTable } from '../routing/index.js';
@@ -32,6 +32,8 @@ export interface RunningGateway {
  */
 export async function startLocalGateway(input: GatewayOptions & { logger?: Logger }): Promise<RunningGateway> {
   const options = resolveOptions(input);
+  // Checked before anything starts, so a bad --allow-targets is a clear startup error.
+  const targetPolicy = targetPolicyFromFlags({ dev: options.dev, ...(options.allowTargets ? { allowTargets: options.allowTargets } : {}) });
   const logger = input.logger ?? createLogger({ level: options.logLevel, format: options.logFormat });
   const metrics = new GatewayMetrics();
   const stores = await openStores(options, metrics, logger);
@@ -40,7 +42,11 @@ export async function startLocalGateway(input: GatewayOptions & { logger?: Logge
   metrics.observeStores({ queuePending: () => queue.pending(), deadLetters: stores.deadLetterCount });
   metrics.eventsBacklog.set(await queue.pending());
   // The AWS SDK clients load on the first call of a function of that type.
-  const invokers = new Invokers([new HttpInvoker(), new LambdaInvoker(), new KinesisInvoker(), new FirehoseInvoker(), new SqsInvoker()]);
+  const http = new HttpInvoker({
+    targetPolicy,
+    onRefused: (url, address, reason) => logger.warn({ url, address, reason }, 'http call refused by the SSRF guard'),
+  });
+  const invokers = new Invokers([http, new LambdaInvoker(), new KinesisInvoker(), new FirehoseInvoker(), new SqsInvoker()]);
   const hooks = new HookRunner(await loadHooks(options.hooks), logger);
   const systemEvents = new SystemEvents({ queue, hooks, metrics, logger, version: options.cloudEventsVersion });
   // On AWS the delivery Lambda consumes the SQS queue; a router-only container then runs no workers of its own.

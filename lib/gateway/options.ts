@@ -49,6 +49,12 @@ export interface GatewayOptions {
   adminKey?: string;
   /** Serve `/v1/metrics` without an access key. @default false */
   publicMetrics?: boolean;
+  /**
+   * CIDR ranges `http` functions may reach beyond the public internet, e.g. `10.0.0.0/8,127.0.0.1/32` (design §2.6:
+   * loopback, link-local, private, CGNAT and ULA addresses are refused by default; `dev` allows loopback).
+   * @default none
+   */
+  allowTargets?: string;
   /** Where the registry, dead letters and access keys live. @default 'sqlite' (in `dataDir`) */
   store?: 'sqlite' | 'dynamodb';
   /** Where accepted async items wait. @default 'sqlite' (in `dataDir`) */
@@ -73,7 +79,7 @@ export interface GatewayOptions {
   logFormat?: LogFormat;
 }
 
-type OptionalSettings = 'adminKey' | 'dynamodbEndpoint' | 'sqsQueueUrl' | 'sqsEndpoint';
+type OptionalSettings = 'adminKey' | 'dynamodbEndpoint' | 'sqsQueueUrl' | 'sqsEndpoint' | 'allowTargets';
 export type ResolvedGatewayOptions = Required<Omit<GatewayOptions, OptionalSettings>> & Pick<GatewayOptions, OptionalSettings>;
 
 export const DEFAULT_CONFIG_PORT = 4001;
@@ -108,6 +114,7 @@ export function resolveOptions(options: GatewayOptions): ResolvedGatewayOptions 
     ...(options.sqsQueueUrl ? { sqsQueueUrl: options.sqsQueueUrl } : {}),
     ...(options.sqsEndpoint ? { sqsEndpoint: options.sqsEndpoint } : {}),
     routerOnly: options.routerOnly ?? false,
+    ...(options.allowTargets ? { allowTargets: options.allowTargets } : {}),
     logLevel: options.logLevel ?? 'info',
     logFormat: options.logFormat ?? (dev ? 'text' : 'json'),
   };

@@ -1,3 +1,12 @@
 export { Invokers } from './registry.js';
-export { HttpInvoker, httpResultError, type HttpInvokerOptions } from './http/index.js';
+export {
+  HttpInvoker,
+  STRICT_TARGET_POLICY,
+  httpResultError,
+  isAddressAllowed,
+  parseCidrList,
+  targetPolicyFromFlags,
+  type HttpInvokerOptions,
+  type TargetPolicy,
+} from './http/index.js';
 export { FirehoseInvoker, KinesisInvoker, LambdaInvoker, SqsInvoker } from './aws/index.js';

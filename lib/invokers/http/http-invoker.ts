@@ -162,7 +162,8 @@ function prepareTarget(
   if (literal !== undefined) {
     const decision = isAddressAllowed(literal, policy);
     if (!decision.allowed) {
-      target.refused = { address: literal, reason: decision.reason, detail: refusalDetail(literal, port, decision.reason) };
+      const detail = refusalDetail(literal, port, decision.reason);
+      target.refused = { address: literal, reason: decision.reason, detail };
     }
   }
   return target;

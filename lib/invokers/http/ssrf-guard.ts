@@ -289,8 +289,8 @@ export function guardedLookup(
         if (decision.allowed) allowed.push(entry);
         else refused ??= { address: entry.address, reason: decision.reason };
       }
-      if (refused !== undefined && allowed.length === 0) callback(refuse(hostname, refused.address, refused.reason), []);
-      else callback(null, allowed);
+      if (refused === undefined || allowed.length > 0) callback(null, allowed);
+      else callback(refuse(hostname, refused.address, refused.reason), []);
     });
   };
 }
