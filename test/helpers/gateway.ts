@@ -1,8 +1,8 @@
 import { startLocalGateway, type GatewayOptions, type RunningGateway } from '../../lib/gateway/index.js';
-import { createLogger } from '../../lib/observability/index.js';
+import { createLogger, type Logger } from '../../lib/observability/index.js';
 
 /** A gateway in this process on free loopback ports, with an in-memory store and silent logs, unless overridden. */
-export function startTestGateway(options: GatewayOptions = {}): Promise<RunningGateway> {
+export function startTestGateway(options: GatewayOptions & { logger?: Logger } = {}): Promise<RunningGateway> {
   return startLocalGateway({
     dev: true,
     host: '127.0.0.1',

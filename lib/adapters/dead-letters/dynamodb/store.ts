@@ -1,3 +1,4 @@
+import { decodeDeadLetterCursor, encodeDeadLetterCursor } from '../cursor.js';
 import {
   BatchWriteItemCommand,
   CreateTableCommand,
@@ -15,7 +16,6 @@ import {
   type WriteRequest,
 } from '@aws-sdk/client-dynamodb';
 import {
-  InvalidCursorError,
   type DeadLetterFilter,
   type DeadLetterPage,
   type DeadLetterRecord,
@@ -99,7 +99,6 @@ export interface DynamoDeadLetterStoreOptions {
 }
 
 type Item = Record<string, AttributeValue>;
-type CursorKey = [deadAt: number, id: string];
 
 /**
  * The AWS {@link DeadLetterStore}: a DynamoDB table of its own, apart from the registry table so that dead
@@ -166,7 +165,7 @@ export class DynamoDeadLetterStore implements DeadLetterStore {
     if (!Number.isSafeInteger(page.limit) || page.limit < 1) {
       throw new RangeError('dead letter list: limit must be a positive integer');
     }
-    const after = page.cursor === undefined ? undefined : decodeCursor(page.cursor);
+    const after = page.cursor === undefined ? undefined : decodeDeadLetterCursor(page.cursor);
     const names: Record<string, string> = { '#space': 'space' };
     const values: Item = { ':space': { S: space } };
     let condition = '#space = :space';
@@ -200,7 +199,7 @@ export class DynamoDeadLetterStore implements DeadLetterStore {
     const more = items.length > page.limit;
     const records = items.slice(0, page.limit).map(toRecord);
     const last = records[records.length - 1];
-    return more && last ? { records, nextCursor: encodeCursor([last.deadAt, last.item.id]) } : { records };
+    return more && last ? { records, nextCursor: encodeDeadLetterCursor([last.deadAt, last.item.id]) } : { records };
   }
 
   async delete(space: string, deadLetterId: string): Promise<boolean> {
@@ -323,21 +322,3 @@ function itemBytes(item: Item): number {
   return bytes;
 }
 
-function encodeCursor(key: CursorKey): string {
-  return Buffer.from(JSON.stringify(key)).toString('base64url');
-}
-
-function decodeCursor(cursor: string): CursorKey {
-  // Buffer.from skips characters outside the alphabet, so check the alphabet first.
-  if (!/^[A-Za-z0-9_-]+$/.test(cursor)) throw new InvalidCursorError();
-  let key: unknown;
-  try {
-    key = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
-  } catch {
-    throw new InvalidCursorError();
-  }
-  if (!Array.isArray(key) || key.length !== 2) throw new InvalidCursorError();
-  const [deadAt, id] = key as unknown[];
-  if (!Number.isSafeInteger(deadAt) || (deadAt as number) < 0 || typeof id !== 'string') throw new InvalidCursorError();
-  return [deadAt as number, id];
-}

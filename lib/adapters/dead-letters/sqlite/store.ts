@@ -1,5 +1,5 @@
+import { decodeDeadLetterCursor, encodeDeadLetterCursor } from '../cursor.js';
 import {
-  InvalidCursorError,
   type DeadLetterFilter,
   type DeadLetterPage,
   type DeadLetterRecord,
@@ -30,7 +30,6 @@ export const DEAD_LETTER_MIGRATIONS: readonly string[] = [
 ];
 
 type FilterShape = 'none' | 'subscription' | 'function' | 'both';
-type CursorKey = [deadAt: number, id: string];
 type Row = { dead_at: number; id: string; record: string };
 
 const FILTER_SQL: Record<FilterShape, string> = {
@@ -126,14 +125,14 @@ export class SqliteDeadLetterStore implements DeadLetterStore {
     if (page.cursor === undefined) {
       rows = statements.first.all(params);
     } else {
-      const [deadAt, id] = decodeCursor(page.cursor);
+      const [deadAt, id] = decodeDeadLetterCursor(page.cursor);
       rows = statements.after.all({ ...params, deadAt, id });
     }
     const more = rows.length > page.limit;
     if (more) rows.length = page.limit;
     const records = rows.map((row) => JSON.parse(row.record) as DeadLetterRecord);
     const last = rows[rows.length - 1];
-    return more && last ? { records, nextCursor: encodeCursor([last.dead_at, last.id]) } : { records };
+    return more && last ? { records, nextCursor: encodeDeadLetterCursor([last.dead_at, last.id]) } : { records };
   }
 
   async delete(space: string, deadLetterId: string): Promise<boolean> {
@@ -182,21 +181,3 @@ function definedFilter(filter: DeadLetterFilter): DeadLetterFilter {
   return defined;
 }
 
-function encodeCursor(key: CursorKey): string {
-  return Buffer.from(JSON.stringify(key)).toString('base64url');
-}
-
-function decodeCursor(cursor: string): CursorKey {
-  // Buffer.from skips characters outside the alphabet, so check the alphabet first.
-  if (!/^[A-Za-z0-9_-]+$/.test(cursor)) throw new InvalidCursorError();
-  let key: unknown;
-  try {
-    key = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
-  } catch {
-    throw new InvalidCursorError();
-  }
-  if (!Array.isArray(key) || key.length !== 2) throw new InvalidCursorError();
-  const [deadAt, id] = key as unknown[];
-  if (!Number.isSafeInteger(deadAt) || typeof id !== 'string') throw new InvalidCursorError();
-  return [deadAt as number, id];
-}
