@@ -21,3 +21,4 @@ export {
   registryTableNames,
 } from './tables.js';
 export type { RegistryTableNames } from './tables.js';
+export { readCounter } from './change-log.js';

@@ -1,0 +1,107 @@
+/**
+ * The config API on Lambda (design §4): the same handlers as local mode, behind an ALB target group or an API
+ * Gateway HTTP API (payload 2.0), on the DynamoDB stores, with access keys required.
+ */
+import middy from '@middy/core';
+import type { SecretsManagerClientConfig } from '@aws-sdk/client-secrets-manager';
+import { lambdaConfigHandler, type LambdaHttpResult } from '../lib/config-api/adapters/index.js';
+import { AccessControl, AccessKeyService, ConfigService, DeadLetterService, createConfigApi } from '../lib/config-api/index.js';
+import { awsResourceOptionsFromEnv, openDynamoStores, openSqsQueue } from '../lib/gateway/aws.js';
+import {
+  ColdStart,
+  adminKeyFromSecret,
+  configApiErrors,
+  countHttpResult,
+  embeddedMetrics,
+  lambdaSettingsFromEnv,
+  type AdminKeyContext,
+  type LambdaContext,
+} from '../lib/lambda/index.js';
+import { GatewayMetrics } from '../lib/observability/metrics.js';
+import { createLogger, type Logger } from '../lib/observability/logger.js';
+
+export interface ConfigApiHandlerDeps {
+  /** Settings and resources (`EVENT_GATEWAY_*`). @default process.env */
+  env?: NodeJS.ProcessEnv;
+  /** The admin key secret's client settings. @default the SDK's defaults */
+  secretsManager?: SecretsManagerClientConfig;
+  /** @default JSON lines on stdout at `EVENT_GATEWAY_LOG_LEVEL` */
+  logger?: Logger;
+  /** Receives each EMF document. @default stdout */
+  writeMetrics?: (document: string) => void;
+}
+
+export type ConfigApiHandler = ((event: unknown, context?: LambdaContext) => Promise<LambdaHttpResult>) & {
+  /** Releases the cold start's clients (tests). */
+  close(): Promise<void>;
+};
+
+export function createHandler(deps: ConfigApiHandlerDeps = {}): ConfigApiHandler {
+  const env = deps.env ?? process.env;
+  const settings = lambdaSettingsFromEnv(env);
+  const logger = deps.logger ?? createLogger({ level: settings.logLevel });
+
+  const app = new ColdStart(async () => {
+    const resources = awsResourceOptionsFromEnv(env);
+    const stores = await openDynamoStores(resources);
+    const sqs = openSqsQueue(resources);
+    return { stores, sqs, byAdminKey: new Map<string | undefined, ReturnType<typeof lambdaConfigHandler>>() };
+  });
+
+  /** The admin key is fixed once read, so in practice this builds one API per container. */
+  const serve = async (adminKey: string | undefined) => {
+    const { stores, sqs, byAdminKey } = await app.get();
+    let handle = byAdminKey.get(adminKey);
+    if (!handle) {
+      if (adminKey === undefined) logger.warn('no admin key: set EVENT_GATEWAY_ADMIN_KEY_SECRET_ARN, or create keys with `event-gateway keys create`');
+      const metrics = new GatewayMetrics({ processMetrics: false });
+      const access = new AccessControl({
+        store: stores.accessKeys,
+        required: true,
+        ...(adminKey === undefined ? {} : { adminKey }),
+        publicMetrics: settings.publicMetrics,
+        cacheTtlMs: settings.accessKeyCacheMs,
+      });
+      const api = createConfigApi({
+        service: new ConfigService(stores.registry, { maxIdLength: settings.maxIdLength, maxJsonDepth: settings.maxJsonDepth }),
+        deadLetters: new DeadLetterService(stores.deadLetters, sqs.queue),
+        access,
+        accessKeys: new AccessKeyService(stores.accessKeys, (hash) => access.forget(hash)),
+        metrics,
+        logger,
+      });
+      handle = lambdaConfigHandler(api);
+      byAdminKey.set(adminKey, handle);
+    }
+    return handle;
+  };
+
+  const handler = middy(async (event: unknown, context: LambdaContext & AdminKeyContext): Promise<LambdaHttpResult> => {
+    const handle = await serve(context.eventGatewayAdminKey);
+    return handle(event);
+  })
+    .use(embeddedMetrics<LambdaHttpResult>({
+      service: 'config-api',
+      namespace: settings.metricsNamespace,
+      fromResult: countHttpResult,
+      ...(deps.writeMetrics ? { write: deps.writeMetrics } : {}),
+    }))
+    .use(configApiErrors({ log: (error) => logger.error({ err: error }, 'config API invocation failed') }))
+    .use(adminKeyFromSecret({
+      env,
+      ...(deps.secretsManager ? { clientConfig: deps.secretsManager } : {}),
+      warn: (message) => logger.warn(message),
+    }));
+
+  return Object.assign((event: unknown, context: LambdaContext = {}) => handler(event, context as never) as Promise<LambdaHttpResult>, {
+    async close() {
+      const started = await app.started?.catch(() => undefined);
+      if (!started) return;
+      await started.sqs.queue.close();
+      started.sqs.client.destroy();
+      await started.stores.close();
+    },
+  });
+}
+
+export const handler = createHandler();

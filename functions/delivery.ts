@@ -1,0 +1,101 @@
+/**
+ * The SQS-triggered delivery worker (design §4): the event source mapping uses `ReportBatchItemFailures`. Each
+ * record is delivered by the same {@link DeliveryWorkers.deliver} as local mode; what it cannot settle stays in
+ * the queue (reported in `batchItemFailures`) and comes back after its visibility timeout.
+ */
+import middy from '@middy/core';
+import { registryTableNames } from '../lib/adapters/registry/dynamodb/index.js';
+import { readCounter } from '../lib/adapters/registry/dynamodb/index.js';
+import { DeliveryWorkers } from '../lib/delivery/worker.js';
+import { SystemEvents } from '../lib/events-api/system-events.js';
+import { awsResourceOptionsFromEnv, openDynamoStores, openSqsQueue } from '../lib/gateway/aws.js';
+import { HookRunner } from '../lib/hooks/index.js';
+import { targetPolicyFromFlags } from '../lib/invokers/http/index.js';
+import { FirehoseInvoker, HttpInvoker, Invokers, KinesisInvoker, LambdaInvoker, SqsInvoker } from '../lib/invokers/index.js';
+import {
+  ColdStart,
+  catchUpRouting,
+  deliverSqsRecords,
+  embeddedMetrics,
+  lambdaSettingsFromEnv,
+  type BatchResponse,
+  type LambdaContext,
+  type MetricsContext,
+  type SqsEvent,
+} from '../lib/lambda/index.js';
+import { GatewayMetrics } from '../lib/observability/metrics.js';
+import { createLogger, type Logger } from '../lib/observability/logger.js';
+import { LiveRoutingTable } from '../lib/routing/index.js';
+
+export interface DeliveryHandlerDeps {
+  /** Settings and resources (`EVENT_GATEWAY_*`). @default process.env */
+  env?: NodeJS.ProcessEnv;
+  /** @default JSON lines on stdout at `EVENT_GATEWAY_LOG_LEVEL` */
+  logger?: Logger;
+  /** Receives each EMF document. @default stdout */
+  writeMetrics?: (document: string) => void;
+  /**
+   * How long a batch waits for the routing table to reach the change log's current version before delivering
+   * with the table it has. @default 2000
+   */
+  catchUpTimeoutMs?: number;
+}
+
+export type DeliveryHandler = ((event: SqsEvent, context?: LambdaContext) => Promise<BatchResponse>) & {
+  /** Stops the change feed and releases the clients (tests). */
+  close(): Promise<void>;
+};
+
+export function createHandler(deps: DeliveryHandlerDeps = {}): DeliveryHandler {
+  const env = deps.env ?? process.env;
+  const settings = lambdaSettingsFromEnv(env);
+  const logger = deps.logger ?? createLogger({ level: settings.logLevel });
+  const catchUpTimeoutMs = deps.catchUpTimeoutMs ?? 2000;
+
+  const runtime = new ColdStart(async () => {
+    const resources = awsResourceOptionsFromEnv(env);
+    const targetPolicy = targetPolicyFromFlags({ dev: false, allowTargets: settings.allowTargets });
+    const stores = await openDynamoStores(resources);
+    const sqs = openSqsQueue(resources);
+    try {
+      const metrics = new GatewayMetrics({ processMetrics: false });
+      const routing = await LiveRoutingTable.start(stores.registry, logger);
+      // The AWS SDK clients load on the first call of a function of that type.
+      const invokers = new Invokers([new HttpInvoker({ targetPolicy }), new LambdaInvoker(), new KinesisInvoker(), new FirehoseInvoker(), new SqsInvoker()]);
+      const hooks = new HookRunner([], logger);
+      const systemEvents = new SystemEvents({ queue: sqs.queue, hooks, metrics, logger, version: settings.cloudEventsVersion });
+      const workers = new DeliveryWorkers({ queue: sqs.queue, routing, invokers, systemEvents, metrics, logger, deadLetters: stores.deadLetters });
+      const changesTable = registryTableNames(resources.tablePrefix).changes;
+      return { stores, sqs, routing, invokers, workers, changesTable };
+    } catch (error) {
+      await stores.close();
+      sqs.client.destroy();
+      throw error;
+    }
+  });
+
+  const handler = middy(async (event: SqsEvent, context: LambdaContext & MetricsContext): Promise<BatchResponse> => {
+    if (!Array.isArray(event?.Records)) throw new TypeError('the delivery handler expects an SQS event: { Records: [...] }');
+    const { stores, sqs, routing, workers, changesTable } = await runtime.get();
+    await catchUpRouting(routing, () => readCounter(stores.client, changesTable), catchUpTimeoutMs, logger);
+    return deliverSqsRecords(event.Records, { queue: sqs.queue, workers, logger, metrics: context.eventGatewayMetrics });
+  }).use(embeddedMetrics({
+    service: 'delivery',
+    namespace: settings.metricsNamespace,
+    ...(deps.writeMetrics ? { write: deps.writeMetrics } : {}),
+  }));
+
+  return Object.assign((event: SqsEvent, context: LambdaContext = {}) => handler(event, context as never) as Promise<BatchResponse>, {
+    async close() {
+      const started = await runtime.started?.catch(() => undefined);
+      if (!started) return;
+      started.routing.close();
+      await started.sqs.queue.close();
+      await started.invokers.close();
+      await started.stores.close();
+      started.sqs.client.destroy();
+    },
+  });
+}
+
+export const handler = createHandler();

@@ -1,0 +1,76 @@
+/**
+ * The cache invalidation handler (design §4): the registry table's Stream → the change log that every router
+ * polls. The event source mapping uses `ReportBatchItemFailures`: on a partial failure the batch resumes from the
+ * first record that was not logged.
+ */
+import middy from '@middy/core';
+import { ChangeLogWriteError, DEFAULT_TABLE_PREFIX, applyStreamRecords } from '../lib/adapters/registry/dynamodb/index.js';
+import { awsResourceOptionsFromEnv, openDynamoStores } from '../lib/gateway/aws.js';
+import {
+  ColdStart,
+  embeddedMetrics,
+  lambdaSettingsFromEnv,
+  type BatchResponse,
+  type DynamoDBStreamEvent,
+  type LambdaContext,
+  type MetricsContext,
+} from '../lib/lambda/index.js';
+import { createLogger, type Logger } from '../lib/observability/logger.js';
+
+export interface InvalidationHandlerDeps {
+  /** Settings and resources (`EVENT_GATEWAY_*`). @default process.env */
+  env?: NodeJS.ProcessEnv;
+  /** @default JSON lines on stdout at `EVENT_GATEWAY_LOG_LEVEL` */
+  logger?: Logger;
+  /** Receives each EMF document. @default stdout */
+  writeMetrics?: (document: string) => void;
+}
+
+export type InvalidationHandler = ((event: DynamoDBStreamEvent, context?: LambdaContext) => Promise<BatchResponse>) & {
+  close(): Promise<void>;
+};
+
+export function createHandler(deps: InvalidationHandlerDeps = {}): InvalidationHandler {
+  const env = deps.env ?? process.env;
+  const settings = lambdaSettingsFromEnv(env);
+  const logger = deps.logger ?? createLogger({ level: settings.logLevel });
+
+  const runtime = new ColdStart(async () => {
+    const resources = awsResourceOptionsFromEnv(env);
+    return { stores: await openDynamoStores(resources), tablePrefix: resources.tablePrefix ?? DEFAULT_TABLE_PREFIX };
+  });
+
+  const handler = middy(async (event: DynamoDBStreamEvent, context: LambdaContext & MetricsContext): Promise<BatchResponse> => {
+    if (!Array.isArray(event?.Records)) throw new TypeError('the invalidation handler expects a DynamoDB Stream event: { Records: [...] }');
+    const { stores, tablePrefix } = await runtime.get();
+    const metrics = context.eventGatewayMetrics;
+    try {
+      const result = await applyStreamRecords(event.Records, { client: stores.client, tablePrefix });
+      metrics?.count('ChangesLogged', result.versions.length);
+      metrics?.count('RecordsSkipped', result.skipped);
+      metrics?.count('ChangeLogWriteErrors', 0);
+      return { batchItemFailures: [] };
+    } catch (error) {
+      metrics?.count('ChangeLogWriteErrors');
+      if (error instanceof ChangeLogWriteError && error.firstUnloggedSequenceNumber !== undefined) {
+        logger.error({ err: error, resumeFrom: error.firstUnloggedSequenceNumber }, 'change log write failed; the batch resumes from the first unlogged record');
+        return { batchItemFailures: [{ itemIdentifier: error.firstUnloggedSequenceNumber }] };
+      }
+      // Without a sequence number to resume from, the whole batch is retried.
+      throw error;
+    }
+  }).use(embeddedMetrics({
+    service: 'invalidation',
+    namespace: settings.metricsNamespace,
+    ...(deps.writeMetrics ? { write: deps.writeMetrics } : {}),
+  }));
+
+  return Object.assign((event: DynamoDBStreamEvent, context: LambdaContext = {}) => handler(event, context as never) as Promise<BatchResponse>, {
+    async close() {
+      const started = await runtime.started?.catch(() => undefined);
+      await started?.stores.close();
+    },
+  });
+}
+
+export const handler = createHandler();

@@ -1,0 +1,63 @@
+import type { LevelWithSilent } from 'pino';
+import { DEFAULT_METRICS_NAMESPACE } from './metrics.js';
+
+/**
+ * The Lambda handlers' settings besides where the resources are (`awsResourceOptionsFromEnv`), from the same
+ * `EVENT_GATEWAY_<FLAG>` variables as the CLI's flags (design §5).
+ */
+export interface LambdaSettings {
+  /** `EVENT_GATEWAY_LOG_LEVEL`. @default 'info' */
+  logLevel: LevelWithSilent;
+  /** `EVENT_GATEWAY_CLOUDEVENTS_VERSION`: spec version of gateway-made events. @default '0.1' */
+  cloudEventsVersion: '0.1' | '1.0';
+  /** `EVENT_GATEWAY_ALLOW_TARGETS`: CIDRs http functions may reach besides public addresses. @default none */
+  allowTargets?: string;
+  /** `EVENT_GATEWAY_MAX_ID_LENGTH`. @default 256 */
+  maxIdLength: number;
+  /** `EVENT_GATEWAY_MAX_JSON_DEPTH`. @default 64 */
+  maxJsonDepth: number;
+  /** `EVENT_GATEWAY_PUBLIC_METRICS=true`: `/v1/metrics` without a key. @default false */
+  publicMetrics: boolean;
+  /** `EVENT_GATEWAY_METRICS_NAMESPACE`: the CloudWatch namespace of the EMF metrics. @default 'EventGateway' */
+  metricsNamespace: string;
+  /** `EVENT_GATEWAY_ACCESS_KEY_CACHE_MS`: how long a key lookup is reused (a revocation's delay). @default 5000 */
+  accessKeyCacheMs: number;
+}
+
+const LOG_LEVELS: readonly LevelWithSilent[] = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
+
+/** Throws an Error naming the variable and what it accepts when a value is not valid. */
+export function lambdaSettingsFromEnv(env: NodeJS.ProcessEnv = process.env): LambdaSettings {
+  const logLevel = env.EVENT_GATEWAY_LOG_LEVEL || 'info';
+  if (!LOG_LEVELS.includes(logLevel as LevelWithSilent)) {
+    throw invalid('EVENT_GATEWAY_LOG_LEVEL', logLevel, `one of ${LOG_LEVELS.join(', ')}`);
+  }
+  const cloudEventsVersion = env.EVENT_GATEWAY_CLOUDEVENTS_VERSION || '0.1';
+  if (cloudEventsVersion !== '0.1' && cloudEventsVersion !== '1.0') {
+    throw invalid('EVENT_GATEWAY_CLOUDEVENTS_VERSION', cloudEventsVersion, '0.1 or 1.0');
+  }
+  const publicMetrics = env.EVENT_GATEWAY_PUBLIC_METRICS || 'false';
+  if (publicMetrics !== 'true' && publicMetrics !== 'false') throw invalid('EVENT_GATEWAY_PUBLIC_METRICS', publicMetrics, 'true or false');
+  return {
+    logLevel: logLevel as LevelWithSilent,
+    cloudEventsVersion,
+    ...(env.EVENT_GATEWAY_ALLOW_TARGETS ? { allowTargets: env.EVENT_GATEWAY_ALLOW_TARGETS } : {}),
+    maxIdLength: wholeNumber(env, 'EVENT_GATEWAY_MAX_ID_LENGTH', 256, 1),
+    maxJsonDepth: wholeNumber(env, 'EVENT_GATEWAY_MAX_JSON_DEPTH', 64, 1),
+    publicMetrics: publicMetrics === 'true',
+    metricsNamespace: env.EVENT_GATEWAY_METRICS_NAMESPACE || DEFAULT_METRICS_NAMESPACE,
+    accessKeyCacheMs: wholeNumber(env, 'EVENT_GATEWAY_ACCESS_KEY_CACHE_MS', 5000, 0),
+  };
+}
+
+function wholeNumber(env: NodeJS.ProcessEnv, name: string, fallback: number, min: number): number {
+  const text = env[name];
+  if (!text) return fallback;
+  const value = Number(text);
+  if (!Number.isSafeInteger(value) || value < min) throw invalid(name, text, `a whole number of at least ${min}`);
+  return value;
+}
+
+function invalid(name: string, value: string, expected: string): Error {
+  return new Error(`${name}=${JSON.stringify(value)} is not valid: expected ${expected}`);
+}
