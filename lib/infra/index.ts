@@ -1,0 +1,43 @@
+export { EventGatewayStack } from './stack.js';
+export { createApp, type CreateAppOptions } from './app.js';
+export {
+  EventGatewayPropsError,
+  LOG_RETENTION_DAYS,
+  resolveEventGatewayProps,
+  validateEventGatewayProps,
+  type AlarmProps,
+  type EventGatewayStackProps,
+  type ExistingVpcProps,
+  type ResolvedEventGatewayProps,
+  type RouterProps,
+} from './props.js';
+export { CONTEXT_KEYS, propsFromContext, type ContextKey } from './context.js';
+export { TABLE_ACCESS, grantQueueSend, grantTableAccess, type GatewayTables, type TableAccess, type TableAction } from './permissions.js';
+export { GatewayNetwork, type GatewayNetworkProps } from './network/index.js';
+export { CHANGES_TTL_ATTRIBUTE, RegistryTables, type RegistryTablesProps } from './registry/index.js';
+export { DeliveryQueue, MAX_RECEIVE_COUNT, type DeliveryQueueProps } from './queue/index.js';
+export {
+  ADMIN_PORT,
+  AccessLogsBucket,
+  DEREGISTRATION_DELAY,
+  EVENTS_PORT,
+  HEALTH_CHECK_PATH,
+  ROUTER_CONTAINER_NAME,
+  RouterService,
+  type AccessLogsBucketProps,
+  type RouterServiceProps,
+} from './router/index.js';
+export { ADMIN_KEY_LENGTH, ADMIN_KEY_SECRET_ARN_ENV, ConfigApi, type ConfigApiProps } from './config-api/index.js';
+export { FUNCTION_RUNTIME, GatewayFunction, type GatewayFunctionProps, type GatewayHandler } from './lambdas/index.js';
+export {
+  DELIVERY_BATCH_SIZE,
+  DELIVERY_TIMEOUT,
+  DLQ_DRAINER_TIMEOUT,
+  INVALIDATION_BATCH_SIZE,
+  Workers,
+  type WorkersProps,
+} from './workers/index.js';
+export { EMF_SERVICES, Observability, type ObservabilityProps } from './observability/index.js';
+export { TARGET_ACTIONS, TargetAccess, parseTargetArn, type TargetAccessProps, type TargetService } from './targets/index.js';
+export { REPO_ROOT } from './paths.js';
+export { acknowledgeFinding } from './nag.js';

@@ -1,0 +1,1 @@
+export { GatewayNetwork, type GatewayNetworkProps } from './network.js';

@@ -1,0 +1,72 @@
+import { RemovalPolicy } from 'aws-cdk-lib';
+import {
+  FlowLogDestination,
+  FlowLogTrafficType,
+  GatewayVpcEndpointAwsService,
+  IpAddresses,
+  SubnetType,
+  Vpc,
+  type IVpc,
+  type SubnetSelection,
+} from 'aws-cdk-lib/aws-ec2';
+import { LogGroup } from 'aws-cdk-lib/aws-logs';
+import { Construct } from 'constructs';
+import type { ExistingVpcProps } from '../props.js';
+
+export interface GatewayNetworkProps {
+  /** Use this VPC (by ids; never looked up). @default a new VPC */
+  readonly existingVpc?: ExistingVpcProps;
+  /** NAT gateways of a new VPC. @default 1 */
+  readonly natGateways?: number;
+  /** Days the new VPC's flow logs are kept. @default 30 */
+  readonly flowLogRetentionDays?: number;
+  /** Delete the flow log group with the stack. @default false */
+  readonly destroyLogs?: boolean;
+}
+
+/**
+ * Where the router runs: a new VPC (two zones; public subnets for the load balancer, private subnets with NAT for
+ * the tasks; flow logs of rejected traffic; a free gateway endpoint so DynamoDB traffic skips the NAT), or an
+ * existing VPC imported from its ids with `Vpc.fromVpcAttributes`, so synthesis needs no AWS account.
+ */
+export class GatewayNetwork extends Construct {
+  readonly vpc: IVpc;
+  /** Subnets of the load balancer. */
+  readonly publicSubnets: SubnetSelection;
+  /** Subnets of the router tasks. */
+  readonly privateSubnets: SubnetSelection;
+
+  constructor(scope: Construct, id: string, props: GatewayNetworkProps = {}) {
+    super(scope, id);
+    const existing = props.existingVpc;
+    if (existing) {
+      this.vpc = Vpc.fromVpcAttributes(this, 'Vpc', {
+        vpcId: existing.vpcId,
+        availabilityZones: [...existing.availabilityZones],
+        publicSubnetIds: [...existing.publicSubnetIds],
+        privateSubnetIds: [...existing.privateSubnetIds],
+      });
+      this.publicSubnets = { subnetType: SubnetType.PUBLIC };
+      this.privateSubnets = { subnetType: SubnetType.PRIVATE_WITH_EGRESS };
+      return;
+    }
+    const vpc = new Vpc(this, 'Vpc', {
+      ipAddresses: IpAddresses.cidr('10.40.0.0/16'),
+      maxAzs: 2,
+      natGateways: props.natGateways ?? 1,
+      subnetConfiguration: [
+        { name: 'public', subnetType: SubnetType.PUBLIC, cidrMask: 24 },
+        { name: 'private', subnetType: SubnetType.PRIVATE_WITH_EGRESS, cidrMask: 20 },
+      ],
+      gatewayEndpoints: { DynamoDb: { service: GatewayVpcEndpointAwsService.DYNAMODB } },
+    });
+    const flowLogs = new LogGroup(this, 'FlowLogs', {
+      retention: props.flowLogRetentionDays ?? 30,
+      removalPolicy: props.destroyLogs ? RemovalPolicy.DESTROY : RemovalPolicy.RETAIN,
+    });
+    vpc.addFlowLog('FlowLog', { destination: FlowLogDestination.toCloudWatchLogs(flowLogs), trafficType: FlowLogTrafficType.REJECT });
+    this.vpc = vpc;
+    this.publicSubnets = { subnetType: SubnetType.PUBLIC };
+    this.privateSubnets = { subnetType: SubnetType.PRIVATE_WITH_EGRESS };
+  }
+}

@@ -1,0 +1,1 @@
+export { EMF_SERVICES, Observability, type ObservabilityProps } from './observability.js';

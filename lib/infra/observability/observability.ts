@@ -1,0 +1,190 @@
+import { Duration } from 'aws-cdk-lib';
+import type { HttpApi } from 'aws-cdk-lib/aws-apigatewayv2';
+import {
+  Alarm,
+  AlarmStatusWidget,
+  ComparisonOperator,
+  Dashboard,
+  GraphWidget,
+  MathExpression,
+  Metric,
+  TextWidget,
+  TreatMissingData,
+  type IMetric,
+} from 'aws-cdk-lib/aws-cloudwatch';
+import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
+import type { FargateService } from 'aws-cdk-lib/aws-ecs';
+import { HttpCodeElb, HttpCodeTarget, type ApplicationLoadBalancer, type ApplicationTargetGroup } from 'aws-cdk-lib/aws-elasticloadbalancingv2';
+import type { IFunction } from 'aws-cdk-lib/aws-lambda';
+import { Topic } from 'aws-cdk-lib/aws-sns';
+import type { IQueue } from 'aws-cdk-lib/aws-sqs';
+import { Construct } from 'constructs';
+import type { AlarmProps } from '../props.js';
+
+/** The `Service` dimension each handler writes its EMF metrics with (lib/lambda/metrics.ts, functions/*.ts). */
+export const EMF_SERVICES = { delivery: 'delivery', dlqDrainer: 'dlq-drainer', invalidation: 'invalidation', configApi: 'config-api' } as const;
+
+const FIVE_MINUTES = Duration.minutes(5);
+
+export interface ObservabilityProps {
+  /** CloudWatch namespace of the handlers' EMF metrics. */
+  readonly metricsNamespace: string;
+  readonly alarms: Required<Omit<AlarmProps, 'topicArn'>> & Pick<AlarmProps, 'topicArn'>;
+  readonly loadBalancer: ApplicationLoadBalancer;
+  readonly targetGroup: ApplicationTargetGroup;
+  readonly routerService: FargateService;
+  readonly configApi: HttpApi;
+  readonly configFunction: IFunction;
+  readonly delivery: IFunction;
+  readonly invalidation: IFunction;
+  readonly dlqDrainer: IFunction;
+  readonly queue: IQueue;
+  readonly deadLetterQueue: IQueue;
+}
+
+/**
+ * One dashboard and the alarms of design §4: dead letters, 5xx rate (events API and config API), p99 latency,
+ * router CPU and delivery errors, plus two that catch a stuck pipeline (the DLQ not draining, the registry
+ * Stream falling behind). AWS metrics come from the services; the rest from the handlers' Embedded Metric Format
+ * lines. Missing data never alarms.
+ */
+export class Observability extends Construct {
+  readonly dashboard: Dashboard;
+  readonly deadLettersAlarm: Alarm;
+  readonly deadLetterQueueAlarm: Alarm;
+  readonly events5xxAlarm: Alarm;
+  readonly config5xxAlarm: Alarm;
+  readonly latencyAlarm: Alarm;
+  readonly routerCpuAlarm: Alarm;
+  readonly deliveryErrorsAlarm: Alarm;
+  readonly invalidationLagAlarm: Alarm;
+
+  constructor(scope: Construct, id: string, props: ObservabilityProps) {
+    super(scope, id);
+    const emf = (service: string, metricName: string, label = metricName) =>
+      new Metric({ namespace: props.metricsNamespace, metricName, dimensionsMap: { Service: service }, statistic: 'Sum', period: FIVE_MINUTES, label });
+    const alb = props.loadBalancer.metrics;
+
+    // Events API (ALB in front of the router).
+    const requests = alb.requestCount({ period: FIVE_MINUTES });
+    const target5xx = alb.httpCodeTarget(HttpCodeTarget.TARGET_5XX_COUNT, { period: FIVE_MINUTES });
+    const elb5xx = alb.httpCodeElb(HttpCodeElb.ELB_5XX_COUNT, { period: FIVE_MINUTES });
+    const events5xxPercent = new MathExpression({
+      expression: 'IF(requests > 0, 100 * (FILL(target5xx, 0) + FILL(elb5xx, 0)) / requests, 0)',
+      usingMetrics: { requests, target5xx, elb5xx },
+      label: 'Events API 5xx (%)',
+      period: FIVE_MINUTES,
+    });
+    const p99 = alb.targetResponseTime({ statistic: 'p99', period: FIVE_MINUTES, label: 'p99' });
+    const p50 = alb.targetResponseTime({ statistic: 'p50', period: FIVE_MINUTES, label: 'p50' });
+    const routerCpu = props.routerService.metricCpuUtilization({ period: FIVE_MINUTES });
+
+    // Config API.
+    const configRequests = props.configApi.metricCount({ period: FIVE_MINUTES });
+    const config5xx = props.configApi.metricServerError({ period: FIVE_MINUTES });
+    const config5xxPercent = new MathExpression({
+      expression: 'IF(requests > 0, 100 * FILL(errors, 0) / requests, 0)',
+      usingMetrics: { requests: configRequests, errors: config5xx },
+      label: 'Config API 5xx (%)',
+      period: FIVE_MINUTES,
+    });
+
+    // Async delivery.
+    const deadLettered = emf(EMF_SERVICES.delivery, 'DeadLettered', 'dead-lettered by the worker');
+    const movedFromDlq = emf(EMF_SERVICES.dlqDrainer, 'DeadLettersMoved', 'moved from the DLQ');
+    const deadLetters = new MathExpression({
+      expression: 'FILL(deadLettered, 0) + FILL(movedFromDlq, 0)',
+      usingMetrics: { deadLettered, movedFromDlq },
+      label: 'New dead letters',
+      period: FIVE_MINUTES,
+    });
+    const deliveryLambdaErrors = props.delivery.metricErrors({ period: FIVE_MINUTES, label: 'delivery Lambda errors' });
+    const deliveryFailed = emf(EMF_SERVICES.delivery, 'Failed', 'records left in the queue by a failure');
+    const deliveryErrors = new MathExpression({
+      expression: 'FILL(lambdaErrors, 0) + FILL(failed, 0)',
+      usingMetrics: { lambdaErrors: deliveryLambdaErrors, failed: deliveryFailed },
+      label: 'Delivery errors',
+      period: FIVE_MINUTES,
+    });
+    const dlqOldest = props.deadLetterQueue.metricApproximateAgeOfOldestMessage({ statistic: 'Maximum', period: FIVE_MINUTES });
+    const iteratorAge = props.invalidation.metric('IteratorAge', { statistic: 'Maximum', period: Duration.minutes(1) });
+
+    const { alarms } = props;
+    const alarm = (constructId: string, metric: IMetric, threshold: number, description: string, evaluationPeriods = 1) =>
+      new Alarm(this, constructId, {
+        metric,
+        threshold,
+        evaluationPeriods,
+        datapointsToAlarm: evaluationPeriods,
+        comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+        treatMissingData: TreatMissingData.NOT_BREACHING,
+        alarmDescription: description,
+      });
+    this.deadLettersAlarm = alarm('DeadLetters', deadLetters, 1, 'Events were dead-lettered: list them with GET /v1/spaces/{space}/deadletters and redrive.');
+    this.deadLetterQueueAlarm = alarm('DeadLetterQueueNotDraining', dlqOldest, 900, 'A message has stayed in the delivery DLQ for 15 minutes: the DLQ drainer is failing or the message is not a delivery item.');
+    this.events5xxAlarm = alarm('Events5xxRate', events5xxPercent, alarms.max5xxPercent, `More than ${alarms.max5xxPercent}% of events API requests answered 5xx.`);
+    this.config5xxAlarm = alarm('Config5xxRate', config5xxPercent, alarms.max5xxPercent, `More than ${alarms.max5xxPercent}% of config API requests answered 5xx.`);
+    this.latencyAlarm = alarm('EventsP99Latency', p99, alarms.maxP99LatencyMs / 1000, `The events API's p99 response time is above ${alarms.maxP99LatencyMs} ms.`, 3);
+    this.routerCpuAlarm = alarm('RouterCpu', routerCpu, alarms.maxRouterCpuPercent, `Router tasks average ${alarms.maxRouterCpuPercent}% CPU or more for 15 minutes: autoscaling is at its limit.`, 3);
+    this.deliveryErrorsAlarm = alarm('DeliveryErrors', deliveryErrors, 1, 'The delivery Lambda failed, or left records in the queue because of an error.');
+    this.invalidationLagAlarm = alarm('ConfigPropagationLag', iteratorAge, 60_000, 'The registry Stream is a minute behind: config changes are not reaching the routers.', 3);
+
+    if (alarms.topicArn) {
+      const action = new SnsAction(Topic.fromTopicArn(this, 'AlarmTopic', alarms.topicArn));
+      for (const each of this.alarms) {
+        each.addAlarmAction(action);
+        each.addOkAction(action);
+      }
+    }
+
+    this.dashboard = new Dashboard(this, 'Dashboard', { defaultInterval: Duration.hours(3) });
+    const graph = (title: string, left: IMetric[], right: IMetric[] = []) => new GraphWidget({ title, left, right, width: 8, height: 6 });
+    this.dashboard.addWidgets(
+      new TextWidget({
+        markdown:
+          '# Event gateway\nEvents API (ALB → router) on the first row, async delivery on the second, config and ' +
+          'registry on the third. Alarms are at the bottom; see docs/deploy.md, "Reading the dashboard".',
+        width: 24,
+        height: 2,
+      }),
+    );
+    this.dashboard.addWidgets(
+      graph('Events API requests and 5xx', [requests, target5xx, elb5xx], [events5xxPercent]),
+      graph('Events API latency (s)', [p50, p99]),
+      graph('Router CPU and memory (%)', [routerCpu, props.routerService.metricMemoryUtilization({ period: FIVE_MINUTES })], [
+        props.targetGroup.metrics.healthyHostCount({ period: FIVE_MINUTES }),
+      ]),
+    );
+    this.dashboard.addWidgets(
+      graph('Delivery outcomes', ['Delivered', 'Retried', 'DeadLettered', 'Skipped', 'Vetoed', 'Failed'].map((name) => emf(EMF_SERVICES.delivery, name))),
+      graph('Queue', [props.queue.metricApproximateNumberOfMessagesVisible({ period: FIVE_MINUTES }), props.queue.metricNumberOfMessagesSent({ period: FIVE_MINUTES })], [
+        props.queue.metricApproximateAgeOfOldestMessage({ period: FIVE_MINUTES }),
+      ]),
+      graph('Dead letters and DLQ', [deadLettered, movedFromDlq, props.deadLetterQueue.metricApproximateNumberOfMessagesVisible({ period: FIVE_MINUTES })], [dlqOldest]),
+    );
+    this.dashboard.addWidgets(
+      graph('Config API', [configRequests, props.configApi.metricClientError({ period: FIVE_MINUTES }), config5xx], [
+        props.configApi.metricLatency({ statistic: 'p99', period: FIVE_MINUTES }),
+      ]),
+      graph('Lambda errors and throttles', [props.configFunction, props.delivery, props.invalidation, props.dlqDrainer].flatMap((fn) => [
+        fn.metricErrors({ period: FIVE_MINUTES }),
+        fn.metricThrottles({ period: FIVE_MINUTES }),
+      ])),
+      graph('Config propagation', [emf(EMF_SERVICES.invalidation, 'ChangesLogged')], [iteratorAge]),
+    );
+    this.dashboard.addWidgets(new AlarmStatusWidget({ title: 'Alarms', alarms: this.alarms, width: 24, height: 4 }));
+  }
+
+  get alarms(): Alarm[] {
+    return [
+      this.deadLettersAlarm,
+      this.deadLetterQueueAlarm,
+      this.events5xxAlarm,
+      this.config5xxAlarm,
+      this.latencyAlarm,
+      this.routerCpuAlarm,
+      this.deliveryErrorsAlarm,
+      this.invalidationLagAlarm,
+    ];
+  }
+}

@@ -1,0 +1,247 @@
+import type { StackProps } from 'aws-cdk-lib';
+import { DEFAULT_TABLE_PREFIX } from '../adapters/registry/dynamodb/tables.js';
+import { Cidr } from '../invokers/http/ssrf-guard.js';
+import { DEFAULT_METRICS_NAMESPACE } from '../lambda/metrics.js';
+import { parseTargetArn } from './targets/targets.js';
+
+/** A VPC that already exists, passed by ids (never looked up: synthesis stays offline). */
+export interface ExistingVpcProps {
+  /** e.g. `vpc-0123456789abcdef0`. */
+  readonly vpcId: string;
+  /** The zones of the subnets below, in the same order (one subnet of each list per zone). */
+  readonly availabilityZones: readonly string[];
+  /** Subnets with a route to an internet gateway, for the public load balancer (two zones at least). */
+  readonly publicSubnetIds: readonly string[];
+  /** Subnets with outbound access (NAT or endpoints) for the router tasks. */
+  readonly privateSubnetIds: readonly string[];
+}
+
+/** The router service (ECS Fargate behind the ALB). */
+export interface RouterProps {
+  /** Task CPU units (1024 = one vCPU). @default 512 */
+  readonly cpu?: number;
+  /** Task memory in MiB; must suit `cpu` (Fargate's table). @default 1024 */
+  readonly memoryLimitMiB?: number;
+  /** Tasks always running; also the desired count at deploy. @default 2 */
+  readonly minTasks?: number;
+  /** Upper bound of autoscaling. @default 10 */
+  readonly maxTasks?: number;
+  /** Average CPU the CPU scaling policy keeps tasks at, in percent. @default 60 */
+  readonly targetCpuPercent?: number;
+  /** ALB requests per task per minute the request-count policy keeps tasks at. @default 30000 */
+  readonly requestsPerTaskPerMinute?: number;
+}
+
+/** Alarm thresholds. */
+export interface AlarmProps {
+  /** 5xx answers of the events API or the config API, in percent of its requests over 5 minutes. @default 1 */
+  readonly max5xxPercent?: number;
+  /** p99 of the ALB's target response time, in milliseconds. @default 1000 */
+  readonly maxP99LatencyMs?: number;
+  /** Average router CPU, in percent, for 15 minutes. @default 80 */
+  readonly maxRouterCpuPercent?: number;
+  /** Where alarms send their state changes (an SNS topic ARN). @default no action: the alarms show on the dashboard */
+  readonly topicArn?: string;
+}
+
+/** Everything the event gateway stack can be built with. Defaults are applied once, in {@link resolveEventGatewayProps}. */
+export interface EventGatewayStackProps extends StackProps {
+  /**
+   * Prefix of the three DynamoDB tables (`<prefix>registry`, `<prefix>changes`, `<prefix>deadletters`). Two stacks
+   * in one account and region need different prefixes.
+   * @default 'event-gateway-'
+   */
+  readonly tablePrefix?: string;
+  /** Use this VPC instead of creating one. @default a new VPC: two zones, public and private subnets */
+  readonly existingVpc?: ExistingVpcProps;
+  /** NAT gateways of the new VPC (ignored with `existingVpc`); 2 survives the loss of a zone. @default 1 */
+  readonly natGateways?: number;
+  /** An ACM certificate for the events API: HTTPS on 443, and port 80 redirects to it. @default HTTP on port 80 */
+  readonly certificateArn?: string;
+  /**
+   * The only Lambda functions, Kinesis streams, Firehose delivery streams and SQS queues the router and the
+   * delivery worker may call (functions of type `awslambda`, `awskinesis`, `awsfirehose`, `awssqs`). Each one is
+   * granted exactly the call the gateway makes: `lambda:InvokeFunction`, `kinesis:PutRecord`,
+   * `firehose:PutRecord`, `sqs:SendMessage`. A `*` in an ARN is allowed and reviewed by cdk-nag as a finding of
+   * its own.
+   * @default none: only `http` functions can be called
+   */
+  readonly allowedTargetArns?: readonly string[];
+  /** KMS keys of encrypted target streams and queues (`kms:GenerateDataKey` for the same two roles). @default none */
+  readonly allowedTargetKeyArns?: readonly string[];
+  /**
+   * Private address ranges `http` functions may reach (`--allow-targets`, design §2.6); everything private is
+   * refused otherwise.
+   * @default none
+   */
+  readonly allowTargets?: readonly string[];
+  /** @default see {@link RouterProps} */
+  readonly router?: RouterProps;
+  /** @default see {@link AlarmProps} */
+  readonly alarms?: AlarmProps;
+  /** Requests per second the config API accepts (API Gateway stage throttle); the burst is twice this. @default 50 */
+  readonly configApiRateLimit?: number;
+  /** Keep the tables and the access-log bucket when the stack is deleted. @default true */
+  readonly retainData?: boolean;
+  /** Days the log groups keep logs. @default 30 */
+  readonly logRetentionDays?: number;
+  /** CloudWatch namespace of the apps' Embedded Metric Format metrics. @default 'EventGateway' */
+  readonly metricsNamespace?: string;
+}
+
+export interface ResolvedEventGatewayProps {
+  tablePrefix: string;
+  existingVpc?: ExistingVpcProps;
+  natGateways: number;
+  certificateArn?: string;
+  allowedTargetArns: readonly string[];
+  allowedTargetKeyArns: readonly string[];
+  allowTargets: readonly string[];
+  router: Required<RouterProps>;
+  alarms: Required<Omit<AlarmProps, 'topicArn'>> & Pick<AlarmProps, 'topicArn'>;
+  configApiRateLimit: number;
+  retainData: boolean;
+  logRetentionDays: number;
+  metricsNamespace: string;
+}
+
+export function resolveEventGatewayProps(props: EventGatewayStackProps = {}): ResolvedEventGatewayProps {
+  const router = props.router ?? {};
+  const alarms = props.alarms ?? {};
+  return {
+    tablePrefix: props.tablePrefix ?? DEFAULT_TABLE_PREFIX,
+    ...(props.existingVpc ? { existingVpc: props.existingVpc } : {}),
+    natGateways: props.natGateways ?? 1,
+    ...(props.certificateArn ? { certificateArn: props.certificateArn } : {}),
+    allowedTargetArns: props.allowedTargetArns ?? [],
+    allowedTargetKeyArns: props.allowedTargetKeyArns ?? [],
+    allowTargets: props.allowTargets ?? [],
+    router: {
+      cpu: router.cpu ?? 512,
+      memoryLimitMiB: router.memoryLimitMiB ?? 1024,
+      minTasks: router.minTasks ?? 2,
+      maxTasks: router.maxTasks ?? 10,
+      targetCpuPercent: router.targetCpuPercent ?? 60,
+      requestsPerTaskPerMinute: router.requestsPerTaskPerMinute ?? 30_000,
+    },
+    alarms: {
+      max5xxPercent: alarms.max5xxPercent ?? 1,
+      maxP99LatencyMs: alarms.maxP99LatencyMs ?? 1000,
+      maxRouterCpuPercent: alarms.maxRouterCpuPercent ?? 80,
+      ...(alarms.topicArn ? { topicArn: alarms.topicArn } : {}),
+    },
+    configApiRateLimit: props.configApiRateLimit ?? 50,
+    retainData: props.retainData ?? true,
+    logRetentionDays: props.logRetentionDays ?? 30,
+    metricsNamespace: props.metricsNamespace ?? DEFAULT_METRICS_NAMESPACE,
+  };
+}
+
+/** Thrown once at synthesis with every problem of the props, each naming the prop and the fix. */
+export class EventGatewayPropsError extends Error {
+  constructor(readonly problems: readonly string[]) {
+    super(`the event gateway stack cannot be built:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    this.name = 'EventGatewayPropsError';
+  }
+}
+
+/** Fargate's valid memory sizes (MiB) for each CPU size. */
+const FARGATE_MEMORY: Readonly<Record<number, (memory: number) => boolean>> = {
+  256: (m) => [512, 1024, 2048].includes(m),
+  512: (m) => m >= 1024 && m <= 4096 && m % 1024 === 0,
+  1024: (m) => m >= 2048 && m <= 8192 && m % 1024 === 0,
+  2048: (m) => m >= 4096 && m <= 16384 && m % 1024 === 0,
+  4096: (m) => m >= 8192 && m <= 30720 && m % 1024 === 0,
+  8192: (m) => m >= 16384 && m <= 61440 && m % 4096 === 0,
+  16384: (m) => m >= 32768 && m <= 122880 && m % 8192 === 0,
+};
+
+const TABLE_PREFIX = /^[A-Za-z0-9_.-]{0,200}$/;
+const VPC_ID = /^vpc-[0-9a-f]{8,17}$/;
+const SUBNET_ID = /^subnet-[0-9a-f]{8,17}$/;
+const CERTIFICATE_ARN = /^arn:aws[a-z-]*:acm:[a-z0-9-]+:\d{12}:certificate\/[A-Za-z0-9-]+$/;
+const SNS_TOPIC_ARN = /^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[A-Za-z0-9_-]+$/;
+const KMS_KEY_ARN = /^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:(key|alias)\/[A-Za-z0-9/_*-]+$/;
+const METRICS_NAMESPACE = /^[A-Za-z0-9.\-_/#:]{1,255}$/;
+
+/** Every problem of the resolved props (empty when they can be built). */
+export function validateEventGatewayProps(props: ResolvedEventGatewayProps): string[] {
+  const problems: string[] = [];
+  if (!TABLE_PREFIX.test(props.tablePrefix)) {
+    problems.push(`tablePrefix "${props.tablePrefix}" may hold only letters, digits, '_', '.' and '-' (200 at most)`);
+  }
+  if (props.existingVpc) problems.push(...existingVpcProblems(props.existingVpc));
+  else if (!Number.isInteger(props.natGateways) || props.natGateways < 1 || props.natGateways > 2) {
+    problems.push(`natGateways must be 1 or 2 (the new VPC has two zones), not ${props.natGateways}`);
+  }
+  if (props.certificateArn !== undefined && !CERTIFICATE_ARN.test(props.certificateArn)) {
+    problems.push(`certificateArn "${props.certificateArn}" is not an ACM certificate ARN (arn:aws:acm:<region>:<account>:certificate/<id>)`);
+  }
+  for (const arn of props.allowedTargetArns) {
+    try {
+      parseTargetArn(arn);
+    } catch (error) {
+      problems.push(`allowedTargetArns: ${(error as Error).message}`);
+    }
+  }
+  for (const arn of props.allowedTargetKeyArns) {
+    if (!KMS_KEY_ARN.test(arn)) problems.push(`allowedTargetKeyArns: "${arn}" is not a KMS key ARN (arn:aws:kms:<region>:<account>:key/<id>)`);
+  }
+  for (const cidr of props.allowTargets) {
+    try {
+      Cidr.parse(cidr);
+    } catch (error) {
+      problems.push(`allowTargets: ${(error as Error).message}`);
+    }
+  }
+  const { router } = props;
+  const fitsMemory = FARGATE_MEMORY[router.cpu];
+  if (!fitsMemory) problems.push(`router.cpu must be one of ${Object.keys(FARGATE_MEMORY).join(', ')} (Fargate sizes), not ${router.cpu}`);
+  else if (!fitsMemory(router.memoryLimitMiB)) {
+    problems.push(`router.memoryLimitMiB ${router.memoryLimitMiB} is not a Fargate memory size for ${router.cpu} CPU units`);
+  }
+  if (!Number.isInteger(router.minTasks) || router.minTasks < 1) problems.push(`router.minTasks must be a whole number of at least 1, not ${router.minTasks}`);
+  if (!Number.isInteger(router.maxTasks) || router.maxTasks < router.minTasks) {
+    problems.push(`router.maxTasks must be a whole number of at least router.minTasks (${router.minTasks}), not ${router.maxTasks}`);
+  }
+  if (!(router.targetCpuPercent >= 10 && router.targetCpuPercent <= 90)) {
+    problems.push(`router.targetCpuPercent must be from 10 to 90, not ${router.targetCpuPercent}`);
+  }
+  if (!Number.isInteger(router.requestsPerTaskPerMinute) || router.requestsPerTaskPerMinute < 1) {
+    problems.push(`router.requestsPerTaskPerMinute must be a whole number of at least 1, not ${router.requestsPerTaskPerMinute}`);
+  }
+  const { alarms } = props;
+  if (!(alarms.max5xxPercent > 0 && alarms.max5xxPercent <= 100)) problems.push(`alarms.max5xxPercent must be above 0 and at most 100, not ${alarms.max5xxPercent}`);
+  if (!(alarms.maxP99LatencyMs > 0)) problems.push(`alarms.maxP99LatencyMs must be above 0, not ${alarms.maxP99LatencyMs}`);
+  if (!(alarms.maxRouterCpuPercent > 0 && alarms.maxRouterCpuPercent <= 100)) {
+    problems.push(`alarms.maxRouterCpuPercent must be above 0 and at most 100, not ${alarms.maxRouterCpuPercent}`);
+  }
+  if (alarms.topicArn !== undefined && !SNS_TOPIC_ARN.test(alarms.topicArn)) {
+    problems.push(`alarms.topicArn "${alarms.topicArn}" is not an SNS topic ARN (arn:aws:sns:<region>:<account>:<name>)`);
+  }
+  if (!Number.isInteger(props.configApiRateLimit) || props.configApiRateLimit < 1) {
+    problems.push(`configApiRateLimit must be a whole number of at least 1, not ${props.configApiRateLimit}`);
+  }
+  if (!LOG_RETENTION_DAYS.includes(props.logRetentionDays)) {
+    problems.push(`logRetentionDays must be one of CloudWatch's values (${LOG_RETENTION_DAYS.join(', ')}), not ${props.logRetentionDays}`);
+  }
+  if (!METRICS_NAMESPACE.test(props.metricsNamespace)) problems.push(`metricsNamespace "${props.metricsNamespace}" is not a CloudWatch namespace`);
+  return problems;
+}
+
+/** The retention periods CloudWatch Logs accepts, in days. */
+export const LOG_RETENTION_DAYS: readonly number[] = [
+  1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653,
+];
+
+function existingVpcProblems(vpc: ExistingVpcProps): string[] {
+  const problems: string[] = [];
+  if (!VPC_ID.test(vpc.vpcId)) problems.push(`existingVpc.vpcId "${vpc.vpcId}" is not a VPC id (vpc-…)`);
+  const zones = vpc.availabilityZones.length;
+  if (zones < 2) problems.push(`existingVpc.availabilityZones must name two zones at least (the load balancer needs two), not ${zones}`);
+  for (const [name, ids] of [['publicSubnetIds', vpc.publicSubnetIds], ['privateSubnetIds', vpc.privateSubnetIds]] as const) {
+    if (ids.length !== zones) problems.push(`existingVpc.${name} must hold one subnet per zone (${zones}), not ${ids.length}`);
+    for (const id of ids) if (!SUBNET_ID.test(id)) problems.push(`existingVpc.${name}: "${id}" is not a subnet id (subnet-…)`);
+  }
+  return problems;
+}

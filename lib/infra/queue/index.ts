@@ -1,0 +1,1 @@
+export { DeliveryQueue, MAX_RECEIVE_COUNT, type DeliveryQueueProps } from './delivery-queue.js';

@@ -1,0 +1,1 @@
+export { CHANGES_TTL_ATTRIBUTE, RegistryTables, type RegistryTablesProps } from './tables.js';

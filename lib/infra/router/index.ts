@@ -1,0 +1,10 @@
+export { AccessLogsBucket, type AccessLogsBucketProps } from './access-logs.js';
+export {
+  ADMIN_PORT,
+  DEREGISTRATION_DELAY,
+  EVENTS_PORT,
+  HEALTH_CHECK_PATH,
+  ROUTER_CONTAINER_NAME,
+  RouterService,
+  type RouterServiceProps,
+} from './service.js';

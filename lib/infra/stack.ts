@@ -1,0 +1,136 @@
+import { Aws, CfnOutput, Duration, Stack } from 'aws-cdk-lib';
+import { Platform } from 'aws-cdk-lib/aws-ecr-assets';
+import { ContainerImage } from 'aws-cdk-lib/aws-ecs';
+import type { Construct } from 'constructs';
+import { ConfigApi } from './config-api/config-api.js';
+import { GatewayNetwork } from './network/network.js';
+import { Observability } from './observability/observability.js';
+import { REPO_ROOT } from './paths.js';
+import { TABLE_ACCESS, grantQueueSend, grantTableAccess } from './permissions.js';
+import {
+  EventGatewayPropsError,
+  resolveEventGatewayProps,
+  validateEventGatewayProps,
+  type EventGatewayStackProps,
+  type ResolvedEventGatewayProps,
+} from './props.js';
+import { DeliveryQueue } from './queue/delivery-queue.js';
+import { RegistryTables } from './registry/tables.js';
+import { RouterService } from './router/service.js';
+import { TargetAccess } from './targets/targets.js';
+import { DELIVERY_TIMEOUT, DLQ_DRAINER_TIMEOUT, Workers } from './workers/workers.js';
+
+/** AWS advises an SQS event source's queue to hide a message for six times the function's timeout. */
+const VISIBILITY_PER_TIMEOUT = 6;
+
+/**
+ * The whole event gateway in one stack (design §4): the router on Fargate behind a public ALB (events API), the
+ * config API on Lambda behind an HTTP API, the three DynamoDB tables, the fan-out queue with its DLQ, the
+ * delivery, invalidation and DLQ-drainer Lambdas, a dashboard and alarms. Environment-agnostic: nothing is looked
+ * up, so `cdk synth` needs no AWS account. Props are validated once, before anything is built; every problem is
+ * reported together in an {@link EventGatewayPropsError}.
+ */
+export class EventGatewayStack extends Stack {
+  readonly settings: ResolvedEventGatewayProps;
+  readonly network: GatewayNetwork;
+  readonly tables: RegistryTables;
+  readonly queue: DeliveryQueue;
+  readonly targets: TargetAccess;
+  readonly router: RouterService;
+  readonly configApi: ConfigApi;
+  readonly workers: Workers;
+  readonly observability: Observability;
+
+  constructor(scope: Construct, id: string, props: EventGatewayStackProps = {}) {
+    super(scope, id, {
+      description: 'Event Gateway: events API (ALB + Fargate router), config API (HTTP API + Lambda), DynamoDB, SQS',
+      ...props,
+    });
+    const settings = resolveEventGatewayProps(props);
+    const problems = validateEventGatewayProps(settings);
+    if (problems.length > 0) throw new EventGatewayPropsError(problems);
+    this.settings = settings;
+    const retain = settings.retainData;
+    const logs = { logRetentionDays: settings.logRetentionDays };
+
+    this.network = new GatewayNetwork(this, 'Network', {
+      ...(settings.existingVpc ? { existingVpc: settings.existingVpc } : {}),
+      natGateways: settings.natGateways,
+      flowLogRetentionDays: settings.logRetentionDays,
+      destroyLogs: !retain,
+    });
+    this.tables = new RegistryTables(this, 'Registry', { tablePrefix: settings.tablePrefix, retain });
+    this.queue = new DeliveryQueue(this, 'Fanout', {
+      visibilityTimeout: Duration.seconds(DELIVERY_TIMEOUT.toSeconds() * VISIBILITY_PER_TIMEOUT),
+      deadLetterVisibilityTimeout: Duration.seconds(DLQ_DRAINER_TIMEOUT.toSeconds() * VISIBILITY_PER_TIMEOUT),
+      retain,
+    });
+    this.targets = new TargetAccess(this, 'Targets', {
+      allowedTargetArns: settings.allowedTargetArns,
+      allowedTargetKeyArns: settings.allowedTargetKeyArns,
+    });
+
+    const resources = {
+      EVENT_GATEWAY_DYNAMODB_TABLE_PREFIX: settings.tablePrefix,
+      EVENT_GATEWAY_SQS_QUEUE_URL: this.queue.queue.queueUrl,
+      EVENT_GATEWAY_LOG_LEVEL: 'info',
+      ...(settings.allowTargets.length > 0 ? { EVENT_GATEWAY_ALLOW_TARGETS: settings.allowTargets.join(',') } : {}),
+    };
+    const lambdaEnvironment = { ...resources, EVENT_GATEWAY_METRICS_NAMESPACE: settings.metricsNamespace };
+
+    this.router = new RouterService(this, 'Router', {
+      vpc: this.network.vpc,
+      publicSubnets: this.network.publicSubnets,
+      privateSubnets: this.network.privateSubnets,
+      // Only staged by `cdk synth`; `cdk deploy` builds it (Docker needed there, not here).
+      image: ContainerImage.fromAsset(REPO_ROOT, { file: 'Dockerfile', platform: Platform.LINUX_AMD64 }),
+      // Fargate sets the region too; stated so the SDK never has to guess.
+      environment: { ...resources, AWS_REGION: Aws.REGION },
+      settings: settings.router,
+      ...(settings.certificateArn ? { certificateArn: settings.certificateArn } : {}),
+      retain,
+      ...logs,
+    });
+    const taskRole = this.router.taskDefinition.taskRole;
+    grantTableAccess(taskRole, this.tables, TABLE_ACCESS.router);
+    grantQueueSend(taskRole, this.queue.queue, this.queue.encryptionKey);
+    this.targets.attachTo(taskRole);
+
+    this.configApi = new ConfigApi(this, 'ConfigApi', { environment: lambdaEnvironment, rateLimit: settings.configApiRateLimit, retain, ...logs });
+    grantTableAccess(this.configApi.function, this.tables, TABLE_ACCESS.configApi);
+    grantQueueSend(this.configApi.function, this.queue.queue, this.queue.encryptionKey);
+
+    this.workers = new Workers(this, 'Workers', {
+      environment: lambdaEnvironment,
+      tables: this.tables,
+      queue: this.queue,
+      targets: this.targets,
+      retain,
+      ...logs,
+    });
+
+    this.observability = new Observability(this, 'Observability', {
+      metricsNamespace: settings.metricsNamespace,
+      alarms: settings.alarms,
+      loadBalancer: this.router.loadBalancer,
+      targetGroup: this.router.targetGroup,
+      routerService: this.router.service,
+      configApi: this.configApi.api,
+      configFunction: this.configApi.function,
+      delivery: this.workers.delivery,
+      invalidation: this.workers.invalidation,
+      dlqDrainer: this.workers.dlqDrainer,
+      queue: this.queue.queue,
+      deadLetterQueue: this.queue.deadLetterQueue,
+    });
+
+    new CfnOutput(this, 'EventsUrl', { value: this.router.eventsUrl, description: 'Events API: emit events and call HTTP routes here' });
+    new CfnOutput(this, 'ConfigUrl', { value: this.configApi.url, description: 'Config API: the SDK and the Serverless Framework plugin point here' });
+    new CfnOutput(this, 'AdminKeySecretArn', {
+      value: this.configApi.adminKey.secretArn,
+      description: 'The admin key: aws secretsmanager get-secret-value --secret-id <this> --query SecretString --output text',
+    });
+    new CfnOutput(this, 'DashboardName', { value: this.observability.dashboard.dashboardName, description: 'CloudWatch dashboard' });
+    new CfnOutput(this, 'TablePrefix', { value: settings.tablePrefix, description: 'Prefix of the registry, changes and deadletters tables' });
+  }
+}

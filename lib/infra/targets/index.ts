@@ -1,0 +1,1 @@
+export { TARGET_ACTIONS, TargetAccess, parseTargetArn, type TargetAccessProps, type TargetService } from './targets.js';
