@@ -96,7 +96,10 @@ export async function startStreamPoller(options: StreamPollerOptions): Promise<S
     try {
       output = await streams.send(new GetRecordsCommand({ ShardIterator: state.iterator, Limit: 100 }));
     } catch (error) {
-      if (!(error instanceof ExpiredIteratorException)) throw error;
+      // DynamoDB Local sometimes answers a fresh TRIM_HORIZON iterator with TrimmedDataAccessException when other
+      // clients use the server at the same time: take a new iterator from where we were, as for an expired one.
+      const trimmed = (error as { name?: string }).name === 'TrimmedDataAccessException';
+      if (!(error instanceof ExpiredIteratorException) && !trimmed) throw error;
       state.iterator = state.lastSequenceNumber
         ? await iteratorFor(shardId, 'AFTER_SEQUENCE_NUMBER', state.lastSequenceNumber)
         : await iteratorFor(shardId, 'TRIM_HORIZON');
