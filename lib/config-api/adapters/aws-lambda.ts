@@ -1,3 +1,4 @@
+import { corsId } from '../../core/model/ids.js';
 import { STATUS_CODES } from 'node:http';
 import { BadRequestError, PayloadTooLargeError, errorEnvelope, isHttpError } from '../../core/errors/index.js';
 import { goJson } from '../api.js';
@@ -126,7 +127,7 @@ const apiGatewayV2Processor: EventProcessor<'apigateway-v2', ApiGatewayV2Event, 
     }
     return {
       method,
-      rawPath: encodeLiteralPathCharacters(path),
+      rawPath: reencodeCorsId(encodeLiteralPathCharacters(path)),
       rawQuery,
       headers,
       body: decodeBody(event.body, event.isBase64Encoded, maxBodyBytes, 'API Gateway v2'),
@@ -145,6 +146,28 @@ const apiGatewayV2Processor: EventProcessor<'apigateway-v2', ApiGatewayV2Event, 
 };
 
 type AnyProcessor = typeof albProcessor | typeof apiGatewayV2Processor;
+
+const DECODED_CORS_ITEM = /^(\/v1\/spaces\/[^/]+\/cors\/)([A-Z]+)(\/.*)$/;
+
+/**
+ * API Gateway HTTP APIs are reported to hand `rawPath` over with `%2F` already decoded, which would split a CORS id
+ * (`GET%2Fhello`, spec §2.6) into path segments. A decoded id is re-encoded here: `<METHOD>` followed by the path
+ * escaped as the id derivation escapes it. An id that arrives still encoded has no `/` after the method and is kept.
+ */
+export function reencodeCorsId(rawPath: string): string {
+  const match = DECODED_CORS_ITEM.exec(rawPath);
+  if (!match) return rawPath;
+  const [, prefix, method, path] = match as unknown as [string, string, string, string];
+  return `${prefix}${corsId(method, decodeURIComponentSafe(path))}`;
+}
+
+function decodeURIComponentSafe(text: string): string {
+  try {
+    return decodeURIComponent(text);
+  } catch {
+    return text;
+  }
+}
 
 /** The processor for an event, chosen by its shape: `requestContext.elb` is ALB; `rawPath` with `requestContext.http` is API Gateway v2. */
 export function getProcessor(event: unknown): AnyProcessor | undefined {

@@ -59,6 +59,14 @@ describe('the config API Lambda adapter [lambda-handler]', () => {
     );
   });
 
+  it('re-encodes a CORS id that an HTTP API handed over decoded, and keeps an encoded one', () => {
+    const rawPath = (url: string) => lambdaEventToConfigRequest(apiGatewayV2Event({ method: 'GET', url })).rawPath;
+    assert.equal(rawPath('/v1/spaces/x/cors/GET/hello/:id'), '/v1/spaces/x/cors/GET%2Fhello%2F:id');
+    assert.equal(rawPath('/v1/spaces/x/cors/POST/'), '/v1/spaces/x/cors/POST%2F');
+    assert.equal(rawPath('/v1/spaces/x/cors/GET%2Fhello'), '/v1/spaces/x/cors/GET%2Fhello');
+    assert.equal(rawPath('/v1/spaces/x/functions/a'), '/v1/spaces/x/functions/a');
+  });
+
   it('strips a named stage only when the path starts with it', () => {
     const onStage = (url: string, stage: string) => lambdaEventToConfigRequest(apiGatewayV2Event({ method: 'GET', url, stage })).rawPath;
     assert.equal(onStage('/v1/status', 'prod'), '/v1/status');
