@@ -3,7 +3,7 @@ import type { IConstruct } from 'constructs';
 
 /**
  * Acknowledges one cdk-nag finding on the single CloudFormation resource `construct` stands for (itself, or its
- * default child), with the reason; never on a stack or an app. docs/deploy.md lists every one.
+ * default child), with the reason; never on a stack or an app. the README ("cdk-nag suppressions") lists every one.
  */
 export function acknowledgeFinding(construct: IConstruct, id: string, reason: string): void {
   const resource = CfnResource.isCfnResource(construct) ? construct : construct.node.defaultChild;

@@ -62,14 +62,14 @@ describe('cdk-nag AwsSolutions', () => {
     }
   });
 
-  it('gives every acknowledgement a reason, and docs/deploy.md lists each one with it', () => {
-    const docs = readFileSync(new URL('../../docs/deploy.md', import.meta.url), 'utf8').replace(/\s+/g, ' ');
+  it('gives every acknowledgement a reason, and README.md lists each one with it', () => {
+    const docs = readFileSync(new URL('../../README.md', import.meta.url), 'utf8').replace(/\s+/g, ' ');
     const { app } = buildStack(configurations['HTTPS, an existing VPC and target patterns']);
     for (const { rule, reason } of acknowledgements(app)) {
       assert.ok(reason.length >= 40, `${rule}: "${reason}"`);
       const listed = rule.replace(/\[Resource::arn:[^\]]*\*[^\]]*\]$/, '[Resource::<pattern>]');
-      assert.ok(docs.includes(listed), `docs/deploy.md does not list ${listed}`);
-      assert.ok(docs.includes(reason), `docs/deploy.md does not give the reason of ${listed}: ${reason}`);
+      assert.ok(docs.includes(listed), `README.md does not list ${listed}`);
+      assert.ok(docs.includes(reason), `README.md does not give the reason of ${listed}: ${reason}`);
     }
   });
 });

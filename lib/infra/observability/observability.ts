@@ -143,7 +143,7 @@ export class Observability extends Construct {
       new TextWidget({
         markdown:
           '# Event gateway\nEvents API (ALB → router) on the first row, async delivery on the second, config and ' +
-          'registry on the third. Alarms are at the bottom; see docs/deploy.md, "Reading the dashboard".',
+          'registry on the third. Alarms are at the bottom; see the README, "Reading the dashboard".',
         width: 24,
         height: 2,
       }),
