@@ -31,10 +31,27 @@ export interface DeliveryWorkersOptions {
   deadLetters?: DeadLetterStore;
   /** Deliveries in flight at once. @default 64 */
   concurrency?: number;
+  /**
+   * Deliveries in flight at once while events API requests saturate the process: accepting events comes first, and
+   * the backlog is delivered at full `concurrency` once intake eases (design §7).
+   * @default 1
+   */
+  yieldConcurrency?: number;
+  /**
+   * Deliveries yield to intake only while fewer items than this wait (the `eventgateway_events_backlog` gauge), and
+   * no request found the queue full, so that a long burst cannot fill the queue and delay deliveries without bound.
+   * @default 50000 (half the default `maxPending`)
+   */
+  yieldBacklog?: number;
   /** How long a received item stays leased; must exceed the longest invocation. @default 60000 */
   leaseMs?: number;
   now?: () => number;
 }
+
+/** Whether deliveries yield to intake is decided over windows this long. */
+const YIELD_WINDOW_MS = 100;
+/** A window this busy (of 1) counts as saturated. */
+const SATURATED_UTILIZATION = 0.9;
 
 export type SettledAs = 'delivered' | 'retried' | 'dead-lettered' | 'skipped' | 'vetoed';
 
@@ -45,6 +62,15 @@ export type SettledAs = 'delivered' | 'retried' | 'dead-lettered' | 'skipped' | 
  */
 export class DeliveryWorkers {
   private readonly concurrency: number;
+  private readonly yieldConcurrency: number;
+  private readonly yieldBacklog: number;
+  /** The current window (see {@link currentLimit}): its start, and what it has seen of intake so far. */
+  private windowStart = performance.now();
+  private windowUtilization = performance.eventLoopUtilization();
+  private windowRefused = 0;
+  private intakeSeen = false;
+  /** Whether deliveries yield to intake, as decided at the end of the last window. */
+  private yielding = false;
   private readonly leaseMs: number;
   private readonly now: () => number;
   private readonly abort = new AbortController();
@@ -55,6 +81,8 @@ export class DeliveryWorkers {
 
   constructor(private readonly options: DeliveryWorkersOptions) {
     this.concurrency = options.concurrency ?? 64;
+    this.yieldConcurrency = Math.max(1, Math.min(this.concurrency, options.yieldConcurrency ?? 1));
+    this.yieldBacklog = options.yieldBacklog ?? 50_000;
     this.leaseMs = options.leaseMs ?? 60_000;
     this.now = options.now ?? Date.now;
     setMaxListeners(0, this.abort.signal);
@@ -75,13 +103,14 @@ export class DeliveryWorkers {
   private async run(): Promise<void> {
     const { signal } = this.abort;
     while (!signal.aborted) {
-      if (this.inFlight >= this.concurrency) {
+      const limit = await this.currentLimit();
+      if (this.inFlight >= limit) {
         await new Promise<void>((resolve) => (this.slotFreed = resolve));
         continue;
       }
       let items: DeliveryItem[];
       try {
-        items = await this.options.queue.receive(this.concurrency - this.inFlight, { leaseMs: this.leaseMs, waitMs: 1000, signal });
+        items = await this.options.queue.receive(limit - this.inFlight, { leaseMs: this.leaseMs, waitMs: 1000, signal });
       } catch (error) {
         if (signal.aborted) break;
         this.options.logger.error({ err: error }, 'delivery queue receive failed');
@@ -104,40 +133,70 @@ export class DeliveryWorkers {
     }
   }
 
+  /**
+   * How many deliveries may be in flight now: `yieldConcurrency` if, over the last window, the event loop was
+   * saturated while events API requests were in flight, the backlog stayed under `yieldBacklog` and no request found
+   * the queue full; else `concurrency`. Delivery slows under a burst of intake, so that more events are accepted
+   * (durably: none is lost), and never stops; once the backlog is large, delivering comes first again.
+   */
+  private async currentLimit(): Promise<number> {
+    const { intake, eventsBacklog } = this.options.metrics;
+    this.intakeSeen ||= intake.requestsInFlight > 0;
+    const now = performance.now();
+    if (now - this.windowStart >= YIELD_WINDOW_MS) {
+      const utilization = performance.eventLoopUtilization();
+      const saturated = performance.eventLoopUtilization(utilization, this.windowUtilization).utilization >= SATURATED_UTILIZATION;
+      const refused = intake.refusedByFullQueue !== this.windowRefused;
+      this.yielding = saturated && this.intakeSeen && !refused && (await backlogOf(eventsBacklog)) < this.yieldBacklog;
+      this.windowStart = now;
+      this.windowUtilization = utilization;
+      this.windowRefused = intake.refusedByFullQueue;
+      this.intakeSeen = intake.requestsInFlight > 0;
+    }
+    return this.yielding ? this.yieldConcurrency : this.concurrency;
+  }
+
   /** Delivers one item and settles it. Exposed for the Lambda delivery handler and for tests. */
   async deliver(item: DeliveryItem): Promise<SettledAs> {
     const { metrics, queue, invokers, systemEvents, logger } = this.options;
     const table = this.options.routing.current;
-    metrics.eventsProcessed.inc({ space: item.space, type: 'custom' });
+    metrics.countProcessed(item.space, 'custom');
     if (item.attempts === 0) metrics.customProcessingSeconds.observe(Math.max(0, this.now() - item.acceptedAt) / 1000);
 
     const fn = table.function(item.space, item.functionId);
     if (!fn) return this.deadLetter(item, { message: `Function "${item.functionId}" not found.` });
     const subscription = table.subscription(item.space, item.subscriptionId);
-    let event = JSON.parse(item.event) as GatewayEvent;
+    // Hot path: the stored JSON is the payload; it is parsed only for a system event or an authorizer.
+    let parsed: GatewayEvent | undefined;
+    const event = () => (parsed ??= JSON.parse(item.event) as GatewayEvent);
     let payload = item.event;
 
     if (!item.system) {
-      try {
-        await systemEvents.functionInvoking(table, item.space, item.functionId, event);
-      } catch (error) {
-        if (!(error instanceof HookVeto)) throw error;
-        logger.info({ itemId: item.id, space: item.space, functionId: item.functionId, reason: error.message }, 'delivery vetoed by a hook');
-        metrics.deliveries.inc({ outcome: 'vetoed' });
-        await this.settle(item);
-        return 'vetoed';
+      const invoking = systemEvents.functionInvoking(table, item.space, item.functionId, event);
+      if (invoking) {
+        try {
+          await invoking;
+        } catch (error) {
+          if (!(error instanceof HookVeto)) throw error;
+          logger.info({ itemId: item.id, space: item.space, functionId: item.functionId, reason: error.message }, 'delivery vetoed by a hook');
+          metrics.countDelivery('vetoed');
+          await this.settle(item);
+          return 'vetoed';
+        }
       }
-      const request = item.authorizerRequest ? (JSON.parse(item.authorizerRequest) as HttpRequestData) : null;
-      const auth = await authorizeForSubscriber(table, invokers, item.space, event, request, this.abort.signal);
-      if (!auth.allow) {
-        logger.info({ itemId: item.id, space: item.space, reason: auth.reason }, 'delivery skipped: authorizer denied');
-        metrics.deliveries.inc({ outcome: 'skipped' });
-        await this.settle(item);
-        return 'skipped';
-      }
-      if (auth.event !== event) {
-        event = auth.event;
-        payload = JSON.stringify(event);
+      if (table.hasAuthorizer(item.space, item.eventType)) {
+        const request = item.authorizerRequest ? (JSON.parse(item.authorizerRequest) as HttpRequestData) : null;
+        const auth = await authorizeForSubscriber(table, invokers, item.space, event(), request, this.abort.signal);
+        if (!auth.allow) {
+          logger.info({ itemId: item.id, space: item.space, reason: auth.reason }, 'delivery skipped: authorizer denied');
+          metrics.countDelivery('skipped');
+          await this.settle(item);
+          return 'skipped';
+        }
+        if (auth.event !== parsed) {
+          parsed = auth.event;
+          payload = JSON.stringify(parsed);
+        }
       }
     }
 
@@ -163,11 +222,11 @@ export class DeliveryWorkers {
       retryAfterMs = invocationError?.retryAfterMs;
       error = { message: thrown instanceof Error ? thrown.message : String(thrown), ...(invocationError?.status ? { status: invocationError.status } : {}) };
     }
-    metrics.deliveryAttempts.inc({ outcome });
+    metrics.countDeliveryAttempt(outcome);
 
     if (outcome === 'delivered') {
       await this.settle(item);
-      metrics.deliveries.inc({ outcome: 'delivered' });
+      metrics.countDelivery('delivered');
       metrics.deliveryLatencySeconds.observe(Math.max(0, this.now() - item.acceptedAt) / 1000);
       if (!item.system) await systemEvents.functionInvoked(table, item.space, item.functionId, event, result ?? Buffer.alloc(0));
       return 'delivered';
@@ -204,7 +263,7 @@ export class DeliveryWorkers {
     }
     logger.warn({ itemId: item.id, space: item.space, subscriptionId: item.subscriptionId, error: error.message }, 'delivery dead-lettered');
     await this.settle(item);
-    metrics.deliveries.inc({ outcome: 'dead-lettered' });
+    metrics.countDelivery('dead-lettered');
     metrics.deadLettersTotal.inc({ space: item.space });
     return 'dead-lettered';
   }
@@ -213,6 +272,11 @@ export class DeliveryWorkers {
     await this.options.queue.ack(item);
     this.options.metrics.eventsBacklog.dec();
   }
+}
+
+/** The value of the backlog gauge (no labels). */
+async function backlogOf(gauge: GatewayMetrics['eventsBacklog']): Promise<number> {
+  return (await gauge.get()).values[0]?.value ?? 0;
 }
 
 /** AWS error codes that mean the credentials cannot call the target, whatever the function type. */

@@ -62,7 +62,7 @@ describe('SqliteDeadLetterStore', () => {
         assert.deepEqual(await reopened.get('default', 'dead'), makeRecord('dead', 1_700_000_000_000));
         assert.equal(await reopened.count(), 1);
         assert.equal(schemaVersion(second, 'deadletters'), 1);
-        assert.equal(schemaVersion(second, 'queue'), 1);
+        assert.equal(schemaVersion(second, 'queue'), 2);
         assert.equal(schemaVersion(second, 'registry'), 1);
         const queue = new SqliteDeliveryQueue(second);
         assert.equal(await queue.pending(), 1);

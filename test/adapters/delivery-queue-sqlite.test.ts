@@ -6,8 +6,8 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
-import { SqliteDeliveryQueue, type SqliteDeliveryQueueOptions } from '../../lib/adapters/queue/sqlite/index.js';
-import { openDatabase, type SqliteDatabase } from '../../lib/adapters/sqlite/index.js';
+import { QUEUE_MIGRATIONS, SqliteDeliveryQueue, type SqliteDeliveryQueueOptions } from '../../lib/adapters/queue/sqlite/index.js';
+import { migrate, openDatabase, type SqliteDatabase } from '../../lib/adapters/sqlite/index.js';
 import { QueueFullError, type DeliveryItem, type NewDeliveryItem } from '../../lib/ports/delivery-queue.js';
 import { runDeliveryQueueContract } from '../contracts/delivery-queue.contract.js';
 
@@ -15,6 +15,21 @@ runDeliveryQueueContract('sqlite', async (options) => {
   const dataDir = await mkdtemp(join(tmpdir(), 'eg-queue-'));
   const db = openDatabase({ dataDir });
   const queue = new SqliteDeliveryQueue(db, options);
+  return {
+    queue,
+    async cleanup() {
+      await queue.close();
+      db.close();
+      await rm(dataDir, { recursive: true, force: true });
+    },
+  };
+});
+
+// The same contract with the hand-off off: every item goes through the table, leased by a write (as after a restart).
+runDeliveryQueueContract('sqlite, no hand-off', async (options) => {
+  const dataDir = await mkdtemp(join(tmpdir(), 'eg-queue-'));
+  const db = openDatabase({ dataDir });
+  const queue = new SqliteDeliveryQueue(db, { ...options, maxHandoffBytes: 0 });
   return {
     queue,
     async cleanup() {
@@ -288,6 +303,77 @@ describe('SqliteDeliveryQueue', () => {
         }
       });
     }
+  });
+
+  describe('schema', () => {
+    it('[sqlite] receives an item stored before the event had a column of its own', async () => {
+      await withDataDir(async (open) => {
+        const { db: first } = open();
+        first.exec('DROP TABLE delivery_queue; DELETE FROM schema_migrations WHERE component = \'queue\'');
+        migrate(first, 'queue', QUEUE_MIGRATIONS.slice(0, 1));
+        const old = makeItem('stored-by-step-1', { event: JSON.stringify({ eventType: 'user.created', data: { quoted: '"x"' } }) });
+        first
+          .prepare('INSERT INTO delivery_queue (id, visible_at, item) VALUES (?, ?, ?)')
+          .run(old.id, 0, JSON.stringify(old));
+        const { queue } = open();
+        assert.deepEqual(await queue.receive(10, { leaseMs: LONG_LEASE_MS, waitMs: 0 }), [{ ...old, attempts: 0 }]);
+      });
+    });
+  });
+
+  describe('hand-off', () => {
+    it('[sqlite] hands committed items to a receive without writing the table', async () => {
+      await withDataDir(async (open) => {
+        const { queue, db } = open();
+        const items = makeItems('handed', 3);
+        await queue.enqueue(items);
+        const changes = () => db.prepare<[], number>('SELECT total_changes()').pluck().get();
+        const before = changes();
+        const received = await queue.receive(10, { leaseMs: LONG_LEASE_MS, waitMs: 0 });
+        assert.deepEqual(
+          received.map((item) => item.id).sort(),
+          items.map((item) => item.id).sort(),
+        );
+        assert.equal(changes(), before, 'the receive wrote nothing');
+        for (const item of received) await queue.ack(item);
+        assert.equal(await queue.pending(), 0);
+        assert.equal(rowCount(db), 0);
+      });
+    });
+
+    it('[sqlite] loses no held item when the process stops without a receive (the next start releases them)', async () => {
+      await withDataDir(async (open) => {
+        const { queue } = open();
+        const items = makeItems('held', 4);
+        await queue.enqueue(items);
+        // Another queue on the same file starts as the next process would, without the first one closing.
+        const { queue: next } = open();
+        assert.equal(await next.pending(), 4);
+        const back = await next.receive(10, { leaseMs: LONG_LEASE_MS, waitMs: 0 });
+        assert.deepEqual(
+          back.sort((a, b) => a.id.localeCompare(b.id)),
+          items.map((item) => ({ ...item, attempts: 0 })),
+        );
+        await queue.close();
+      });
+    });
+
+    it('[sqlite] stores items beyond maxHandoffBytes visible, and receives them through the table in order', async () => {
+      await withDataDir(async (open) => {
+        const { queue, db } = open({ maxHandoffBytes: 700 });
+        const items = makeItems('overflow', 5);
+        for (const item of items) await queue.enqueue([item]);
+        const leasedRows = () => db.prepare<[], number>('SELECT count(*) FROM delivery_queue WHERE lease IS NOT NULL').pluck().get() ?? 0;
+        assert.ok(leasedRows() < 5, 'some items are stored visible');
+        const received: DeliveryItem[] = [];
+        for (let i = 0; i < 5; i++) received.push(...(await queue.receive(1, { leaseMs: LONG_LEASE_MS, waitMs: 0 })));
+        assert.deepEqual(
+          received,
+          items.map((item) => ({ ...item, attempts: 0 })),
+        );
+        assert.deepEqual(await queue.receive(10, { leaseMs: LONG_LEASE_MS, waitMs: 0 }), []);
+      });
+    });
   });
 
   describe('leases and order', () => {

@@ -15,6 +15,8 @@ import type { SqliteDatabase } from '../../sqlite/index.js';
  * One row per item: the item itself as one JSON text, plus the columns the queue works on. `visible_at` is both the
  * due time and the lease expiry (a leased item is simply not visible yet); `lease` is the token of the receive that
  * holds the item, so a settlement of an older lease never touches an item enqueued again under the same id.
+ * Since step 2 the item's `event`, itself JSON text, has a column of its own rather than being escaped inside
+ * `item` (rows written before keep it in `item`).
  */
 export const QUEUE_MIGRATIONS: readonly string[] = [
   `CREATE TABLE delivery_queue (
@@ -29,6 +31,7 @@ export const QUEUE_MIGRATIONS: readonly string[] = [
      item TEXT NOT NULL
    ) STRICT;
    CREATE INDEX delivery_queue_by_visible_at ON delivery_queue (visible_at);`,
+  `ALTER TABLE delivery_queue ADD COLUMN event TEXT;`,
 ];
 
 export interface SqliteDeliveryQueueOptions {
@@ -54,6 +57,12 @@ export interface SqliteDeliveryQueueOptions {
    */
   maxBatchItems?: number;
   /**
+   * Memory the hand-off (see the class) may hold, estimated from the items' JSON. Beyond it, new items are stored
+   * visible and received through the table, leased by a write, as after a restart.
+   * @default 33554432 (32 MiB)
+   */
+  maxHandoffBytes?: number;
+  /**
    * Called after each commit that carried enqueue calls, with how many calls and items it stored (the
    * commits-vs-items metric). Commits of only acks, retries and leases are not reported.
    */
@@ -68,7 +77,10 @@ export interface SqliteDeliveryQueueOptions {
   now?: () => number;
 }
 
-/** The stored item: exactly the {@link NewDeliveryItem} fields, whatever else the caller's object carries. */
+/**
+ * The stored item: exactly the {@link NewDeliveryItem} fields, whatever else the caller's object carries (copied
+ * one by one in {@link toStoredRow}).
+ */
 const ITEM_FIELDS = [
   'id',
   'space',
@@ -80,12 +92,18 @@ const ITEM_FIELDS = [
   'system',
   'acceptedAt',
 ] as const satisfies readonly (keyof NewDeliveryItem)[];
-// Fails to compile when NewDeliveryItem gains a field that ITEM_FIELDS would silently drop.
+// Fails to compile when NewDeliveryItem gains a field: add it here and to toStoredRow, which would drop it.
 const itemFieldsComplete: [Exclude<keyof NewDeliveryItem, (typeof ITEM_FIELDS)[number]>] extends [never]
   ? true
   : false = true;
 void itemFieldsComplete;
-const STORED_FIELDS: string[] = [...ITEM_FIELDS];
+
+/**
+ * `visible_at` of a row held in this process's memory (see the hand-off in {@link SqliteDeliveryQueue}): never due,
+ * so only the process holding it hands it out. Its `lease` is set too, so the start of the next process releases
+ * it like any lease: a crash loses nothing.
+ */
+const HELD = Number.MAX_SAFE_INTEGER;
 
 type Row = {
   id: string;
@@ -94,20 +112,34 @@ type Row = {
   last_error_message: string | null;
   last_error_status: number | null;
   item: string;
+  event: string | null;
 };
+
+/** One item of an enqueue call: the object a receive will get, and its stored JSON (without `event`). */
+interface StoredRow {
+  item: DeliveryItem;
+  json: string;
+}
 
 interface EnqueueOp {
   kind: 'enqueue';
-  rows: [id: string, json: string][];
+  rows: StoredRow[];
+  /** The `lease` the rows are written with when they are held in memory. */
+  token: number;
   resolve: () => void;
   reject: (error: unknown) => void;
+  /** Set by the write pass: whether the rows are held, how many were new, and each row's `seq`. */
+  held?: boolean;
   inserted?: number;
+  seqs?: number[];
   error?: unknown;
 }
 interface AckOp {
   kind: 'ack';
   id: string;
   lease: number | undefined;
+  /** Set by the write pass: rows deleted. */
+  deleted?: number;
 }
 interface RetryOp {
   kind: 'retry';
@@ -126,14 +158,27 @@ interface ReceiveOp {
   signal: AbortSignal | undefined;
   resolve: (items: DeliveryItem[]) => void;
   reject: (error: unknown) => void;
-  lease?: number;
-  rows?: Row[];
 }
 interface BarrierOp {
   kind: 'barrier';
   resolve: () => void;
 }
 type Op = EnqueueOp | AckOp | RetryOp | ReceiveOp | BarrierOp;
+type WriteOp = EnqueueOp | AckOp | RetryOp;
+
+/** An item committed by this process and held in its memory, handed to a receive without a lease write. */
+interface HeldItem {
+  readonly item: DeliveryItem;
+  /** The row's `lease`, written with the enqueue: an ack or retry of this hand-off matches the row by it. */
+  readonly token: number;
+  /** The row's due time and `seq`, to merge the hand-off with due rows of the table in their order. */
+  readonly dueAt: number;
+  readonly seq: number;
+  /** Its share of `maxHandoffBytes`. */
+  readonly bytes: number;
+  /** When a receive took it: the end of that lease (it is released to the table then, if still unsettled). */
+  leasedUntil: number | undefined;
+}
 
 /** Lease tokens: unique within the process, and unlikely to meet another process's on the same file. */
 let lastLease = Math.floor(Math.random() * 2 ** 40);
@@ -142,18 +187,26 @@ let lastLease = Math.floor(Math.random() * 2 ** 40);
  * The local-mode {@link DeliveryQueue}: a table in the gateway's SQLite file, written through one group-commit
  * pipeline.
  *
- * **Group commit.** Every write (enqueue, ack, retry, and the lease a receive takes) joins a queue of operations
- * that is committed as one `BEGIN IMMEDIATE` transaction on the next turn of the event loop (or after
- * `maxLingerMs`), so N concurrent requests cost one commit instead of N. Each enqueue call runs in its own
- * savepoint inside that transaction: a call that fails is rejected alone and the others still commit.
+ * **Group commit.** Every write (enqueue, ack, retry) joins a queue of operations that is committed as one
+ * `BEGIN IMMEDIATE` transaction on the next turn of the event loop (or after `maxLingerMs`), so N concurrent
+ * requests cost one commit instead of N. A failing enqueue call is rejected alone: the batch is first written
+ * without savepoints, and only when a call fails is it written again with a savepoint per call.
+ *
+ * **Hand-off.** The items a commit stores are also kept in memory, in commit order, and receives take them from
+ * there: a delivery costs two writes (the insert and the ack's delete), not three, and no JSON is parsed back. Such
+ * rows are written already leased by this process (`visible_at` {@link HELD}, `lease` the enqueue's token), so a
+ * crash loses nothing: the next start releases every lease. A hand-off lease that ends unsettled releases the row
+ * to the table. Receives merge the hand-off with the table's due rows (retries, released leases, items of an
+ * earlier process), oldest due first, and lease those rows with one statement of their own. At most
+ * `maxHandoffBytes` are held; beyond that, items are stored visible.
  *
  * **Settlement promises.**
  * - `enqueue` and `retry` resolve after their commit: the 202 of an event, and the attempt count the retry policy
  *   relies on, are never promised before they are durable.
  * - `ack` resolves at once and is committed with the next group commit. That is safe because delivery is
  *   at-least-once: an ack lost in a crash leaves the item in the table, leased; it comes back and is delivered
- *   again (a duplicate the receiver de-duplicates by `webhook-id`), never lost. It lets a worker's ack and its next
- *   receive share one commit. {@link close} commits every queued ack.
+ *   again (a duplicate the receiver de-duplicates by `webhook-id`), never lost. It lets the acks of many deliveries
+ *   share the next group commit. {@link close} commits every queued ack.
  *
  * **Leases.** `receive` makes items invisible until `now + leaseMs`. Settle the object `receive` returned: its lease
  * is remembered, so the ack or retry of an old lease cannot touch an item enqueued again under the same id. Any
@@ -170,6 +223,7 @@ export class SqliteDeliveryQueue implements DeliveryQueue {
   readonly #maxPending: number;
   readonly #maxLingerMs: number;
   readonly #maxBatchItems: number;
+  readonly #maxHandoffBytes: number;
   readonly #onCommit: ((stats: { calls: number; items: number }) => void) | undefined;
   readonly #onError: (error: unknown) => void;
   readonly #now: () => number;
@@ -185,6 +239,24 @@ export class SqliteDeliveryQueue implements DeliveryQueue {
   readonly #waiters = new Set<() => void>();
   #closed = false;
 
+  /** The hand-off: held items in commit order from {@link #handoffHead}; an entry no longer in #held is skipped. */
+  #handoff: HeldItem[] = [];
+  #handoffHead = 0;
+  /** Every held item by id, waiting or handed to a receive: the current entry for an id. */
+  readonly #held = new Map<string, HeldItem>();
+  /** Estimated memory of the items in #held (see heldSize). */
+  #heldBytes = 0;
+  /** Held items handed to a receive and not settled yet. */
+  readonly #handedOut = new Set<HeldItem>();
+  /** No hand-off lease ends before this (it may be earlier than the true minimum, never later). */
+  #handedOutUntil = Infinity;
+  /**
+   * No row of the table falls due before this, held rows aside (a lower bound, like #handedOutUntil): while it is
+   * ahead, a receive does not query the table. Lowered by every write that makes a row due; read again from the
+   * table when a query finds nothing due.
+   */
+  #tableNextDue: number;
+
   readonly #insert;
   readonly #replace;
   readonly #ackByLease;
@@ -192,15 +264,19 @@ export class SqliteDeliveryQueue implements DeliveryQueue {
   readonly #retryByLease;
   readonly #retryById;
   readonly #lease;
+  readonly #selectDue;
+  readonly #release;
   readonly #selectNextVisibleAt;
   readonly #enqueueCall;
-  readonly #commitBatch;
+  readonly #writeBatch;
+  readonly #releaseAll;
 
   constructor(db: SqliteDatabase, options: SqliteDeliveryQueueOptions = {}) {
     this.#db = db;
     this.#maxPending = options.maxPending ?? 100_000;
     this.#maxLingerMs = Math.max(0, options.maxLingerMs ?? 0);
     this.#maxBatchItems = Math.max(1, options.maxBatchItems ?? 5000);
+    this.#maxHandoffBytes = Math.max(0, options.maxHandoffBytes ?? 32 * 1024 * 1024);
     this.#onCommit = options.onCommit;
     this.#onError = options.onError ?? reportError;
     this.#now = options.now ?? Date.now;
@@ -208,13 +284,15 @@ export class SqliteDeliveryQueue implements DeliveryQueue {
     migrate(db, 'queue', QUEUE_MIGRATIONS);
     db.pragma(options.durability === 'power' ? 'synchronous = FULL' : 'synchronous = NORMAL');
 
-    this.#insert = db.prepare<[id: string, visibleAt: number, item: string]>(
-      'INSERT INTO delivery_queue (id, visible_at, item) VALUES (?, ?, ?) ON CONFLICT (id) DO NOTHING',
+    this.#insert = db.prepare<[id: string, visibleAt: number, lease: number | null, item: string, event: string]>(
+      'INSERT INTO delivery_queue (id, visible_at, lease, item, event) VALUES (?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING',
     );
-    this.#replace = db.prepare<[visibleAt: number, item: string, id: string]>(
-      'UPDATE delivery_queue SET visible_at = ?, item = ?, lease = NULL, attempts = 0, first_attempt_at = NULL, ' +
-        'last_error_message = NULL, last_error_status = NULL WHERE id = ?',
-    );
+    this.#replace = db
+      .prepare<[visibleAt: number, lease: number | null, item: string, event: string, id: string], number>(
+        'UPDATE delivery_queue SET visible_at = ?, lease = ?, item = ?, event = ?, attempts = 0, first_attempt_at = NULL, ' +
+          'last_error_message = NULL, last_error_status = NULL WHERE id = ? RETURNING seq',
+      )
+      .pluck();
     this.#ackByLease = db.prepare<[id: string, lease: number]>('DELETE FROM delivery_queue WHERE id = ? AND lease = ?');
     this.#ackById = db.prepare<[id: string]>('DELETE FROM delivery_queue WHERE id = ?');
     const retrySet =
@@ -223,32 +301,35 @@ export class SqliteDeliveryQueue implements DeliveryQueue {
     type RetryParams = [visibleAt: number, attemptAt: number, message: string, status: number | null, id: string];
     this.#retryByLease = db.prepare<[...RetryParams, lease: number]>(`${retrySet} AND lease = ?`);
     this.#retryById = db.prepare<RetryParams>(retrySet);
-    // Hot path: one statement leases a whole batch of due items, oldest due first.
+    // One statement leases a whole batch of due items, oldest due first; #selectDue reads the same order.
     this.#lease = db.prepare<[leasedUntil: number, lease: number, now: number, max: number], Row>(
       'UPDATE delivery_queue SET visible_at = ?, lease = ? WHERE seq IN (' +
         'SELECT seq FROM delivery_queue WHERE visible_at <= ? ORDER BY visible_at, seq LIMIT ?) ' +
-        'RETURNING id, attempts, first_attempt_at, last_error_message, last_error_status, item',
+        'RETURNING id, attempts, first_attempt_at, last_error_message, last_error_status, item, event',
+    );
+    this.#selectDue = db.prepare<[now: number, max: number], { seq: number; visible_at: number }>(
+      'SELECT seq, visible_at FROM delivery_queue WHERE visible_at <= ? ORDER BY visible_at, seq LIMIT ?',
+    );
+    this.#release = db.prepare<[visibleAt: number, id: string, lease: number]>(
+      'UPDATE delivery_queue SET visible_at = ?, lease = NULL WHERE id = ? AND lease = ?',
     );
     this.#selectNextVisibleAt = db
       .prepare<[], number | null>('SELECT min(visible_at) FROM delivery_queue')
       .pluck();
 
-    // Nested in the group transaction, so it runs as a savepoint: a failing call rolls back alone.
-    this.#enqueueCall = db.transaction((rows: [string, string][], visibleAt: number): number => {
-      let inserted = 0;
-      for (const [id, json] of rows) {
-        if (this.#insert.run(id, visibleAt, json).changes === 1) inserted++;
-        else this.#replace.run(visibleAt, json, id);
-      }
-      return inserted;
-    });
-    this.#commitBatch = db.transaction((batch: Op[], now: number): number => {
-      let acked = 0;
+    // Nested in the batch's transaction, it runs as a savepoint: a failing call rolls back alone.
+    this.#enqueueCall = db.transaction((op: EnqueueOp, now: number) => this.#storeRows(op, now));
+    this.#writeBatch = db.transaction((batch: WriteOp[], now: number, isolateCalls: boolean): void => {
       for (const op of batch) {
         switch (op.kind) {
           case 'enqueue':
+            if (!isolateCalls) {
+              this.#storeRows(op, now);
+              break;
+            }
+            op.error = undefined;
             try {
-              op.inserted = this.#enqueueCall(op.rows, now);
+              this.#enqueueCall(op, now);
             } catch (error) {
               // SQLite may have rolled back the whole transaction (disk full, I/O): then the batch fails.
               if (!db.inTransaction) throw error;
@@ -256,8 +337,7 @@ export class SqliteDeliveryQueue implements DeliveryQueue {
             }
             break;
           case 'ack':
-            acked += (op.lease === undefined ? this.#ackById.run(op.id) : this.#ackByLease.run(op.id, op.lease))
-              .changes;
+            op.deleted = (op.lease === undefined ? this.#ackById.run(op.id) : this.#ackByLease.run(op.id, op.lease)).changes;
             break;
           case 'retry': {
             const { visibleAt, attemptAt, error } = op;
@@ -266,34 +346,29 @@ export class SqliteDeliveryQueue implements DeliveryQueue {
             else this.#retryByLease.run(visibleAt, attemptAt, error.message, status, op.id, op.lease);
             break;
           }
-          case 'receive':
-            if (this.#closed || op.signal?.aborted) {
-              op.rows = [];
-            } else {
-              op.lease = ++lastLease;
-              op.rows = this.#lease.all(Math.ceil(now + op.leaseMs), op.lease, now, op.max);
-            }
-            break;
-          case 'barrier':
-            break;
         }
       }
-      return acked;
+    }).immediate;
+    this.#releaseAll = db.transaction((expired: readonly HeldItem[]): void => {
+      for (const held of expired) this.#release.run(held.leasedUntil ?? 0, held.item.id, held.token);
     }).immediate;
 
     db.prepare<[number]>('UPDATE delivery_queue SET visible_at = min(visible_at, ?), lease = NULL WHERE lease IS NOT NULL').run(
       Math.ceil(this.#now()),
     );
     this.#pending = db.prepare<[], number>('SELECT count(*) FROM delivery_queue').pluck().get() ?? 0;
+    this.#tableNextDue = this.#readTableNextDue();
   }
 
   async enqueue(items: readonly NewDeliveryItem[]): Promise<void> {
     this.#assertOpen();
     if (items.length === 0) return;
     if (this.#pending + items.length > this.#maxPending) throw new QueueFullError(this.#pending, this.#maxPending);
-    const rows = items.map((item): [string, string] => [item.id, JSON.stringify(item, STORED_FIELDS)]);
+    const rows = items.map(toStoredRow);
     this.#pending += rows.length;
-    return new Promise<void>((resolve, reject) => this.#submit({ kind: 'enqueue', rows, resolve, reject }));
+    return new Promise<void>((resolve, reject) =>
+      this.#submit({ kind: 'enqueue', rows, token: ++lastLease, resolve, reject }),
+    );
   }
 
   async receive(max: number, options: ReceiveOptions): Promise<DeliveryItem[]> {
@@ -353,7 +428,8 @@ export class SqliteDeliveryQueue implements DeliveryQueue {
 
   /**
    * Commits every queued enqueue, ack and retry, resolves waiting receives with no items, and rejects later calls.
-   * The Database stays open: its owner closes it after every adapter using it.
+   * The Database stays open: its owner closes it after every adapter using it. Items still held in memory stay
+   * leased in the table; the next start releases them.
    */
   async close(): Promise<void> {
     if (this.#closed) return;
@@ -404,53 +480,107 @@ export class SqliteDeliveryQueue implements DeliveryQueue {
     }
   }
 
+  /** Writes the batch's enqueues, acks and retries in one transaction, then serves its receives and barriers. */
   #commit(batch: Op[]): void {
-    if (batch.every((op) => op.kind === 'barrier')) {
-      for (const op of batch) op.resolve();
-      return;
+    const writes = batch.filter(isWrite);
+    if (writes.length > 0) {
+      const now = Math.floor(this.#now());
+      if (this.#commitWrites(writes, now)) this.#afterWrites(writes, now);
     }
-    let acked: number;
-    try {
-      acked = this.#commitBatch(batch, Math.floor(this.#now()));
-    } catch (error) {
-      this.#failBatch(batch, error);
-      return;
+    for (const op of batch) {
+      if (op.kind === 'receive') this.#serveReceive(op);
+      else if (op.kind === 'barrier') op.resolve();
     }
-    this.#pending -= acked;
+  }
 
+  /** True when committed; otherwise every op of the batch has been failed. */
+  #commitWrites(writes: WriteOp[], now: number): boolean {
+    let handoffRoom = this.#maxHandoffBytes - this.#heldBytes;
+    for (const op of writes) {
+      if (op.kind !== 'enqueue') continue;
+      const bytes = op.rows.reduce((sum, row) => sum + heldSize(row), 0);
+      op.held = !this.#closed && bytes <= handoffRoom;
+      if (op.held) handoffRoom -= bytes;
+    }
+    try {
+      this.#writeBatch(writes, now, false);
+      return true;
+    } catch {
+      // Usually one enqueue call that cannot be stored: written again with a savepoint per call, only it fails.
+    }
+    try {
+      this.#writeBatch(writes, now, true);
+      return true;
+    } catch (error) {
+      this.#failBatch(writes, error);
+      return false;
+    }
+  }
+
+  /** Runs in the batch's transaction: stores one enqueue call, held in memory or visible. */
+  #storeRows(op: EnqueueOp, now: number): void {
+    const visibleAt = op.held ? HELD : now;
+    const lease = op.held ? op.token : null;
+    const seqs: number[] = [];
+    let inserted = 0;
+    for (const { item, json } of op.rows) {
+      const result = this.#insert.run(item.id, visibleAt, lease, json, item.event);
+      if (result.changes === 1) {
+        inserted++;
+        seqs.push(Number(result.lastInsertRowid));
+      } else {
+        seqs.push(this.#replace.get(visibleAt, lease, json, item.event, item.id) ?? 0);
+      }
+    }
+    op.inserted = inserted;
+    op.seqs = seqs;
+  }
+
+  /** The in-memory side of a committed batch, in the batch's order. */
+  #afterWrites(writes: WriteOp[], dueAt: number): void {
     let calls = 0;
     let items = 0;
     let madeVisible = false;
-    for (const op of batch) {
+    for (const op of writes) {
       switch (op.kind) {
         case 'enqueue':
           if (op.error !== undefined) {
             this.#pending -= op.rows.length;
             op.reject(op.error);
-          } else {
-            this.#pending -= op.rows.length - (op.inserted ?? 0);
-            calls++;
-            items += op.rows.length;
-            madeVisible = true;
-            op.resolve();
+            break;
           }
-          break;
-        case 'retry':
+          this.#pending -= op.rows.length - (op.inserted ?? 0);
+          calls++;
+          items += op.rows.length;
           madeVisible = true;
-          op.resolve();
-          break;
-        case 'receive':
-          try {
-            op.resolve(this.#toItems(op.rows ?? [], op.lease));
-          } catch (error) {
-            // A row that is not valid JSON: its lease ends and it comes back; the caller hears of it.
-            op.reject(error);
+          if (!op.held) this.#tableNextDue = Math.min(this.#tableNextDue, dueAt);
+          for (const [index, { item }] of op.rows.entries()) {
+            // Replaced (a redrive): whatever this process held under the id is stale now.
+            this.#forget(this.#held.get(item.id));
+            if (!op.held) continue;
+            const held: HeldItem = {
+              item,
+              token: op.token,
+              dueAt,
+              seq: op.seqs?.[index] ?? 0,
+              bytes: heldSize(op.rows[index] as StoredRow),
+              leasedUntil: undefined,
+            };
+            this.#held.set(item.id, held);
+            this.#heldBytes += held.bytes;
+            this.#handoff.push(held);
           }
-          break;
-        case 'barrier':
           op.resolve();
           break;
         case 'ack':
+          this.#pending -= op.deleted ?? 0;
+          this.#settled(op.id, op.lease);
+          break;
+        case 'retry':
+          this.#settled(op.id, op.lease);
+          this.#tableNextDue = Math.min(this.#tableNextDue, op.visibleAt);
+          madeVisible = true;
+          op.resolve();
           break;
       }
     }
@@ -464,20 +594,16 @@ export class SqliteDeliveryQueue implements DeliveryQueue {
     if (madeVisible) this.#wake();
   }
 
-  #failBatch(batch: Op[], error: unknown): void {
+  #failBatch(writes: WriteOp[], error: unknown): void {
     let lostAcks = 0;
-    for (const op of batch) {
+    for (const op of writes) {
       switch (op.kind) {
         case 'enqueue':
           this.#pending -= op.rows.length;
           op.reject(error);
           break;
         case 'retry':
-        case 'receive':
           op.reject(error);
-          break;
-        case 'barrier':
-          op.resolve();
           break;
         case 'ack':
           lostAcks++;
@@ -493,10 +619,151 @@ export class SqliteDeliveryQueue implements DeliveryQueue {
     }
   }
 
+  /**
+   * Hot path: hands out held items first in line and leases due rows of the table, merged oldest due first. While
+   * nothing in the table is due, as under a steady load, it neither queries nor writes the table. Expired hand-off
+   * leases are released to the table first.
+   */
+  #serveReceive(op: ReceiveOp): void {
+    if (this.#closed || op.signal?.aborted) {
+      op.resolve([]);
+      return;
+    }
+    const now = Math.floor(this.#now());
+    if (now >= this.#handedOutUntil && !this.#releaseExpiredHandOuts(now, op)) return;
+
+    // Which held items and how many due rows (the first ones in the table's order) this receive gets.
+    const handed: HeldItem[] = [];
+    let cursor = this.#handoffHead;
+    let fromTable = 0;
+    let due: { seq: number; visible_at: number }[] | undefined;
+    const tableMayHaveDue = now >= this.#tableNextDue;
+    if (!this.#hasHeldWaiting()) {
+      if (tableMayHaveDue) fromTable = op.max;
+    } else {
+      due = tableMayHaveDue ? this.#selectDue.all(now, op.max) : [];
+      while (handed.length + fromTable < op.max) {
+        while (cursor < this.#handoff.length && !this.#isCurrent(this.#handoff[cursor] as HeldItem)) cursor++;
+        const held = this.#handoff[cursor];
+        const row = due[fromTable];
+        if (held !== undefined && (row === undefined || dueBefore(held, row))) {
+          handed.push(held);
+          cursor++;
+        } else if (row !== undefined) {
+          fromTable++;
+        } else {
+          break;
+        }
+      }
+    }
+
+    const leasedUntil = Math.ceil(now + op.leaseMs);
+    const lease = ++lastLease;
+    let rows: Row[] = [];
+    try {
+      if (fromTable > 0) rows = this.#lease.all(leasedUntil, lease, now, fromTable);
+      // Every due row taken: until the next write that makes one due, the table's next due time is known.
+      const tookEveryDueRow = due === undefined ? rows.length < fromTable : due.length < op.max && fromTable === due.length;
+      if (tableMayHaveDue && tookEveryDueRow) this.#tableNextDue = this.#readTableNextDue();
+    } catch (error) {
+      op.reject(error);
+      return;
+    }
+
+    this.#handoffHead = cursor;
+    this.#compactHandoff();
+    const items: DeliveryItem[] = [];
+    for (const held of handed) {
+      held.leasedUntil = leasedUntil;
+      this.#handedOut.add(held);
+      this.#leases.set(held.item, held.token);
+      items.push(held.item);
+    }
+    if (handed.length > 0) this.#handedOutUntil = Math.min(this.#handedOutUntil, leasedUntil);
+    try {
+      for (const item of this.#toItems(rows, lease)) items.push(item);
+    } catch (error) {
+      // A row that is not valid JSON: its lease ends and it comes back; the caller hears of it. The held items it
+      // got are leased and come back too.
+      op.reject(error);
+      return;
+    }
+    op.resolve(items);
+  }
+
+  /** Releases the held items whose hand-off lease ended unsettled to the table. False (op rejected) on failure. */
+  #releaseExpiredHandOuts(now: number, op: ReceiveOp): boolean {
+    const expired = this.#expiredHandOuts(now);
+    if (expired.length === 0) return true;
+    try {
+      this.#releaseAll(expired);
+    } catch (error) {
+      this.#handedOutUntil = now; // still out: look again next time
+      op.reject(error);
+      return false;
+    }
+    for (const held of expired) this.#forget(held);
+    this.#tableNextDue = Math.min(this.#tableNextDue, now);
+    this.#wake();
+    return true;
+  }
+
+  /** Hand-off leases that have ended, and the next end among the others. */
+  #expiredHandOuts(now: number): HeldItem[] {
+    const expired: HeldItem[] = [];
+    let next = Infinity;
+    for (const held of this.#handedOut) {
+      const until = held.leasedUntil ?? now;
+      if (until <= now) expired.push(held);
+      else next = Math.min(next, until);
+    }
+    this.#handedOutUntil = next;
+    return expired;
+  }
+
+  #hasHeldWaiting(): boolean {
+    for (let i = this.#handoffHead; i < this.#handoff.length; i++) {
+      if (this.#isCurrent(this.#handoff[i] as HeldItem)) return true;
+      this.#handoffHead = i + 1; // a stale entry at the head: skip it for good
+    }
+    return false;
+  }
+
+  #isCurrent(held: HeldItem): boolean {
+    return held.leasedUntil === undefined && this.#held.get(held.item.id) === held;
+  }
+
+  /** An ack or retry committed: the held item it settled (the same lease, or any when settled by id) is done. */
+  #settled(id: string, lease: number | undefined): void {
+    const held = this.#held.get(id);
+    if (held !== undefined && (lease === undefined || held.token === lease)) this.#forget(held);
+  }
+
+  #forget(held: HeldItem | undefined): void {
+    if (held === undefined) return;
+    if (this.#held.get(held.item.id) === held) {
+      this.#held.delete(held.item.id);
+      this.#heldBytes -= held.bytes;
+    }
+    this.#handedOut.delete(held);
+  }
+
+  /** Drops the consumed head of the hand-off array once it is most of it. */
+  #compactHandoff(): void {
+    if (this.#handoffHead === this.#handoff.length) {
+      this.#handoff = [];
+      this.#handoffHead = 0;
+    } else if (this.#handoffHead > 1024 && this.#handoffHead * 2 > this.#handoff.length) {
+      this.#handoff = this.#handoff.slice(this.#handoffHead);
+      this.#handoffHead = 0;
+    }
+  }
+
   #toItems(rows: Row[], lease: number | undefined): DeliveryItem[] {
     const items: DeliveryItem[] = [];
     for (const row of rows) {
       const item = JSON.parse(row.item) as DeliveryItem;
+      if (row.event !== null) item.event = row.event;
       item.attempts = row.attempts;
       if (row.first_attempt_at !== null) item.firstAttemptAt = row.first_attempt_at;
       if (row.last_error_message !== null) {
@@ -511,10 +778,15 @@ export class SqliteDeliveryQueue implements DeliveryQueue {
     return items;
   }
 
+  /** When the first row that is not held falls due (Infinity when there is none). */
+  #readTableNextDue(): number {
+    const next = this.#selectNextVisibleAt.get() ?? Infinity;
+    return next >= HELD ? Infinity : next;
+  }
+
   #msUntilNextVisible(): number {
-    const next = this.#selectNextVisibleAt.get();
-    if (next === null || next === undefined) return Infinity;
-    return Math.max(1, next - this.#now());
+    const next = Math.min(this.#tableNextDue, this.#handedOutUntil);
+    return Number.isFinite(next) ? Math.max(1, next - this.#now()) : Infinity;
   }
 
   #sleep(ms: number, signal: AbortSignal | undefined): Promise<void> {
@@ -546,6 +818,43 @@ export class SqliteDeliveryQueue implements DeliveryQueue {
   #assertOpen(): void {
     if (this.#closed) throw new Error('the delivery queue is closed');
   }
+}
+
+/**
+ * The port fields only, in a fresh object (what a receive gets, with `attempts`), and the JSON stored of them but
+ * `event`, which has a column of its own. Hot path: an object literal of a fixed shape, which JSON.stringify
+ * serialises fast, and the event's JSON text is not escaped into another JSON text.
+ */
+function toStoredRow(source: NewDeliveryItem): StoredRow {
+  const stored: Omit<NewDeliveryItem, 'event'> = {
+    id: source.id,
+    space: source.space,
+    subscriptionId: source.subscriptionId,
+    functionId: source.functionId,
+    eventType: source.eventType,
+    system: source.system,
+    acceptedAt: source.acceptedAt,
+  };
+  if (source.authorizerRequest !== undefined) stored.authorizerRequest = source.authorizerRequest;
+  const json = JSON.stringify(stored);
+  const item = stored as DeliveryItem;
+  item.event = source.event;
+  item.attempts = 0;
+  return { item, json };
+}
+
+/** Whether a held item falls due before a row of the table, in the table's order: due time, then `seq`. */
+function dueBefore(held: HeldItem, row: { seq: number; visible_at: number }): boolean {
+  return held.dueAt < row.visible_at || (held.dueAt === row.visible_at && held.seq < row.seq);
+}
+
+/** Memory a held item takes, roughly: its strings (about its JSON) plus the objects around them. */
+function heldSize(row: StoredRow): number {
+  return row.json.length + row.item.event.length + 256;
+}
+
+function isWrite(op: Op): op is WriteOp {
+  return op.kind === 'enqueue' || op.kind === 'ack' || op.kind === 'retry';
 }
 
 function weightOf(op: Op): number {
