@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import {
   HTTP_REQUEST_EVENT_TYPE,
@@ -6,6 +5,7 @@ import {
   eventTypeOf,
   isSystemEventType,
   parseEventRequest,
+  SystemEventTypes,
   withHttpParams,
   type CloudEventsVersion,
   type EventRequest,
@@ -26,6 +26,7 @@ import type { Logger } from '../observability/logger.js';
 import { QueueFullError, type DeliveryQueue, type NewDeliveryItem } from '../ports/delivery-queue.js';
 import type { LiveRoutingTable } from '../routing/index.js';
 import { authorizeForSubscriber } from './authorize.js';
+import { newItemId } from './item-id.js';
 import type { SystemEvents } from './system-events.js';
 
 /** Limits of the events API, each answered with a clear 4xx (design §2.6). */
@@ -86,11 +87,15 @@ export class EventsApi {
   }
 
   readonly listener = (req: IncomingMessage, res: ServerResponse): void => {
-    this.handle(req, res).catch((error: unknown) => {
-      this.options.logger.error({ err: error, method: req.method, url: req.url }, 'events API request failed');
-      if (!res.headersSent) sendJson(res, 500, errorEnvelope('Internal Server Error'));
-      else res.destroy();
-    });
+    const { intake } = this.options.metrics;
+    intake.requestsInFlight++;
+    this.handle(req, res)
+      .catch((error: unknown) => {
+        this.options.logger.error({ err: error, method: req.method, url: req.url }, 'events API request failed');
+        if (!res.headersSent) sendJson(res, 500, errorEnvelope('Internal Server Error'));
+        else res.destroy();
+      })
+      .finally(() => intake.requestsInFlight--);
   };
 
   // Hot path: everything below runs per request.
@@ -175,31 +180,34 @@ export class EventsApi {
     const items: NewDeliveryItem[] = [];
     let sync: { match: SyncMatch; event: GatewayEvent } | undefined;
     let authorizerRequest: string | undefined;
+    const receivedListened = this.options.systemEvents.listens(table, SystemEventTypes.eventReceived);
     for (const event of events) {
       const eventType = eventTypeOf(event);
       const syncMatch = batch ? undefined : table.matchSync(method, rawPath, eventType);
       const subscribers = table.matchAsync(method, rawPath, eventType);
 
-      try {
-        items.push(...(await this.eventReceived(table, request, headerIndex, event, syncMatch, subscribers)));
-      } catch (error) {
-        if (!(error instanceof HookVeto)) throw error;
-        // A sync hook vetoed event.received: the client gets 200 with an empty body (spec §4.6).
-        this.options.logger.info({ reason: error.message }, 'event vetoed by a hook');
-        res.writeHead(200).end();
-        return;
+      if (receivedListened) {
+        try {
+          items.push(...(await this.eventReceived(table, request, headerIndex, event, syncMatch, subscribers)));
+        } catch (error) {
+          if (!(error instanceof HookVeto)) throw error;
+          // A sync hook vetoed event.received: the client gets 200 with an empty body (spec §4.6).
+          this.options.logger.info({ reason: error.message }, 'event vetoed by a hook');
+          res.writeHead(200).end();
+          return;
+        }
       }
 
       if (subscribers.length > 0) {
         const json = JSON.stringify(event);
         const acceptedAt = Date.now();
         for (const s of subscribers) {
-          this.options.metrics.eventsReceived.inc({ space: s.space, type: 'custom' });
+          this.options.metrics.countReceived(s.space, 'custom');
           const item: NewDeliveryItem = {
-            id: randomUUID(), space: s.space, subscriptionId: s.subscriptionId, functionId: s.functionId,
+            id: newItemId(acceptedAt), space: s.space, subscriptionId: s.subscriptionId, functionId: s.functionId,
             eventType, event: json, system: false, acceptedAt,
           };
-          if (table.eventType(s.space, eventType)?.authorizerId !== undefined) {
+          if (table.hasAuthorizer(s.space, eventType)) {
             authorizerRequest ??= JSON.stringify(authorizerRequestData(request, headerIndex));
             item.authorizerRequest = authorizerRequest;
           }
@@ -216,6 +224,7 @@ export class EventsApi {
       } catch (error) {
         if (!(error instanceof QueueFullError)) throw error;
         this.options.metrics.eventsRejected.inc();
+        this.options.metrics.intake.refusedByFullQueue++;
         res.setHeader('retry-after', this.retryAfter);
         sendJson(res, 429, errorEnvelope('Too Many Requests: the delivery queue is full. Retry later.'));
         return;
@@ -241,38 +250,50 @@ export class EventsApi {
   ): Promise<void> {
     const { metrics, invokers, systemEvents, logger } = this.options;
     const { subscription } = match;
+    const { space } = subscription;
     const eventType = eventTypeOf(parsedEvent);
-    metrics.eventsReceived.inc({ space: subscription.space, type: eventType });
+    metrics.countReceived(space, eventType);
 
-    const requestData = authorizerRequestDataFor(parsedEvent, request, headerIndex);
-    const auth = await authorizeForSubscriber(table, invokers, subscription.space, parsedEvent, requestData);
-    if (!auth.allow) {
-      logger.info({ space: subscription.space, reason: auth.reason }, 'sync request denied by authorizer');
-      res.writeHead(403).end();
-      return;
+    // Hot path: without an authorizer neither its request data nor an await.
+    let authorized = parsedEvent;
+    if (table.hasAuthorizer(space, eventType)) {
+      const requestData = authorizerRequestDataFor(parsedEvent, request, headerIndex);
+      const auth = await authorizeForSubscriber(table, invokers, space, parsedEvent, requestData);
+      if (!auth.allow) {
+        logger.info({ space, reason: auth.reason }, 'sync request denied by authorizer');
+        res.writeHead(403).end();
+        return;
+      }
+      authorized = auth.event;
     }
-    let event = auth.event;
-    if (eventType === HTTP_REQUEST_EVENT_TYPE) event = withHttpParams(event, match.params);
+    const event = eventType === HTTP_REQUEST_EVENT_TYPE ? withHttpParams(authorized, match.params) : authorized;
+    const eventOf = () => event;
 
-    const fn = table.function(subscription.space, subscription.functionId);
+    const fn = table.function(space, subscription.functionId);
     try {
-      if (!fn) throw new InvocationError('call-failed', `function ${subscription.space}/${subscription.functionId} not found`);
-      try {
-        await systemEvents.functionInvoking(table, subscription.space, fn.functionId, event);
-      } catch (error) {
-        if (error instanceof HookVeto) throw new InvocationError('call-failed', error.message);
-        throw error;
+      if (!fn) throw new InvocationError('call-failed', `function ${space}/${subscription.functionId} not found`);
+      const invoking = systemEvents.functionInvoking(table, space, fn.functionId, eventOf);
+      if (invoking) {
+        try {
+          await invoking;
+        } catch (error) {
+          if (error instanceof HookVeto) throw new InvocationError('call-failed', error.message);
+          throw error;
+        }
       }
       const result = await invokers.invoke(fn, { payload: JSON.stringify(event), timeoutMs: timeoutFor(subscription, fn.type) });
       const failed = fn.type === 'http' ? httpResultError(result.status) : undefined;
       if (failed) throw failed;
-      await systemEvents.functionInvoked(table, subscription.space, fn.functionId, event, result.body);
+      const invoked = systemEvents.functionInvoked(table, space, fn.functionId, eventOf, result.body);
+      if (invoked) await invoked;
       const mapped = mapSyncResult(result.body);
-      metrics.eventsProcessed.inc({ space: subscription.space, type: eventType });
-      for (const [name, value] of mapped.headers) res.setHeader(name, value);
-      res.writeHead(mapped.statusCode).end(mapped.body);
+      metrics.countProcessed(space, eventType);
+      // Hot path: the headers as one flat list, stored once by writeHead.
+      const headers: string[] = [];
+      for (const [name, value] of mapped.headers) headers.push(name, value);
+      res.writeHead(mapped.statusCode, headers).end(mapped.body);
     } catch (error) {
-      metrics.eventsProcessed.inc({ space: subscription.space, type: eventType });
+      metrics.countProcessed(space, eventType);
       if (error instanceof FunctionResultError) {
         logger.warn({ space: subscription.space, functionId: subscription.functionId, detail: error.detail }, 'sync function returned a malformed response');
         sendJson(res, 500, error.toBody());
@@ -280,7 +301,7 @@ export class EventsApi {
       }
       if (!(error instanceof InvocationError)) throw error;
       logger.warn({ space: subscription.space, functionId: subscription.functionId, err: error.message }, 'sync invocation failed');
-      if (fn) await systemEvents.functionInvocationFailed(table, subscription.space, fn.functionId, event, error.message);
+      if (fn) await systemEvents.functionInvocationFailed(table, space, fn.functionId, eventOf, error.message);
       sendJson(res, 500, errorEnvelope(syncInvocationErrorMessage(error)));
     }
   }

@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import {
   SystemEventTypes,
   systemEvent,
@@ -13,6 +12,7 @@ import type { HookRunner } from '../hooks/index.js';
 import type { GatewayMetrics } from '../observability/metrics.js';
 import type { Logger } from '../observability/logger.js';
 import { QueueFullError, type DeliveryQueue, type NewDeliveryItem } from '../ports/delivery-queue.js';
+import { newItemId } from './item-id.js';
 
 export interface SystemEventsOptions {
   queue: DeliveryQueue;
@@ -27,9 +27,16 @@ export interface SystemEventsOptions {
  * The four system events of spec §9, with design §1's decisions: Q6 (`result` is the function's response as UTF-8
  * text, base64 when it is not valid UTF-8), Q7 (`error` is `{message}`), Q13 (scoped by space). They go to hooks
  * and to async subscriptions on `POST /` of the system event's type. An event is only built when someone listens.
+ *
+ * Hot path: the `function.*` methods return `undefined` when nobody listens, so that callers await nothing then.
  */
 export class SystemEvents {
   constructor(private readonly options: SystemEventsOptions) {}
+
+  /** Whether a hook, or a subscriber in any space, listens for `type`: when not, callers can skip it altogether. */
+  listens(table: RoutingTable, type: SystemEventType): boolean {
+    return table.hasSystemSubscribers(type) || this.options.hooks.listens(type);
+  }
 
   /**
    * `eventgateway.event.received`, before routing. Runs the hooks (a sync hook may veto: throws `HookVeto`) and
@@ -53,28 +60,54 @@ export class SystemEvents {
   }
 
   /** `eventgateway.function.invoking`, before every invocation of a non-system event. A sync hook may veto. */
-  functionInvoking(table: RoutingTable, space: string, functionId: string, event: GatewayEvent): Promise<void> {
-    return this.emit(table, SystemEventTypes.functionInvoking, space, { space, functionId, event }, true);
+  functionInvoking(table: RoutingTable, space: string, functionId: string, event: () => GatewayEvent): Promise<void> | undefined {
+    const type = SystemEventTypes.functionInvoking;
+    return this.emit(table, type, space, () => ({ space, functionId, event: event() }), true);
   }
 
-  functionInvoked(table: RoutingTable, space: string, functionId: string, event: GatewayEvent, result: Buffer): Promise<void> {
-    return this.emit(table, SystemEventTypes.functionInvoked, space, { space, functionId, event, result: resultText(result) }, false);
+  functionInvoked(
+    table: RoutingTable,
+    space: string,
+    functionId: string,
+    event: () => GatewayEvent,
+    result: Buffer,
+  ): Promise<void> | undefined {
+    const type = SystemEventTypes.functionInvoked;
+    return this.emit(table, type, space, () => ({ space, functionId, event: event(), result: resultText(result) }), false);
   }
 
-  functionInvocationFailed(table: RoutingTable, space: string, functionId: string, event: GatewayEvent, message: string): Promise<void> {
-    return this.emit(table, SystemEventTypes.functionInvocationFailed, space, { space, functionId, event, error: { message } }, false);
+  functionInvocationFailed(
+    table: RoutingTable,
+    space: string,
+    functionId: string,
+    event: () => GatewayEvent,
+    message: string,
+  ): Promise<void> | undefined {
+    const type = SystemEventTypes.functionInvocationFailed;
+    return this.emit(table, type, space, () => ({ space, functionId, event: event(), error: { message } }), false);
   }
 
-  private async emit(
+  /** Counts the event, and when someone listens in `space` builds it and returns its delivery. */
+  private emit(
     table: RoutingTable,
     type: SystemEventType,
     space: string,
+    data: () => Record<string, unknown>,
+    vetoable: boolean,
+  ): Promise<void> | undefined {
+    this.options.metrics.countReceived(space, type);
+    const subscribers = table.systemSubscribersIn(type, space);
+    if (subscribers.length === 0 && !this.options.hooks.listens(type)) return undefined;
+    return this.deliver(type, space, subscribers, data(), vetoable);
+  }
+
+  private async deliver(
+    type: SystemEventType,
+    space: string,
+    subscribers: readonly Subscription[],
     data: Record<string, unknown>,
     vetoable: boolean,
   ): Promise<void> {
-    this.options.metrics.eventsReceived.inc({ space, type });
-    const subscribers = table.matchAsync('POST', '/', type).filter((s) => s.space === space);
-    if (subscribers.length === 0 && !this.options.hooks.listens(type)) return;
     const event = systemEvent(type, data as unknown as JsonValue, this.options.version);
     await this.options.hooks.systemEvent(type, event, vetoable);
     const items = this.items(subscribers, type, event);
@@ -93,7 +126,7 @@ export class SystemEvents {
     const json = JSON.stringify(event);
     const acceptedAt = Date.now();
     return subscribers.map((s) => ({
-      id: randomUUID(),
+      id: newItemId(acceptedAt),
       space: s.space,
       subscriptionId: s.subscriptionId,
       functionId: s.functionId,

@@ -9,9 +9,9 @@ import {
 export interface PathMatch<T> {
   value: T;
   /**
-   * The captured segments by name, in a prototype-less object: empty for a route without parameters, `null` for
-   * the root `/`. Keys are sorted as Go's JSON encoder sorts them, so serialising gives the original's bytes
-   * (except for integer-like names, which a JavaScript object always puts first).
+   * The captured segments by name, in a prototype-less object: empty (and frozen) for a route without parameters,
+   * `null` for the root `/`. Keys are sorted as Go's JSON encoder sorts them, so serialising gives the original's
+   * bytes (except for integer-like names, which a JavaScript object always puts first).
    */
   params: Record<string, string> | null;
 }
@@ -63,6 +63,8 @@ class Node<T> {
 }
 
 const NO_CAPTURES: readonly string[] = [];
+/** The params of every route without parameters: shared, so a static match allocates nothing. */
+const NO_PARAMS: Record<string, string> = Object.freeze(Object.create(null) as Record<string, string>);
 
 /**
  * A segment tree of URL paths (spec §5): static segments, `:name` parameters and a final `*name` wildcard.
@@ -75,6 +77,11 @@ export class PathTree<T> {
   /** `/` is not a segment: it has its own slot (spec §5.2). */
   private rootRoute: Route<T> | null = null;
   private readonly root = new Node<T>({ kind: STATIC, name: '' });
+  /**
+   * The matches of the routes without parameters, by path (frozen, returned as they are): a walk would find the
+   * same routes for those paths, since it prefers static children at every segment, but one lookup finds them.
+   */
+  private readonly staticMatches = new Map<string, PathMatch<T>>();
 
   /** Adds a route. Throws PathConflictError with the exact spec §5.4 message on conflict. */
   insert(path: string, value: T): void {
@@ -88,6 +95,9 @@ export class PathTree<T> {
     let current = node;
     for (const segment of segments.slice(depth)) current = addChild(current, segment);
     current.route = { path, value, params: paramSlots(segments) };
+    if (segments.every((segment) => segment.kind === STATIC)) {
+      this.staticMatches.set(path, Object.freeze({ value, params: NO_PARAMS }));
+    }
   }
 
   /** Throws the PathConflictError that insert(path) would throw, without changing the tree. */
@@ -122,6 +132,7 @@ export class PathTree<T> {
     }
     if (node.route === null) return false;
     node.route = null;
+    this.staticMatches.delete(path);
 
     for (let depth = trail.length - 1; depth > 0; depth--) {
       const child = trail[depth];
@@ -134,12 +145,15 @@ export class PathTree<T> {
 
   /** Resolves an escaped request path. Returns undefined when nothing matches. */
   match(path: string): PathMatch<T> | undefined {
-    // Hot path: runs for every request. Walks the string by index; no split, regex or closures, and the cost
-    // depends on the number of segments only, never on the number of routes.
+    // Hot path: runs for every request. A path without parameters is one map lookup; otherwise it walks the string
+    // by index, with no split, regex or closures. The cost depends on the number of segments only, never on the
+    // number of routes.
     if (path === '/') {
       const root = this.rootRoute;
       return root === null ? undefined : { value: root.value, params: null };
     }
+    const staticMatch = this.staticMatches.get(path);
+    if (staticMatch !== undefined) return staticMatch;
     if (path.charCodeAt(0) !== SLASH) return undefined;
 
     let node = this.root;

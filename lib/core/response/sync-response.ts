@@ -13,6 +13,17 @@ export interface SyncHttpResponse {
 const STATUS_CODE = foldJsonKey('statusCode');
 const HEADERS = foldJsonKey('headers');
 const BODY = foldJsonKey('body');
+/** Hot path: the usual spellings skip the fold. */
+const FOLDED_KEYS = new Map([
+  ['statusCode', STATUS_CODE],
+  ['headers', HEADERS],
+  ['body', BODY],
+]);
+
+/** Canonical names of the valid header names seen so far: functions answer with the same few names. */
+const canonicalNames = new Map<string, string>();
+const CANONICAL_NAMES_LIMIT = 1024;
+const LINE_BREAKS = /[\r\n]/g;
 
 /**
  * Decodes a sync function's result as `{statusCode, headers, body}` with Go's encoding/json rules (keys matched
@@ -30,8 +41,10 @@ export function mapSyncResult(result: Buffer | string): SyncHttpResponse {
   let statusCode = 200;
   const headers = new Map<string, string>();
   let body = '';
-  for (const [key, field] of Object.entries(value ?? {})) {
-    const folded = foldJsonKey(key);
+  if (value === null) return buildResponse(statusCode, headers, body);
+  for (const key of Object.keys(value)) {
+    const field = value[key];
+    const folded = FOLDED_KEYS.get(key) ?? foldJsonKey(key);
     if (folded === HEADERS) {
       // Go resets a map on `null` and merges a repeated (differently spelled) `headers` object into it.
       if (field === null) headers.clear();
@@ -57,17 +70,32 @@ function decodeStatusCode(field: unknown): number {
 
 function decodeHeaders(field: unknown, headers: Map<string, string>): void {
   if (!isJsonObject(field)) throw new FunctionResultError(`headers is a JSON ${jsonTypeName(field)}, not an object`);
-  for (const [name, value] of Object.entries(field)) {
+  for (const name of Object.keys(field)) {
+    const value = field[name];
     if (value !== null && typeof value !== 'string') {
       throw new FunctionResultError(`header ${JSON.stringify(name)} is a JSON ${jsonTypeName(value)}, not a string`);
     }
+    const canonical = canonicalName(name);
     // Go wrote such a name verbatim, producing a broken response; Node refuses to send it at all.
-    if (!isHeaderToken(name)) throw new FunctionResultError(`header name ${JSON.stringify(name)} is not a valid token`);
-    const canonical = canonicalHeaderKey(name);
+    if (canonical === undefined) throw new FunctionResultError(`header name ${JSON.stringify(name)} is not a valid token`);
     headers.delete(canonical); // the last spelling wins and takes the last position
-    // Go's server turned line breaks in header values into spaces.
-    headers.set(canonical, (value ?? '').replace(/[\r\n]/g, ' '));
+    headers.set(canonical, withoutLineBreaks(value ?? ''));
   }
+}
+
+/** The canonical form of a valid header name; undefined for a name that is not a token. */
+function canonicalName(name: string): string | undefined {
+  const cached = canonicalNames.get(name);
+  if (cached !== undefined) return cached;
+  if (!isHeaderToken(name)) return undefined;
+  const canonical = canonicalHeaderKey(name);
+  if (canonicalNames.size < CANONICAL_NAMES_LIMIT) canonicalNames.set(name, canonical);
+  return canonical;
+}
+
+/** Go's server turned line breaks in header values into spaces. */
+function withoutLineBreaks(value: string): string {
+  return value.includes('\r') || value.includes('\n') ? value.replace(LINE_BREAKS, ' ') : value;
 }
 
 function decodeBody(field: unknown): string {

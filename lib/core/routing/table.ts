@@ -1,3 +1,4 @@
+import { isSystemEventType } from '../cloudevents/index.js';
 import { compileCors, type CompiledCors } from '../cors/index.js';
 import type { CorsConfig, EventType, FunctionConfig, Subscription } from '../model/types.js';
 import { PathConflictError, PathTree } from '../pathtree/index.js';
@@ -36,6 +37,8 @@ export class RoutingTable {
   private readonly eventTypes = new Map<string, Map<string, EventType>>();
   private readonly functions = new Map<string, Map<string, FunctionConfig>>();
   private readonly subscriptions = new Map<string, Map<string, Subscription>>();
+  /** Subscribers of each system event type (async on `POST /`, spec §9), by space. */
+  private readonly systemSubscribers = new Map<string, Map<string, Subscription[]>>();
   /** Routes that lost to an earlier one (only possible for data written before conflicts were refused). */
   readonly shadowed: string[] = [];
 
@@ -57,6 +60,10 @@ export class RoutingTable {
         const list = byType.get(s.eventType) ?? [];
         list.push(s);
         byType.set(s.eventType, list);
+        if (s.method === 'POST' && s.path === '/' && isSystemEventType(s.eventType)) {
+          const bySpace = nested(this.systemSubscribers, s.eventType);
+          bySpace.set(s.space, [...(bySpace.get(s.space) ?? []), s]);
+        }
       }
     }
 
@@ -84,6 +91,21 @@ export class RoutingTable {
 
   eventType(space: string, name: string): EventType | undefined {
     return this.eventTypes.get(space)?.get(name);
+  }
+
+  /** Whether the event type names an authorizer in `space` (spec §6): callers skip authorization work otherwise. */
+  hasAuthorizer(space: string, eventType: string): boolean {
+    return this.eventTypes.get(space)?.get(eventType)?.authorizerId !== undefined;
+  }
+
+  /** Whether any space has a subscriber of this system event type. */
+  hasSystemSubscribers(type: string): boolean {
+    return this.systemSubscribers.has(type);
+  }
+
+  /** The subscribers of a system event type in one space: `matchAsync('POST', '/', type)` of that space. */
+  systemSubscribersIn(type: string, space: string): readonly Subscription[] {
+    return this.systemSubscribers.get(type)?.get(space) ?? NO_SUBSCRIPTIONS;
   }
 
   function(space: string, functionId: string): FunctionConfig | undefined {
