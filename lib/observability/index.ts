@@ -1,2 +1,2 @@
-export { GatewayMetrics } from './metrics.js';
+export { GatewayMetrics, IntakeLoad } from './metrics.js';
 export { createLogger, type Logger, type LogFormat, type LoggerOptions } from './logger.js';

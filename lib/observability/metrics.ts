@@ -1,8 +1,65 @@
-import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics, type CounterConfiguration } from 'prom-client';
 
 /** Buckets `start × 2^k` for k = 0…count-1, as Prometheus' Go client `ExponentialBuckets` makes them. */
 function exponentialBuckets(start: number, count: number): number[] {
   return Array.from({ length: count }, (_, k) => start * 2 ** k);
+}
+
+/**
+ * Intake as the events API sees it, for the delivery workers, which yield to it while it saturates the process and
+ * the queue still accepts events (design §7). Plain numbers, updated per request.
+ */
+export class IntakeLoad {
+  /** Events API requests being handled now. */
+  requestsInFlight = 0;
+  /** Requests refused because the delivery queue was full (429), since start. */
+  refusedByFullQueue = 0;
+}
+
+interface BufferedSeries {
+  readonly labels: Record<string, string>;
+  count: number;
+}
+
+/**
+ * Hot path: a labelled counter whose series are counted as plain numbers per request and added to the prom-client
+ * counter when it is collected (at every scrape, so readers always see exact totals). prom-client's own
+ * `inc(labels)` builds, hashes and validates the label set on every call. For counters with one or two labels.
+ */
+class BufferedCounter<L extends string> {
+  readonly counter: Counter<L>;
+  private readonly series = new Map<string, Map<string, BufferedSeries>>();
+
+  constructor(
+    config: Omit<CounterConfiguration<L>, 'collect'>,
+    private readonly names: readonly [L] | readonly [L, L],
+  ) {
+    this.counter = new Counter<L>({ ...config, labelNames: names, collect: () => this.flush() });
+  }
+
+  /** Counts one for the series (first label value, second label value). */
+  inc(first: string, second = ''): void {
+    let inner = this.series.get(first);
+    if (inner === undefined) this.series.set(first, (inner = new Map()));
+    let series = inner.get(second);
+    if (series === undefined) {
+      const [firstName, secondName] = this.names;
+      const labels: Record<string, string> = { [firstName]: first };
+      if (secondName !== undefined) labels[secondName] = second;
+      inner.set(second, (series = { labels, count: 0 }));
+    }
+    series.count++;
+  }
+
+  private flush(): void {
+    for (const inner of this.series.values()) {
+      for (const series of inner.values()) {
+        if (series.count === 0) continue;
+        this.counter.inc(series.labels as Partial<Record<L, string>>, series.count);
+        series.count = 0;
+      }
+    }
+  }
 }
 
 /**
@@ -12,18 +69,18 @@ function exponentialBuckets(start: number, count: number): number[] {
 export class GatewayMetrics {
   readonly registry = new Registry();
 
-  readonly eventsReceived = new Counter({
-    name: 'eventgateway_events_received_total',
-    help: 'Total of events received.',
-    labelNames: ['space', 'type'] as const,
-    registers: [this.registry],
-  });
-  readonly eventsProcessed = new Counter({
-    name: 'eventgateway_events_processed_total',
-    help: 'Total of processed events.',
-    labelNames: ['space', 'type'] as const,
-    registers: [this.registry],
-  });
+  private readonly received = new BufferedCounter(
+    { name: 'eventgateway_events_received_total', help: 'Total of events received.', registers: [this.registry] },
+    ['space', 'type'],
+  );
+  private readonly processed = new BufferedCounter(
+    { name: 'eventgateway_events_processed_total', help: 'Total of processed events.', registers: [this.registry] },
+    ['space', 'type'],
+  );
+  /** Counted per request through {@link countReceived}. */
+  readonly eventsReceived = this.received.counter;
+  /** Counted per request through {@link countProcessed}. */
+  readonly eventsProcessed = this.processed.counter;
   /** Stays at 0 by construction: nothing accepted is ever dropped (design §2.1). Kept for dashboards. */
   readonly eventsDropped = new Counter({
     name: 'eventgateway_events_dropped_total',
@@ -44,18 +101,26 @@ export class GatewayMetrics {
   });
 
   // Durable delivery (design §2.1–§2.3). Not in the original; named in its style.
-  readonly deliveryAttempts = new Counter({
-    name: 'eventgateway_delivery_attempts_total',
-    help: 'Async delivery attempts by outcome: delivered, retry or permanent.',
-    labelNames: ['outcome'] as const,
-    registers: [this.registry],
-  });
-  readonly deliveries = new Counter({
-    name: 'eventgateway_deliveries_total',
-    help: 'Async items settled, by how: delivered, dead-lettered, skipped (authorizer denied) or vetoed (hook).',
-    labelNames: ['outcome'] as const,
-    registers: [this.registry],
-  });
+  private readonly attempts = new BufferedCounter(
+    {
+      name: 'eventgateway_delivery_attempts_total',
+      help: 'Async delivery attempts by outcome: delivered, retry or permanent.',
+      registers: [this.registry],
+    },
+    ['outcome'],
+  );
+  private readonly settled = new BufferedCounter(
+    {
+      name: 'eventgateway_deliveries_total',
+      help: 'Async items settled, by how: delivered, dead-lettered, skipped (authorizer denied) or vetoed (hook).',
+      registers: [this.registry],
+    },
+    ['outcome'],
+  );
+  /** Counted per attempt through {@link countDeliveryAttempt}. */
+  readonly deliveryAttempts = this.attempts.counter;
+  /** Counted per settled item through {@link countDelivery}. */
+  readonly deliveries = this.settled.counter;
   readonly deliveryRetries = new Counter({
     name: 'eventgateway_delivery_retries_total',
     help: 'Async deliveries scheduled for another attempt.',
@@ -97,6 +162,14 @@ export class GatewayMetrics {
     help: 'Accepted items written by those commits.',
     registers: [this.registry],
   });
+  /** What the events API tells the delivery workers about intake; see {@link IntakeLoad}. */
+  readonly intake = new IntakeLoad();
+  readonly eventsApiInFlight: Gauge = new Gauge({
+    name: 'eventgateway_events_api_requests_in_flight',
+    help: 'Events API requests being handled now.',
+    registers: [this.registry],
+    collect: (): void => this.eventsApiInFlight.set(this.intake.requestsInFlight),
+  });
   readonly eventsRejected = new Counter({
     name: 'eventgateway_events_rejected_total',
     help: 'Requests refused with 429 because too many items were pending (back-pressure, never a silent drop).',
@@ -130,6 +203,24 @@ export class GatewayMetrics {
 
   constructor(options: { processMetrics?: boolean } = {}) {
     if (options.processMetrics ?? true) collectDefaultMetrics({ register: this.registry });
+  }
+
+  // Hot path: the per-event counts (see BufferedCounter).
+
+  countReceived(space: string, type: string): void {
+    this.received.inc(space, type);
+  }
+
+  countProcessed(space: string, type: string): void {
+    this.processed.inc(space, type);
+  }
+
+  countDeliveryAttempt(outcome: 'delivered' | 'retry' | 'permanent'): void {
+    this.attempts.inc(outcome);
+  }
+
+  countDelivery(outcome: 'delivered' | 'dead-lettered' | 'skipped' | 'vetoed'): void {
+    this.settled.inc(outcome);
   }
 
   /** Where the scrape-time gauges read from: the queue's pending count and the dead-letter store's size. */
