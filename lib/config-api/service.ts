@@ -15,7 +15,15 @@ import {
   type Subscription,
 } from '../core/model/index.js';
 import { PathConflictError, PathTree } from '../core/pathtree/index.js';
-import { ItemExistsError, ReferenceMissingError, type ItemReference, type ReferenceRule, type Registry } from '../ports/registry.js';
+import {
+  ItemExistsError,
+  ReferenceMissingError,
+  type ItemReference,
+  type ReferenceRule,
+  type Registry,
+  type RegistryChange,
+  type RegistrySnapshot,
+} from '../ports/registry.js';
 
 /** `metadata.<key>=<value>` list filters (spec §2.2): every one must match exactly. */
 export type MetadataFilters = ReadonlyArray<readonly [key: string, value: string]>;
@@ -30,6 +38,8 @@ export type MetadataFilters = ReadonlyArray<readonly [key: string, value: string
  */
 export class ConfigService {
   private mutations: Promise<unknown> = Promise.resolve();
+  /** The routes the path checks compare against; see {@link RouteIndex}. Loaded on first use. */
+  private routeIndex: Promise<RouteIndex> | undefined;
 
   constructor(
     private readonly registry: Registry,
@@ -308,13 +318,7 @@ export class ConfigService {
    * spaces count too, because the events API routes sync requests through one tree shared by all spaces.
    */
   private async checkSyncPath(subscription: Subscription): Promise<void> {
-    const { subscription: all } = await this.registry.snapshot();
-    const tree = new PathTree<true>();
-    for (const existing of all) {
-      if (existing.type !== 'sync' || existing.method !== subscription.method) continue;
-      if (existing.eventType !== subscription.eventType) continue;
-      insertIgnoringConflicts(tree, existing.path);
-    }
+    const tree = (await this.routes()).syncTree(subscription.method, subscription.eventType);
     try {
       tree.checkInsert(subscription.path);
     } catch (error) {
@@ -328,10 +332,8 @@ export class ConfigService {
    * the identical method and path in another space is accepted only when both configs are the same.
    */
   private async checkCorsPath(config: CorsConfig): Promise<void> {
-    const { cors: all } = await this.registry.snapshot();
     const tree = new PathTree<true>();
-    for (const existing of all) {
-      if (existing.method !== config.method) continue;
+    for (const existing of (await this.routes()).corsOf(config.method)) {
       if (existing.space === config.space && existing.corsId === config.corsId) continue;
       if (existing.path === config.path) {
         if (sameCorsRules(existing, config)) continue;
@@ -349,6 +351,21 @@ export class ConfigService {
     }
   }
 
+  /**
+   * The routes as of now. A store used by one process (the port's sign: no `deleteUnlessReferenced`) reports each
+   * write to its change feed before the write resolves, so an index kept from that feed is exact, and a check costs
+   * O(its path) instead of a snapshot of everything (O(N) per create, O(N²) to load N subscriptions). A shared
+   * store (DynamoDB) is read from a fresh snapshot per check, so that other processes' writes count at once.
+   */
+  private async routes(): Promise<RouteIndex> {
+    if (this.registry.deleteUnlessReferenced !== undefined) return RouteIndex.of(await this.registry.snapshot());
+    this.routeIndex ??= RouteIndex.follow(this.registry).catch((error: unknown) => {
+      this.routeIndex = undefined; // try again with the next check
+      throw error;
+    });
+    return this.routeIndex;
+  }
+
   private serialised<T>(mutation: () => Promise<T>): Promise<T> {
     const result = this.mutations.then(mutation, mutation);
     this.mutations = result.catch(() => undefined);
@@ -357,6 +374,138 @@ export class ConfigService {
 }
 
 const AUTHORIZER_MISSING = () => "Authorizer function doesn't exists.";
+
+/** The sync subscriptions of one (method, event type), in registry order, and the tree of their paths. */
+interface SyncGroup {
+  readonly subscriptions: Map<string, Subscription>;
+  /** Built on demand; dropped when a subscription leaves the group (a conflicting legacy route may count then). */
+  tree: PathTree<true> | undefined;
+}
+
+/**
+ * What the path checks of spec §5.4 compare against: the sync subscriptions by (method, event type), each group
+ * with its path tree, and the CORS configurations by method. Q9: all spaces together, as the events API routes them.
+ */
+class RouteIndex {
+  private readonly sync = new Map<string, SyncGroup>();
+  private readonly cors = new Map<string, Map<string, CorsConfig>>();
+  /** Every indexed item by (space, id), to find what a change replaces or deletes. */
+  private readonly subscriptions = new Map<string, Subscription>();
+  private readonly corsConfigs = new Map<string, CorsConfig>();
+
+  /** An index of one snapshot. */
+  static of(snapshot: { subscription: readonly Subscription[]; cors: readonly CorsConfig[] }): RouteIndex {
+    const index = new RouteIndex();
+    for (const subscription of snapshot.subscription) index.addSubscription(subscription);
+    for (const cors of snapshot.cors) index.addCors(cors);
+    return index;
+  }
+
+  /** An index kept up to date from the registry's change feed (listening first, so that no change is missed). */
+  static async follow(registry: Registry): Promise<RouteIndex> {
+    const early: RegistryChange[] = [];
+    let index: RouteIndex | undefined;
+    const unsubscribe = registry.onChange((change) => (index ? index.apply(change) : early.push(change)));
+    let snapshot: RegistrySnapshot;
+    try {
+      snapshot = await registry.snapshot();
+    } catch (error) {
+      unsubscribe();
+      throw error;
+    }
+    const loaded = RouteIndex.of(snapshot);
+    for (const change of early) if (change.version > snapshot.version) loaded.apply(change);
+    index = loaded;
+    return loaded;
+  }
+
+  /** The tree of the sync paths of (method, event type), conflicting legacy routes left out (the first one stands). */
+  syncTree(method: string, eventType: string): PathTree<true> {
+    const group = this.sync.get(groupKey(method, eventType));
+    if (group === undefined) return new PathTree<true>();
+    if (group.tree === undefined) {
+      group.tree = new PathTree<true>();
+      for (const s of group.subscriptions.values()) insertIgnoringConflicts(group.tree, s.path);
+    }
+    return group.tree;
+  }
+
+  corsOf(method: string): Iterable<CorsConfig> {
+    return this.cors.get(method)?.values() ?? [];
+  }
+
+  private apply(change: RegistryChange): void {
+    const key = itemKey(change.space, change.id);
+    switch (change.kind) {
+      case 'subscription': {
+        const stored = this.subscriptions.get(key);
+        if (change.item && stored && sameRoute(stored, change.item)) {
+          // An update (its route cannot change): the tree stays as it is.
+          this.subscriptions.set(key, change.item);
+          if (stored.type === 'sync') this.sync.get(groupKey(stored.method, stored.eventType))?.subscriptions.set(key, change.item);
+          break;
+        }
+        this.removeSubscription(key);
+        if (change.item) this.addSubscription(change.item);
+        break;
+      }
+      case 'cors':
+        this.removeCors(key);
+        if (change.item) this.addCors(change.item);
+        break;
+      default:
+        break;
+    }
+  }
+
+  private addSubscription(subscription: Subscription): void {
+    const key = itemKey(subscription.space, subscription.subscriptionId);
+    this.subscriptions.set(key, subscription);
+    if (subscription.type !== 'sync') return;
+    let group = this.sync.get(groupKey(subscription.method, subscription.eventType));
+    if (group === undefined) {
+      group = { subscriptions: new Map(), tree: undefined };
+      this.sync.set(groupKey(subscription.method, subscription.eventType), group);
+    }
+    group.subscriptions.set(key, subscription);
+    if (group.tree !== undefined) insertIgnoringConflicts(group.tree, subscription.path);
+  }
+
+  private removeSubscription(key: string): void {
+    const subscription = this.subscriptions.get(key);
+    if (subscription === undefined) return;
+    this.subscriptions.delete(key);
+    const group = this.sync.get(groupKey(subscription.method, subscription.eventType));
+    if (group?.subscriptions.delete(key)) group.tree = undefined;
+  }
+
+  private addCors(config: CorsConfig): void {
+    const key = itemKey(config.space, config.corsId);
+    this.corsConfigs.set(key, config);
+    let byMethod = this.cors.get(config.method);
+    if (byMethod === undefined) this.cors.set(config.method, (byMethod = new Map()));
+    byMethod.set(key, config);
+  }
+
+  private removeCors(key: string): void {
+    const config = this.corsConfigs.get(key);
+    if (config === undefined) return;
+    this.corsConfigs.delete(key);
+    this.cors.get(config.method)?.delete(key);
+  }
+}
+
+function sameRoute(a: Subscription, b: Subscription): boolean {
+  return a.type === b.type && a.method === b.method && a.eventType === b.eventType && a.path === b.path;
+}
+
+function groupKey(method: string, eventType: string): string {
+  return `${method}\u0000${eventType}`;
+}
+
+function itemKey(space: string, id: string): string {
+  return `${space}\u0000${id}`;
+}
 
 function authorizerRef(eventType: EventType): ItemReference[] {
   return eventType.authorizerId === undefined ? [] : [{ kind: 'function', id: eventType.authorizerId }];
