@@ -3,8 +3,7 @@
 // Run: node --import tsx bench/prefill-subscriptions.ts <dataDir> <n>
 //
 // Each body goes through parseSubscription, as a config API request would (same validation, same ids), and then
-// straight into the registry. The config API itself would take minutes for 10,000: every sync subscription it creates
-// makes ConfigService.checkSyncPath rebuild a path tree from a full registry snapshot, so N creations cost O(N²).
+// straight into the registry, which is quicker than 10,000 calls to the config API of a running gateway.
 import { SqliteRegistry } from '../lib/adapters/registry/sqlite/index.js';
 import { openDatabase } from '../lib/adapters/sqlite/index.js';
 import { parseSubscription } from '../lib/core/model/index.js';

@@ -13,8 +13,8 @@ const IDLE = new Set(['(idle)', '(program)']);
 const sources = new Map();
 
 /**
- * The line of a function's definition in one of our .ts files. tsx runs transformed code, so the profile's line
- * numbers point into that, not into the source; the definition is found by name instead.
+ * The line of a function's definition in one of our .ts files. tsx (or the bundle) runs transformed code, so the
+ * profile's line numbers point into that, not into the source; the definition is found by name instead.
  */
 function definitionLine(file, name) {
   if (!sources.has(file)) sources.set(file, existsSync(join(root, file)) ? readFileSync(join(root, file), 'utf8').split('\n') : []);
@@ -26,11 +26,46 @@ function definitionLine(file, name) {
   return index === -1 ? undefined : index + 1;
 }
 
+const bundles = new Map();
+
+/**
+ * The source module of a line of the CLI bundle (dist/cli, see bin/build.mjs): esbuild opens each module it inlines
+ * with a `// <path>` comment, so the nearest one above the line names it.
+ */
+function bundledModule(file, lineNumber) {
+  if (!bundles.has(file)) {
+    const starts = [];
+    if (existsSync(join(root, file))) {
+      readFileSync(join(root, file), 'utf8').split('\n').forEach((line, index) => {
+        const module = /^\/\/ ((?:lib|node_modules)\/\S+)$/.exec(line)?.[1];
+        if (module) starts.push({ line: index, module });
+      });
+    }
+    bundles.set(file, starts);
+  }
+  const starts = bundles.get(file);
+  let found;
+  for (let lo = 0, hi = starts.length - 1; lo <= hi; ) {
+    const mid = (lo + hi) >> 1;
+    if (starts[mid].line <= lineNumber) {
+      found = starts[mid].module;
+      lo = mid + 1;
+    } else {
+      hi = mid - 1;
+    }
+  }
+  return found;
+}
+
 /** Where a frame lives, shortened: project files relative to the root, packages as `npm:…`, internals as `node:…`. */
 function location(frame) {
   let url = frame.url || '';
   if (url.startsWith('file://')) url = fileURLToPath(url);
   if (url.startsWith(root)) url = url.slice(root.length);
+  // A frame of the bundle is shown at its source module (packages without a line: it would be the bundle's).
+  const bundled = /^dist\/cli\/[^/]+\.js$/.test(url) ? bundledModule(url, frame.lineNumber) : undefined;
+  if (bundled?.startsWith('node_modules/')) return bundled.replace(/^node_modules\//, 'npm:');
+  if (bundled) url = bundled;
   url = url.replace(/^node_modules\/(?:\.pnpm\/[^/]+\/node_modules\/)?/, 'npm:');
   if (!url) return '';
   if (url.endsWith('.ts')) {

@@ -3,7 +3,7 @@
 // on 127.0.0.1, drives them with wrk, and stops all of it at the end. See bench/README.md for the method.
 // Environment: BENCH_SECONDS (seconds per wrk run), BENCH_PROFILE=1 (a --cpu-prof phase), BENCH_RESULTS_DIR.
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import net from 'node:net';
 import os from 'node:os';
@@ -281,6 +281,19 @@ function vmStatus(pid) {
   const status = readFileSync(`/proc/${pid}/status`, 'utf8');
   const kb = (field) => Number(new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(status)?.[1] ?? NaN);
   return { rssMB: kb('VmRSS') / 1024, hwmMB: kb('VmHWM') / 1024 };
+}
+
+/**
+ * Bundles the CLI first (bin/build.mjs, as `npm install` does), so that the bin runs the current code the way it
+ * starts after an install, and not the sources through tsx because a file changed since the last build.
+ */
+function buildBundle() {
+  const built = spawnSync(process.execPath, [join(root, 'bin', 'build.mjs')], { cwd: root, encoding: 'utf8' });
+  if (built.status !== 0 || !existsSync(join(root, 'dist', 'cli', 'index.js'))) {
+    console.error(`bench: could not bundle the CLI; the gateway runs through tsx\n${built.stderr ?? ''}`);
+    return false;
+  }
+  return true;
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -562,7 +575,8 @@ async function main() {
 
   console.log(`## Event Gateway benchmark, ${startedAt.toISOString()}`);
   console.log('');
-  console.log(`- Gateway: local mode, \`node ${gatewayArgs('<tmp>/data', '<free>', '<free>').join(' ')}\`${overrides.length ? `, with ${overrides.join(' ')}` : ''}`);
+  const bundled = buildBundle();
+  console.log(`- Gateway: local mode, \`node ${gatewayArgs('<tmp>/data', '<free>', '<free>').join(' ')}\`${overrides.length ? `, with ${overrides.join(' ')}` : ''}, ${bundled ? 'running the bundle of `npm run build` (built just now)' : 'running the sources through tsx (the bundle could not be built)'}.`);
   console.log('- Durability: `process`, as in the crash tests: SQLite WAL with synchronous=NORMAL and group commit; an accepted (202) event survives a crash of the gateway process, not a power loss.');
   console.log(`- Method: \`wrk -t1 -c${CONNECTIONS} -d${settings.seconds}s --latency\`, proxy and gateway runs interleaved, ${settings.rounds} round(s)${settings.warmupSeconds ? `, after a ${settings.warmupSeconds} s warm-up of each path (not counted)` : ''}. Ratios are to the proxy's \`GET /hello\` (mean of its rounds).`);
   console.log(`- Machine: ${os.cpus().length} CPUs (${os.cpus()[0]?.model.trim()}), load average ${os.loadavg().map((l) => l.toFixed(2)).join(' ')}, Node ${process.version}; shared with other work, so absolute numbers are noise.`);
