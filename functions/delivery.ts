@@ -3,7 +3,6 @@
  * record is delivered by the same {@link DeliveryWorkers.deliver} as local mode; what it cannot settle stays in
  * the queue (reported in `batchItemFailures`) and comes back after its visibility timeout.
  */
-import middy from '@middy/core';
 import { registryTableNames } from '../lib/adapters/registry/dynamodb/index.js';
 import { readCounter } from '../lib/adapters/registry/dynamodb/index.js';
 import { DeliveryWorkers } from '../lib/delivery/worker.js';
@@ -16,12 +15,9 @@ import {
   ColdStart,
   catchUpRouting,
   deliverSqsRecords,
-  embeddedMetrics,
   lambdaSettingsFromEnv,
-  type BatchResponse,
-  type LambdaContext,
-  type MetricsContext,
-  type SqsEvent,
+  sqsBatchHandler,
+  type SqsBatchHandler,
 } from '../lib/lambda/index.js';
 import { GatewayMetrics } from '../lib/observability/metrics.js';
 import { createLogger, type Logger } from '../lib/observability/logger.js';
@@ -41,10 +37,8 @@ export interface DeliveryHandlerDeps {
   catchUpTimeoutMs?: number;
 }
 
-export type DeliveryHandler = ((event: SqsEvent, context?: LambdaContext) => Promise<BatchResponse>) & {
-  /** Stops the change feed and releases the clients (tests). */
-  close(): Promise<void>;
-};
+/** `close()` stops the change feed and releases the clients (tests). */
+export type DeliveryHandler = SqsBatchHandler;
 
 export function createHandler(deps: DeliveryHandlerDeps = {}): DeliveryHandler {
   const env = deps.env ?? process.env;
@@ -74,18 +68,16 @@ export function createHandler(deps: DeliveryHandlerDeps = {}): DeliveryHandler {
     }
   });
 
-  const handler = middy(async (event: SqsEvent, context: LambdaContext & MetricsContext): Promise<BatchResponse> => {
-    if (!Array.isArray(event?.Records)) throw new TypeError('the delivery handler expects an SQS event: { Records: [...] }');
-    const { stores, sqs, routing, workers, changesTable } = await runtime.get();
-    await catchUpRouting(routing, () => readCounter(stores.client, changesTable), catchUpTimeoutMs, logger);
-    return deliverSqsRecords(event.Records, { queue: sqs.queue, workers, logger, metrics: context.eventGatewayMetrics });
-  }).use(embeddedMetrics({
+  return sqsBatchHandler({
     service: 'delivery',
     namespace: settings.metricsNamespace,
-    ...(deps.writeMetrics ? { write: deps.writeMetrics } : {}),
-  }));
-
-  return Object.assign((event: SqsEvent, context: LambdaContext = {}) => handler(event, context as never) as Promise<BatchResponse>, {
+    writeMetrics: deps.writeMetrics,
+    describe: 'the delivery handler',
+    async handle(event, context) {
+      const { stores, sqs, routing, workers, changesTable } = await runtime.get();
+      await catchUpRouting(routing, () => readCounter(stores.client, changesTable), catchUpTimeoutMs, logger);
+      return deliverSqsRecords(event.Records, { queue: sqs.queue, workers, logger, metrics: context.eventGatewayMetrics });
+    },
     async close() {
       const started = await runtime.started?.catch(() => undefined);
       if (!started) return;

@@ -3,18 +3,14 @@
  * letter in the store, where the config API lists and redrives it; a record that could not be written (or is not
  * a delivery item) is reported in `batchItemFailures` and stays in the DLQ.
  */
-import middy from '@middy/core';
 import type { SqsEventRecord } from '../lib/adapters/queue/sqs/index.js';
 import { sqsDlqRecordToDeadLetter } from '../lib/delivery/dlq-drainer.js';
 import { awsResourceOptionsFromEnv, openDynamoStores } from '../lib/gateway/aws.js';
 import {
   ColdStart,
-  embeddedMetrics,
   lambdaSettingsFromEnv,
-  type BatchResponse,
-  type LambdaContext,
-  type MetricsContext,
-  type SqsEvent,
+  sqsBatchHandler,
+  type SqsBatchHandler,
 } from '../lib/lambda/index.js';
 import { createLogger, type Logger } from '../lib/observability/logger.js';
 import type { DeadLetterStore } from '../lib/ports/dead-letter-store.js';
@@ -30,9 +26,7 @@ export interface DlqDrainerHandlerDeps {
   now?: () => number;
 }
 
-export type DlqDrainerHandler = ((event: SqsEvent, context?: LambdaContext) => Promise<BatchResponse>) & {
-  close(): Promise<void>;
-};
+export type DlqDrainerHandler = SqsBatchHandler;
 
 type RecordOutcome = 'moved' | 'not-an-item' | 'failed';
 
@@ -61,26 +55,24 @@ export function createHandler(deps: DlqDrainerHandlerDeps = {}): DlqDrainerHandl
     }
   }
 
-  const handler = middy(async (event: SqsEvent, context: LambdaContext & MetricsContext): Promise<BatchResponse> => {
-    if (!Array.isArray(event?.Records)) throw new TypeError('the DLQ drainer expects an SQS event: { Records: [...] }');
-    const stores = await runtime.get();
-    const outcomes = await Promise.all(event.Records.map((record) => moveRecord(stores.deadLetters, record)));
-    const metrics = context.eventGatewayMetrics;
-    if (metrics) {
-      metrics.count('DeadLettersMoved', outcomes.filter((o) => o === 'moved').length);
-      metrics.count('NotDeliveryItems', outcomes.filter((o) => o === 'not-an-item').length);
-      metrics.count('Failed', outcomes.filter((o) => o === 'failed').length);
-    }
-    return {
-      batchItemFailures: event.Records.filter((_, index) => outcomes[index] !== 'moved').map((record) => ({ itemIdentifier: record.messageId })),
-    };
-  }).use(embeddedMetrics({
+  return sqsBatchHandler({
     service: 'dlq-drainer',
     namespace: settings.metricsNamespace,
-    ...(deps.writeMetrics ? { write: deps.writeMetrics } : {}),
-  }));
-
-  return Object.assign((event: SqsEvent, context: LambdaContext = {}) => handler(event, context as never) as Promise<BatchResponse>, {
+    writeMetrics: deps.writeMetrics,
+    describe: 'the DLQ drainer',
+    async handle(event, context) {
+      const stores = await runtime.get();
+      const outcomes = await Promise.all(event.Records.map((record) => moveRecord(stores.deadLetters, record)));
+      const metrics = context.eventGatewayMetrics;
+      if (metrics) {
+        metrics.count('DeadLettersMoved', outcomes.filter((o) => o === 'moved').length);
+        metrics.count('NotDeliveryItems', outcomes.filter((o) => o === 'not-an-item').length);
+        metrics.count('Failed', outcomes.filter((o) => o === 'failed').length);
+      }
+      return {
+        batchItemFailures: event.Records.filter((_, index) => outcomes[index] !== 'moved').map((record) => ({ itemIdentifier: record.messageId })),
+      };
+    },
     async close() {
       const started = await runtime.started?.catch(() => undefined);
       await started?.close();

@@ -341,7 +341,8 @@ export class ConfigService {
           `CORS configuration path conflict: route ${config.path} conflicts with existing route in space "${existing.space}"`,
         );
       }
-      insertIgnoringConflicts(tree, existing.path);
+      // Items stored before the cross-space rule existed may conflict with each other; the first one stands.
+      tree.tryInsert(existing.path, true);
     }
     try {
       tree.checkInsert(config.path);
@@ -425,7 +426,7 @@ class RouteIndex {
     if (group === undefined) return new PathTree<true>();
     if (group.tree === undefined) {
       group.tree = new PathTree<true>();
-      for (const s of group.subscriptions.values()) insertIgnoringConflicts(group.tree, s.path);
+      for (const s of group.subscriptions.values()) group.tree.tryInsert(s.path, true);
     }
     return group.tree;
   }
@@ -468,7 +469,7 @@ class RouteIndex {
       this.sync.set(groupKey(subscription.method, subscription.eventType), group);
     }
     group.subscriptions.set(key, subscription);
-    if (group.tree !== undefined) insertIgnoringConflicts(group.tree, subscription.path);
+    if (group.tree !== undefined) group.tree.tryInsert(subscription.path, true);
   }
 
   private removeSubscription(key: string): void {
@@ -509,15 +510,6 @@ function itemKey(space: string, id: string): string {
 
 function authorizerRef(eventType: EventType): ItemReference[] {
   return eventType.authorizerId === undefined ? [] : [{ kind: 'function', id: eventType.authorizerId }];
-}
-
-function insertIgnoringConflicts(tree: PathTree<true>, path: string): void {
-  try {
-    tree.insert(path, true);
-  } catch (error) {
-    // Items stored before the cross-space rule existed may conflict with each other; the first one stands.
-    if (!(error instanceof PathConflictError)) throw error;
-  }
 }
 
 function sameCorsRules(a: CorsConfig, b: CorsConfig): boolean {

@@ -21,6 +21,7 @@ export {
 export { CONFIG_API_UNAVAILABLE, configApiErrors, countHttpResult, type ConfigApiErrorsOptions } from './http-errors.js';
 export { ColdStart } from './cold-start.js';
 export { waitForRoutingVersion } from './routing.js';
+export { sqsBatchHandler, type SqsBatchHandler, type SqsBatchHandlerOptions } from './sqs-batch.js';
 export { lambdaSettingsFromEnv, type LambdaSettings } from './settings.js';
 export type { BatchResponse, DynamoDBStreamEvent, LambdaContext, MiddlewareLike, MiddyRequestLike, SqsEvent } from './types.js';
 export {

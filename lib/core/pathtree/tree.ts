@@ -1,4 +1,5 @@
 import {
+  PathConflictError,
   duplicateRouteError,
   parameterConflictError,
   staticConflictError,
@@ -35,6 +36,12 @@ interface ParamSlot {
   readonly name: string;
   /** Index of the captured value; the last capture when a name repeats (as in the original). */
   readonly capture: number;
+}
+
+/** Where the new nodes of a route start: below `node`, from the segment at `depth`. */
+interface InsertionPoint<T> {
+  readonly node: Node<T>;
+  readonly depth: number;
 }
 
 interface Route<T> {
@@ -85,19 +92,31 @@ export class PathTree<T> {
 
   /** Adds a route. Throws PathConflictError with the exact spec §5.4 message on conflict. */
   insert(path: string, value: T): void {
+    const conflict = this.tryInsert(path, value);
+    if (conflict !== undefined) throw conflict;
+  }
+
+  /**
+   * Adds a route unless it conflicts: returns undefined once added, or the PathConflictError that insert would
+   * throw, with the tree unchanged. Like insert, throws a TypeError for a path that does not start with `/`.
+   */
+  tryInsert(path: string, value: T): PathConflictError | undefined {
     if (path === '/') {
-      if (this.rootRoute !== null) throw duplicateRouteError(path);
+      if (this.rootRoute !== null) return duplicateRouteError(path);
       this.rootRoute = { path, value, params: [] };
-      return;
+      return undefined;
     }
     const segments = parseRoute(path);
-    const { node, depth } = this.findInsertionPoint(path, segments);
-    let current = node;
-    for (const segment of segments.slice(depth)) current = addChild(current, segment);
+    if (segments instanceof PathConflictError) return segments;
+    const point = this.findInsertionPoint(path, segments);
+    if (point instanceof PathConflictError) return point;
+    let current = point.node;
+    for (const segment of segments.slice(point.depth)) current = addChild(current, segment);
     current.route = { path, value, params: paramSlots(segments) };
     if (segments.every((segment) => segment.kind === STATIC)) {
       this.staticMatches.set(path, Object.freeze({ value, params: NO_PARAMS }));
     }
+    return undefined;
   }
 
   /** Throws the PathConflictError that insert(path) would throw, without changing the tree. */
@@ -106,7 +125,10 @@ export class PathTree<T> {
       if (this.rootRoute !== null) throw duplicateRouteError(path);
       return;
     }
-    this.findInsertionPoint(path, parseRoute(path));
+    const segments = parseRoute(path);
+    if (segments instanceof PathConflictError) throw segments;
+    const point = this.findInsertionPoint(path, segments);
+    if (point instanceof PathConflictError) throw point;
   }
 
   /**
@@ -193,17 +215,18 @@ export class PathTree<T> {
   }
 
   /**
-   * Walks the existing nodes of a route and returns where new nodes must start. Throws on the first conflict.
-   * Once a node is missing every later segment is new, so nothing below it can conflict.
+   * Walks the existing nodes of a route and returns where new nodes must start, or the first conflict. Once a node
+   * is missing every later segment is new, so nothing below it can conflict.
    */
-  private findInsertionPoint(path: string, segments: readonly Segment[]): { node: Node<T>; depth: number } {
+  private findInsertionPoint(path: string, segments: readonly Segment[]): InsertionPoint<T> | PathConflictError {
     let node = this.root;
     for (const [depth, segment] of segments.entries()) {
       const child = existingChild(node, segment, path);
       if (child === undefined) return { node, depth };
+      if (child instanceof PathConflictError) return child;
       node = child;
     }
-    if (node.route !== null) throw duplicateRouteError(path);
+    if (node.route !== null) return duplicateRouteError(path);
     return { node, depth: segments.length };
   }
 }
@@ -215,28 +238,28 @@ function toMatch<T>(route: Route<T> | null, captures: readonly string[]): PathMa
   return { value: route.value, params };
 }
 
-/** The child a new route continues through, or undefined when it needs a new node here; throws on a conflict. */
-function existingChild<T>(node: Node<T>, segment: Segment, path: string): Node<T> | undefined {
+/** The child a new route continues through, undefined when it needs a new node here, or the conflict. */
+function existingChild<T>(node: Node<T>, segment: Segment, path: string): Node<T> | PathConflictError | undefined {
   const dynamic = node.dynamic;
-  if (dynamic !== null && dynamic.kind === WILDCARD) throw wildcardConflictError(dynamic.name, path);
+  if (dynamic !== null && dynamic.kind === WILDCARD) return wildcardConflictError(dynamic.name, path);
   const hasStatics = node.statics !== null;
 
   switch (segment.kind) {
     case WILDCARD:
-      if (dynamic !== null) throw wildcardConflictError(dynamic.name, path);
-      if (hasStatics) throw wildcardConflictError('', path);
+      if (dynamic !== null) return wildcardConflictError(dynamic.name, path);
+      if (hasStatics) return wildcardConflictError('', path);
       return undefined;
     case PARAM:
       if (dynamic !== null) {
         if (dynamic.name === segment.name) return dynamic;
-        throw parameterConflictError(dynamic.name, path);
+        return parameterConflictError(dynamic.name, path);
       }
-      if (hasStatics) throw staticConflictError(path);
+      if (hasStatics) return staticConflictError(path);
       return undefined;
     case STATIC: {
       const existing = node.statics?.get(segment.name);
       if (existing !== undefined) return existing;
-      if (dynamic !== null) throw parameterConflictError(dynamic.name, path);
+      if (dynamic !== null) return parameterConflictError(dynamic.name, path);
       return undefined;
     }
   }
@@ -268,12 +291,12 @@ function detach<T>(parent: Node<T>, child: Node<T>): void {
   if (parent.statics?.size === 0) parent.statics = null;
 }
 
-/** Segments of a route other than `/`, checked for a wildcard before the end. */
-function parseRoute(path: string): Segment[] {
+/** Segments of a route other than `/`, or the conflict of a wildcard before the end. */
+function parseRoute(path: string): Segment[] | PathConflictError {
   if (path.charCodeAt(0) !== SLASH) throw new TypeError(`route must start with "/": ${path}`);
   const segments = splitSegments(path);
   if (segments.some((segment, index) => segment.kind === WILDCARD && index < segments.length - 1)) {
-    throw wildcardNotLastError(path);
+    return wildcardNotLastError(path);
   }
   return segments;
 }

@@ -1,7 +1,7 @@
 import { isSystemEventType } from '../cloudevents/index.js';
 import { compileCors, type CompiledCors } from '../cors/index.js';
 import type { CorsConfig, EventType, FunctionConfig, Subscription } from '../model/types.js';
-import { PathConflictError, PathTree } from '../pathtree/index.js';
+import { PathTree } from '../pathtree/index.js';
 
 /** The configuration the table is built from: every item of every space. */
 export interface RoutingConfig {
@@ -135,12 +135,8 @@ export class RoutingTable {
   }
 
   private insert<T>(tree: PathTree<T>, path: string, value: T, what: string): void {
-    try {
-      tree.insert(path, value);
-    } catch (error) {
-      if (!(error instanceof PathConflictError)) throw error;
-      this.shadowed.push(`${what}: ${error.message}`);
-    }
+    const conflict = tree.tryInsert(path, value);
+    if (conflict !== undefined) this.shadowed.push(`${what}: ${conflict.message}`);
   }
 }
 

@@ -410,6 +410,69 @@ describe('Class: PathTree', () => {
     });
   });
 
+  describe('Method: tryInsert', () => {
+    function assertConflictValue(result: PathConflictError | undefined, message: string): void {
+      assert.ok(result instanceof PathConflictError, `expected a PathConflictError, got ${String(result)}`);
+      assert.equal(result.message, message);
+    }
+
+    it('returns undefined and adds the route when nothing conflicts', () => {
+      const tree = treeOf('/a');
+
+      assert.equal(tree.tryInsert('/b/:id', '/b/:id'), undefined);
+      assert.equal(tree.tryInsert('/', '/'), undefined);
+
+      assert.deepEqual(tree.match('/b/7'), { value: '/b/:id', params: params({ id: '7' }) });
+      assert.deepEqual(tree.match('/'), { value: '/', params: null });
+    });
+
+    it('returns the error insert would throw, without throwing, and leaves the tree unchanged', () => {
+      const tree = treeOf('/', '/a', '/b/:p', '/b/:p/*w');
+      const before = tree.routes();
+
+      for (const [path, message] of [
+        ['/', 'route / conflicts with existing route'],
+        ['/a', 'route /a conflicts with existing route'],
+        ['/*x', 'wildcard with different name ("") already defined: for route: /*x'],
+        ['/:q', 'static route already defined for route: /:q'],
+        ['/b/:q/c', 'parameter with different name ("p") already defined: for route: /b/:q/c'],
+        ['/b/:p/x', 'wildcard with different name ("w") already defined: for route: /b/:p/x'],
+        ['/*x/y', 'wildcard must be the last parameter'],
+      ] as const) {
+        const result = tree.tryInsert(path, 'conflicting');
+        assertConflictValue(result, message);
+        assert.equal(result?.route, path);
+      }
+      assert.deepEqual(tree.routes(), before);
+    });
+
+    it('keeps the earlier route matching and the refused one unmatched', () => {
+      const tree = treeOf('/users/:id');
+
+      assertConflictValue(
+        tree.tryInsert('/users/:name/posts', 'refused'),
+        'parameter with different name ("id") already defined: for route: /users/:name/posts',
+      );
+      assertConflictValue(tree.tryInsert('/users/me', 'refused'), 'parameter with different name ("id") already defined: for route: /users/me');
+
+      assert.deepEqual(tree.match('/users/me'), { value: '/users/:id', params: params({ id: 'me' }) });
+      assert.equal(tree.match('/users/bob/posts'), undefined);
+      assert.deepEqual(tree.routes(), [['/users/:id', '/users/:id']]);
+    });
+
+    it('leaves no node behind a refused route, so a later route that fits is accepted', () => {
+      const tree = new PathTree<string>();
+
+      assertConflictValue(tree.tryInsert('/*rest/x', 'refused'), 'wildcard must be the last parameter');
+      assert.equal(tree.tryInsert('/a', '/a'), undefined);
+      assert.deepEqual(tree.routes(), [['/a', '/a']]);
+    });
+
+    it('still throws a TypeError for a route without a leading slash', () => {
+      assert.throws(() => new PathTree<string>().tryInsert('a/b', 'x'), TypeError);
+    });
+  });
+
   describe('Method: routes', () => {
     it('lists the root first and then every route depth-first in insertion order', () => {
       const tree = new PathTree<number>();
