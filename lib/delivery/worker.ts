@@ -38,6 +38,13 @@ export interface DeliveryWorkersOptions {
    */
   yieldConcurrency?: number;
   /**
+   * Deliveries started per second at most while yielding to intake. One delivery in flight back to back still
+   * costs thousands of round trips a second (and the function's CPU, often on the same machine); a trickle keeps
+   * delivery alive without taking the CPU that accepting events needs.
+   * @default 100
+   */
+  yieldDeliveriesPerSecond?: number;
+  /**
    * Deliveries yield to intake only while fewer items than this wait (the `eventgateway_events_backlog` gauge), and
    * no request found the queue full, so that a long burst cannot fill the queue and delay deliveries without bound.
    * @default 50000 (half the default `maxPending`)
@@ -64,6 +71,9 @@ export class DeliveryWorkers {
   private readonly concurrency: number;
   private readonly yieldConcurrency: number;
   private readonly yieldBacklog: number;
+  private readonly yieldDeliveriesPerWindow: number;
+  /** Deliveries started in the current window. */
+  private windowDeliveries = 0;
   /** The current window (see {@link currentLimit}): its start, and what it has seen of intake so far. */
   private windowStart = performance.now();
   private windowUtilization = performance.eventLoopUtilization();
@@ -83,6 +93,7 @@ export class DeliveryWorkers {
     this.concurrency = options.concurrency ?? 64;
     this.yieldConcurrency = Math.max(1, Math.min(this.concurrency, options.yieldConcurrency ?? 1));
     this.yieldBacklog = options.yieldBacklog ?? 50_000;
+    this.yieldDeliveriesPerWindow = Math.max(1, Math.round(((options.yieldDeliveriesPerSecond ?? 100) * YIELD_WINDOW_MS) / 1000));
     this.leaseMs = options.leaseMs ?? 60_000;
     this.now = options.now ?? Date.now;
     setMaxListeners(0, this.abort.signal);
@@ -108,15 +119,24 @@ export class DeliveryWorkers {
         await new Promise<void>((resolve) => (this.slotFreed = resolve));
         continue;
       }
+      let room = limit - this.inFlight;
+      if (this.yielding) {
+        room = Math.min(room, this.yieldDeliveriesPerWindow - this.windowDeliveries);
+        if (room <= 0) {
+          await sleepUntilAborted(this.windowStart + YIELD_WINDOW_MS - performance.now(), signal);
+          continue;
+        }
+      }
       let items: DeliveryItem[];
       try {
-        items = await this.options.queue.receive(limit - this.inFlight, { leaseMs: this.leaseMs, waitMs: 1000, signal });
+        items = await this.options.queue.receive(room, { leaseMs: this.leaseMs, waitMs: 1000, signal });
       } catch (error) {
         if (signal.aborted) break;
         this.options.logger.error({ err: error }, 'delivery queue receive failed');
         await new Promise((r) => setTimeout(r, 500));
         continue;
       }
+      this.windowDeliveries += items.length;
       for (const item of items) {
         this.inFlight++;
         const task = this.deliver(item)
@@ -136,8 +156,9 @@ export class DeliveryWorkers {
   /**
    * How many deliveries may be in flight now: `yieldConcurrency` if, over the last window, the event loop was
    * saturated while events API requests were in flight, the backlog stayed under `yieldBacklog` and no request found
-   * the queue full; else `concurrency`. Delivery slows under a burst of intake, so that more events are accepted
-   * (durably: none is lost), and never stops; once the backlog is large, delivering comes first again.
+   * the queue full (and then at most `yieldDeliveriesPerSecond` start); else `concurrency`. Delivery slows under a
+   * burst of intake, so that more events are accepted (durably: none is lost), and never stops; once the backlog is
+   * large, delivering comes first again.
    */
   private async currentLimit(): Promise<number> {
     const { intake, eventsBacklog } = this.options.metrics;
@@ -151,6 +172,7 @@ export class DeliveryWorkers {
       this.windowStart = now;
       this.windowUtilization = utilization;
       this.windowRefused = intake.refusedByFullQueue;
+      this.windowDeliveries = 0;
       this.intakeSeen = intake.requestsInFlight > 0;
     }
     return this.yielding ? this.yieldConcurrency : this.concurrency;
@@ -299,4 +321,18 @@ export function classifyInvocationError(error: unknown): DeliveryOutcome {
 function stripDeliveryState(item: DeliveryItem) {
   const { attempts: _attempts, firstAttemptAt: _first, lastError: _last, ...rest } = item;
   return rest;
+}
+
+/** Resolves after `ms`, or at once when the signal aborts. */
+function sleepUntilAborted(ms: number, signal: AbortSignal): Promise<void> {
+  if (signal.aborted || ms <= 0) return Promise.resolve();
+  return new Promise((resolve) => {
+    const done = () => {
+      clearTimeout(timer);
+      signal.removeEventListener('abort', done);
+      resolve();
+    };
+    const timer = setTimeout(done, ms);
+    signal.addEventListener('abort', done, { once: true });
+  });
 }

@@ -47,6 +47,8 @@ export function withAuthorization(event: GatewayEvent, auth: EventAuthorization 
  */
 export function withHttpParams(event: GatewayEvent, params: Readonly<Record<string, string>> | null): GatewayEvent {
   if (eventTypeOf(event) !== HTTP_REQUEST_EVENT_TYPE || !isObject(event.data)) return event;
+  // A static route on a gateway-made event (whose data.params is already null): nothing to copy.
+  if (params === null && event.data['params'] === null) return event;
   const frozenParams = params === null ? null : (Object.freeze({ ...params }) as JsonObject);
   // Spreading keeps the key order; `params` stays where it was (last in gateway-made data).
   const data = Object.freeze({ ...event.data, params: frozenParams });
