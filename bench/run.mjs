@@ -3,7 +3,7 @@
 // on 127.0.0.1, drives them with wrk, and stops all of it at the end. See bench/README.md for the method.
 // Environment: BENCH_SECONDS (seconds per wrk run), BENCH_PROFILE=1 (a --cpu-prof phase), BENCH_RESULTS_DIR.
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import net from 'node:net';
 import os from 'node:os';
@@ -41,6 +41,7 @@ const settings = {
   /** Subscriptions loaded for the RSS figure (the target is stated for 10,000). */
   loadSubscriptions: mode === 'smoke' ? 200 : 10_000,
   warmStarts: mode === 'smoke' ? 1 : 3,
+  /** Sizes of scenario (d), end to end and in the micro-benchmark; the first is the base of its ratios. */
   routeSizes: mode === 'smoke' ? '10,100,1000' : '10,1000,100000',
   routeLookups: mode === 'smoke' ? 100_000 : 2_000_000,
   drainTimeoutMs: mode === 'smoke' ? 60_000 : 300_000,
@@ -259,11 +260,12 @@ async function registerBenchConfig(configUrl) {
   }
 }
 
-/** Extra subscriptions for the RSS figure, written into the data dir of the stopped gateway (see the script). */
-async function prefillSubscriptions(dataDir, n) {
-  const child = start('prefill-subscriptions', process.execPath, ['--import', 'tsx', join(bench, 'prefill-subscriptions.ts'), dataDir, String(n)]);
+/** Runs prefill-subscriptions.ts (see the script) on stopped gateways' data dirs; resolves with its stdout. */
+async function prefillSubscriptions(args) {
+  const child = start('prefill-subscriptions', process.execPath, ['--import', 'tsx', join(bench, 'prefill-subscriptions.ts'), ...args]);
   const { code } = await child.exited;
   if (code !== 0) throw new BenchError(`prefill-subscriptions failed:\n${child.output}`);
+  return child.output;
 }
 
 /** Sums every series of the named metrics in the Prometheus text of /v1/metrics. */
@@ -313,6 +315,7 @@ function parseWrk(text) {
   };
   const done = /(\d+) requests in ([\d.]+)(us|ms|s|m|h)/.exec(text);
   const socket = /Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)/.exec(text);
+  const non200 = /^Non-200 responses: (\d+)$/m.exec(text); // printed by lookup-paths.lua
   const requests = Number(done?.[1] ?? NaN);
   const durationS = done ? (Number(done[2]) * UNIT_MS[done[3]]) / 1000 : NaN;
   return {
@@ -323,11 +326,13 @@ function parseWrk(text) {
     p99Ms: latency(99),
     non2xx: Number(/Non-2xx or 3xx responses: (\d+)/.exec(text)?.[1] ?? 0),
     socketErrors: socket ? socket.slice(1).reduce((a, b) => a + Number(b), 0) : 0,
+    non200: non200 ? Number(non200[1]) : undefined,
   };
 }
 
-async function wrk(url, { script, seconds = settings.seconds } = {}) {
+async function wrk(url, { script, scriptArgs = [], seconds = settings.seconds } = {}) {
   const args = ['-t1', `-c${CONNECTIONS}`, `-d${seconds}s`, '--latency', ...(script ? ['-s', join(bench, script)] : []), url];
+  if (scriptArgs.length > 0) args.push('--', ...scriptArgs);
   const child = start('wrk', 'wrk', args);
   const { code } = await child.exited;
   if (code !== 0) throw new BenchError(`wrk ${args.join(' ')} failed (code ${code}):\n${child.output}`);
@@ -439,6 +444,78 @@ async function routeLookup() {
   return JSON.parse(child.output.trim().split('\n').pop());
 }
 
+/**
+ * Scenario (d) end to end: for each size N, a gateway on a copy of `baseDataDir` (the stopped bench gateway's, with
+ * its function and event types) plus N sync routes, driven by lookup-paths.lua over all N routes. The gateways run
+ * side by side so that the rounds can interleave the sizes, as the main rounds interleave the scenarios.
+ */
+async function routeLookupEndToEnd(baseDataDir, proxy) {
+  const sizes = settings.routeSizes.split(',').map(Number);
+  const pathsFile = join(tmp, 'route-paths.txt');
+  const dirs = sizes.map((n) => join(tmp, `routes-${n}`));
+  for (const dir of dirs) cpSync(baseDataDir, dir, { recursive: true });
+  progress(`(d) adding ${sizes.map(fmtInt).join(', ')} sync routes to copies of the data dir`);
+  const prefill = JSON.parse((await prefillSubscriptions(['--routes', pathsFile, ...sizes.flatMap((n, i) => [dirs[i], String(n)])])).trim().split('\n').pop());
+  const paths = readFileSync(pathsFile, 'utf8').split('\n');
+
+  const tables = [];
+  try {
+    for (const [i, n] of sizes.entries()) {
+      const table = { n, gateway: await startGateway(dirs[i]), prefillMs: prefill.prefillMs[dirs[i]], rounds: [] };
+      tables.push(table);
+      // Exactly 200 and the function's body on the first, a middle and the last route; wrk checks 2xx for all.
+      for (const path of new Set([paths[0], paths[Math.floor(n / 2)], paths[n - 1]])) {
+        const res = await request(`${table.gateway.eventsUrl}${path}`);
+        if (res.status !== 200 || res.body !== 'ok') throw new BenchError(`(d) GET ${path} with ${fmtInt(n)} subscriptions answered ${res.status} ${res.body}`);
+      }
+      table.idle = vmStatus(table.gateway.pid);
+      progress(`(d) gateway with ${fmtInt(n)} routes ready in ${fmtMs(table.gateway.readyMs)}, ${table.idle.rssMB.toFixed(1)} MB RSS`);
+    }
+    const run = async (table, seconds) => {
+      const x = await wrk(table.gateway.eventsUrl, { script: 'lookup-paths.lua', scriptArgs: [pathsFile, String(table.n)], seconds });
+      assertAlive(table.gateway);
+      // A path that no sync route matches is answered 202 (an async event), so wrk's non-2xx count is not enough.
+      if (x.non2xx > 0 || x.non200 !== 0) {
+        throw new BenchError(`(d) with ${fmtInt(table.n)} subscriptions, ${x.non200 ?? 'an unknown number'} of ${fmtInt(x.requests)} answers were not 200 (${fmtInt(x.non2xx)} not 2xx): every route must answer 200`);
+      }
+      return x;
+    };
+    if (settings.warmupSeconds) for (const table of tables) await run(table, settings.warmupSeconds);
+    for (let round = 1; round <= settings.rounds; round++) {
+      // Smallest first in odd rounds, largest first in even ones, so that drifting load favours no size.
+      for (const table of round % 2 === 1 ? tables : [...tables].reverse()) {
+        const x = await run(table);
+        table.rounds.push(x);
+        progress(`round ${round}: (d) ${fmtInt(table.n)} routes ${fmtInt(x.rps)} req/s, p50 ${fmtMs(x.p50Ms)}, p99 ${fmtMs(x.p99Ms)}`);
+      }
+    }
+    for (const table of tables) table.peak = vmStatus(table.gateway.pid);
+  } finally {
+    for (const { gateway } of tables) await stopGateway(gateway);
+    for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
+  }
+
+  const results = tables.map(({ n, gateway, prefillMs, rounds, idle, peak }) => {
+    const m = summariseRounds(rounds, false);
+    return {
+      subscriptions: n,
+      rounds,
+      ...m,
+      ratio: { rps: m.rps / proxy.rps, p50: m.p50Ms / proxy.p50Ms, p99: m.p99Ms / proxy.p99Ms },
+      readyMs: gateway.readyMs,
+      rssMB: idle.rssMB,
+      hwmMB: peak.hwmMB,
+      prefillMs,
+    };
+  });
+  const [base] = results;
+  for (const x of results) {
+    // The cost of a request is 1 / throughput: 1.10× means each request took 10% longer than with the fewest routes.
+    x.vsSmallest = { cost: base.rps / x.rps, p50: x.p50Ms / base.p50Ms, p99: x.p99Ms / base.p99Ms };
+  }
+  return { routesMs: prefill.routesMs, results, ratio: results.at(-1).vsSmallest.cost };
+}
+
 async function profilePhase(dataDir, profileDir) {
   mkdirSync(profileDir, { recursive: true });
   const gateway = await startGateway(dataDir, { profileDir });
@@ -479,6 +556,7 @@ const fmtInt = (n) => Math.round(n).toLocaleString('en-US');
 const fmtMs = (ms) => (ms < 1 ? `${(ms * 1000).toFixed(0)} µs` : ms < 100 ? `${ms.toFixed(2)} ms` : `${fmtInt(ms)} ms`);
 const fmtX = (x) => `${x.toFixed(2)}×`;
 const check = (ok) => (ok === null ? '–' : ok ? '✓' : '✗');
+const routesLabel = (n) => `(d) sync \`GET\` spread over ${fmtInt(n)} routes`;
 
 /** Rows of the targets table: [target, measured, met (null when this mode does not measure it), value]. */
 function targetRows(r) {
@@ -497,13 +575,15 @@ function targetRows(r) {
       s.dropped,
     ]);
   }
-  const lookup = r.routeLookup;
-  const largest = lookup.results.at(-1).subscriptions;
+  const e2e = r.routeLookupEndToEnd;
+  const largest = e2e.results.at(-1);
+  const smallest = e2e.results[0];
+  const measuresTarget = smallest.subscriptions === 10 && largest.subscriptions === 100_000;
   rows.push([
     'Route lookup at 100,000 subscriptions ≤ 1.2× its cost at 10',
-    `${fmtX(lookup.ratio)} (16 hot routes: ${fmtX(lookup.ratioHot)})${largest === 100_000 ? '' : `, ${fmtInt(largest)} subscriptions in this mode`}`,
-    largest === 100_000 ? lookup.ratio <= TARGETS.lookupRatio : null,
-    lookup.ratio,
+    `${fmtX(e2e.ratio)} end to end (1/req/s; p50 ${fmtX(largest.vsSmallest.p50)})${measuresTarget ? '' : `, ${fmtInt(largest.subscriptions)} vs ${fmtInt(smallest.subscriptions)} subscriptions in this mode`}`,
+    measuresTarget ? e2e.ratio <= TARGETS.lookupRatio : null,
+    e2e.ratio,
   ]);
   const mem = r.memory;
   rows.push([
@@ -527,6 +607,9 @@ function markdown(r) {
     const label = s.async ? `${s.label}, accepted/s` : s.label;
     lines.push(`| ${label} | ${fmtInt(x.rps)} | ${fmtX(x.ratio.rps)} | ${fmtMs(x.p50Ms)} | ${fmtX(x.ratio.p50)} | ${fmtMs(x.p99Ms)} | ${fmtX(x.ratio.p99)} |`);
   }
+  for (const x of r.routeLookupEndToEnd.results) {
+    lines.push(`| ${routesLabel(x.subscriptions)} | ${fmtInt(x.rps)} | ${fmtX(x.ratio.rps)} | ${fmtMs(x.p50Ms)} | ${fmtX(x.ratio.p50)} | ${fmtMs(x.p99Ms)} | ${fmtX(x.ratio.p99)} |`);
+  }
   lines.push('', '| Async delivery | accepted (202) | delivered | dropped | non-202 (429…) | drain after the run (longest round) | items per commit | retries |', '|---|--:|--:|--:|--:|--:|--:|--:|');
   for (const s of SCENARIOS.filter((s) => s.async)) {
     const x = r.scenarios[s.key];
@@ -534,9 +617,14 @@ function markdown(r) {
       `| ${s.label} | ${fmtInt(x.accepted)} | ${fmtInt(x.delivered)} | ${fmtInt(x.dropped)} | ${fmtInt(x.rejected)} | ${x.drainMs === null ? 'timed out' : fmtMs(x.drainMs)} | ${x.itemsPerCommit.toFixed(1)} | ${fmtInt(x.retries)} |`,
     );
   }
+  const e2e = r.routeLookupEndToEnd;
+  lines.push('', '| (d) sync route lookup end to end, subscriptions | cost per request (1/req/s) × smallest | p50 × smallest | p99 × smallest | prefill (set-up) |', '|--:|--:|--:|--:|--:|');
+  for (const x of e2e.results) {
+    lines.push(`| ${fmtInt(x.subscriptions)} | ${fmtX(x.vsSmallest.cost)} | ${fmtX(x.vsSmallest.p50)} | ${fmtX(x.vsSmallest.p99)} | ${fmtMs(x.prefillMs)} |`);
+  }
   const lookup = r.routeLookup;
   const base = lookup.results[0];
-  lines.push('', '| (d) sync route lookup, subscriptions | ns/lookup (requests over all routes) | × smallest | ns/lookup (16 hot routes) | × smallest |', '|--:|--:|--:|--:|--:|');
+  lines.push('', '| (d) micro-benchmark, `RoutingTable.matchSync` in-process, subscriptions | ns/lookup (requests over all routes) | × smallest | ns/lookup (16 hot routes) | × smallest |', '|--:|--:|--:|--:|--:|');
   for (const x of lookup.results) {
     lines.push(`| ${fmtInt(x.subscriptions)} | ${x.nsPerLookup.toFixed(0)} | ${fmtX(x.nsPerLookup / base.nsPerLookup)} | ${x.nsPerLookupHot.toFixed(0)} | ${fmtX(x.nsPerLookupHot / base.nsPerLookupHot)} |`);
   }
@@ -546,9 +634,16 @@ function markdown(r) {
   lines.push(`| time-to-ready, first start (fresh data dir) | ${fmtMs(st.firstReadyMs)} |`);
   lines.push(`| time-to-ready, warm start (median of ${st.warmReadyRuns.length}: ${st.warmReadyRuns.map(fmtMs).join(', ')}) | ${fmtMs(st.warmReadyMs)} |`);
   lines.push(`| time-to-ready, warm start with ${fmtInt(r.memory.subscriptions)} subscriptions | ${fmtMs(st.loadedReadyMs)} |`);
+  const most = e2e.results.at(-1);
+  lines.push(`| RSS with ${fmtInt(most.subscriptions)} sync routes of (d) (after start; peak after its runs) | ${most.rssMB.toFixed(1)} MB (peak ${most.hwmMB.toFixed(1)} MB) |`);
+  lines.push(`| time-to-ready with ${fmtInt(most.subscriptions)} sync routes of (d) | ${fmtMs(most.readyMs)} |`);
   lines.push('', '| Target (issue 7) | Measured | |', '|---|---|:-:|');
   for (const [name, measured, ok] of targetRows(r)) lines.push(`| ${name} | ${measured} | ${check(ok)} |`);
-  const failures = [['proxy `GET /hello`', proxy.rounds], ...SCENARIOS.map((s) => [s.label, r.scenarios[s.key].rounds])]
+  const failures = [
+    ['proxy `GET /hello`', proxy.rounds],
+    ...SCENARIOS.map((s) => [s.label, r.scenarios[s.key].rounds]),
+    ...r.routeLookupEndToEnd.results.map((x) => [routesLabel(x.subscriptions), x.rounds]),
+  ]
     .map(([label, rounds]) => [label, rounds.reduce((a, x) => a + x.socketErrors, 0), SCENARIOS.some((s) => s.async && s.label === label) ? 0 : rounds.reduce((a, x) => a + x.non2xx, 0)])
     .filter(([, socketErrors, non2xx]) => socketErrors > 0 || non2xx > 0);
   for (const [label, socketErrors, non2xx] of failures) {
@@ -623,6 +718,8 @@ async function main() {
     };
   }
 
+  const routesEndToEnd = await routeLookupEndToEnd(dataDir, proxy);
+
   const stamp = startedAt.toISOString().replace(/[:.]/g, '-');
   let profile;
   if (flags.profile) {
@@ -638,7 +735,7 @@ async function main() {
     await stopGateway(gateway);
   }
   progress(`adding ${fmtInt(settings.loadSubscriptions)} subscriptions to the data dir`);
-  await prefillSubscriptions(dataDir, settings.loadSubscriptions);
+  await prefillSubscriptions([dataDir, String(settings.loadSubscriptions)]);
   const loaded = await startGateway(dataDir);
   const probe = await request(`${loaded.eventsUrl}/load/s0`);
   if (probe.status !== 200) throw new BenchError(`GET /load/s0 on the restarted gateway answered ${probe.status}: the loaded subscriptions are not live`);
@@ -657,6 +754,7 @@ async function main() {
     gateway: { args: gatewayArgs('<tmp>/data', '<free>', '<free>'), durability: 'process', env: overrides },
     proxy,
     scenarios,
+    routeLookupEndToEnd: routesEndToEnd,
     routeLookup: lookup,
     memory,
     startup: { firstReadyMs: first.readyMs, warmReadyMs: sorted[Math.floor((sorted.length - 1) / 2)], warmReadyRuns, loadedReadyMs: loaded.readyMs },

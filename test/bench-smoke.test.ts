@@ -56,7 +56,12 @@ describe('the benchmark (npm run bench)', () => {
       for (const row of ['proxy `GET /hello` (baseline', '(a) sync `GET /hello`', '(b) async CE 0.1 structured', '(c) async CE 1.0 binary']) {
         assert.ok(stdout.includes(`| ${row}`), `the results table has a row for ${row}`);
       }
-      assert.match(stdout, /\| \(d\) sync route lookup, subscriptions \|/);
+      for (const n of ['10', '100', '1,000']) {
+        assert.match(stdout, new RegExp(`\\| \\(d\\) sync \`GET\` spread over ${n} routes \\| [\\d,]+ \\|`), `the results table has a row for (d) with ${n} routes`);
+      }
+      assert.match(stdout, /\| \(d\) sync route lookup end to end, subscriptions \|/);
+      assert.match(stdout, /\| \(d\) micro-benchmark, `RoutingTable\.matchSync` in-process, subscriptions \|/);
+      assert.match(stdout, /\| Route lookup at 100,000 subscriptions ≤ 1\.2× its cost at 10 \| [^|]+ end to end [^|]+ \| – \|/);
       assert.match(stdout, /\| RSS after loading 200 subscriptions/);
       assert.match(stdout, /\| Target \(issue 7\) \| Measured \| \|/);
       assert.match(stdout, /\| Ready in ≤ 0\.5 s on a warm start \| [^|]+ \| [✓✗] \|/);
@@ -67,6 +72,7 @@ describe('the benchmark (npm run bench)', () => {
         proxy: { rps: number };
         scenarios: Record<'sync' | 'asyncStructured' | 'asyncBinary', { rps: number; accepted?: number; delivered?: number; dropped?: number }>;
         routeLookup: { results: Array<{ subscriptions: number; matched: number }> };
+        routeLookupEndToEnd: { results: Array<{ subscriptions: number; rps: number; rounds: Array<{ requests: number; non2xx: number }> }> };
         memory: { rssMB: number };
       };
       assert.ok(result.proxy.rps > 0 && result.scenarios.sync.rps > 0, 'wrk measured some requests');
@@ -77,6 +83,10 @@ describe('the benchmark (npm run bench)', () => {
         assert.equal(s.dropped, 0);
       }
       assert.deepEqual(result.routeLookup.results.map((r) => [r.subscriptions, r.matched]), [[10, 4096], [100, 4096], [1000, 4096]]);
+      assert.deepEqual(result.routeLookupEndToEnd.results.map((r) => r.subscriptions), [10, 100, 1000]);
+      for (const size of result.routeLookupEndToEnd.results) {
+        assert.ok(size.rps > 0 && size.rounds.every((r) => r.requests > 0 && r.non2xx === 0), `(d) end to end with ${size.subscriptions} routes: every answer was 2xx`);
+      }
       assert.ok(result.memory.rssMB > 0);
     } finally {
       await rm(out, { recursive: true, force: true });
