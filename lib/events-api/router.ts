@@ -20,6 +20,7 @@ import { mapSyncResult, syncInvocationErrorMessage, InvocationError, FunctionRes
 import { defaultTimeoutMs } from '../core/retry/index.js';
 import type { RoutingTable, SyncMatch } from '../core/routing/index.js';
 import { HookRejection, HookVeto, type HookRunner } from '../hooks/index.js';
+import { readBody } from '../http/index.js';
 import { httpResultError, type Invokers } from '../invokers/index.js';
 import type { GatewayMetrics } from '../observability/metrics.js';
 import type { Logger } from '../observability/logger.js';
@@ -351,30 +352,4 @@ function sendJson(res: ServerResponse, status: number, body: unknown, close = fa
   res.setHeader('content-type', JSON_TYPE);
   if (close) res.setHeader('connection', 'close');
   res.writeHead(status).end(`${JSON.stringify(body)}\n`);
-}
-
-/** The whole body, or undefined when it is larger than `limit` (the rest is drained, not buffered). */
-function readBody(req: IncomingMessage, limit: number): Promise<Buffer | undefined> {
-  const declared = req.headers['content-length'];
-  if (declared !== undefined && Number(declared) > limit) {
-    req.resume();
-    return Promise.resolve(undefined);
-  }
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    let over = false;
-    req.on('data', (chunk: Buffer) => {
-      if (over) return;
-      size += chunk.length;
-      if (size > limit) {
-        over = true;
-        chunks.length = 0;
-        return;
-      }
-      chunks.push(chunk);
-    });
-    req.on('end', () => resolve(over ? undefined : chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size)));
-    req.on('error', reject);
-  });
 }

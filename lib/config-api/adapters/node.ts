@@ -1,5 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { PayloadTooLargeError } from '../../core/errors/index.js';
+import { readBody } from '../../http/index.js';
 import { goJson } from '../api.js';
 import type { ConfigHandler, ConfigRequest } from '../types.js';
 
@@ -23,7 +24,7 @@ export function nodeConfigListener(handler: ConfigHandler, options: NodeConfigLi
       res.end(goJson({ errors: [{ message: `Request Header Fields Too Large: the limit is ${maxHeaders} headers.` }] }));
       return;
     }
-    readBody(req, maxBodyBytes).then(
+    readBodyText(req, maxBodyBytes).then(
       async (body) => {
         const response = await handler(toConfigRequest(req, body));
         res.writeHead(response.statusCode, response.headers);
@@ -58,27 +59,9 @@ function toConfigRequest(req: IncomingMessage, body: string): ConfigRequest {
   };
 }
 
-function readBody(req: IncomingMessage, limit: number): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const declared = Number(req.headers['content-length']);
-    if (declared > limit) {
-      req.resume();
-      reject(new PayloadTooLargeError(`Request body too large: the limit is ${limit} bytes.`));
-      return;
-    }
-    const chunks: Buffer[] = [];
-    let size = 0;
-    req.on('data', (chunk: Buffer) => {
-      size += chunk.length;
-      if (size > limit) {
-        req.removeAllListeners('data');
-        req.resume();
-        reject(new PayloadTooLargeError(`Request body too large: the limit is ${limit} bytes.`));
-        return;
-      }
-      chunks.push(chunk);
-    });
-    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
-    req.on('error', reject);
-  });
+/** The body as UTF-8 text; rejects with the 413 error when it is larger than `limit` bytes. */
+async function readBodyText(req: IncomingMessage, limit: number): Promise<string> {
+  const body = await readBody(req, limit);
+  if (body === undefined) throw new PayloadTooLargeError(`Request body too large: the limit is ${limit} bytes.`);
+  return body.toString('utf8');
 }

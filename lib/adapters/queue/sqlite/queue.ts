@@ -78,27 +78,6 @@ export interface SqliteDeliveryQueueOptions {
 }
 
 /**
- * The stored item: exactly the {@link NewDeliveryItem} fields, whatever else the caller's object carries (copied
- * one by one in {@link toStoredRow}).
- */
-const ITEM_FIELDS = [
-  'id',
-  'space',
-  'subscriptionId',
-  'functionId',
-  'eventType',
-  'event',
-  'authorizerRequest',
-  'system',
-  'acceptedAt',
-] as const satisfies readonly (keyof NewDeliveryItem)[];
-// Fails to compile when NewDeliveryItem gains a field: add it here and to toStoredRow, which would drop it.
-const itemFieldsComplete: [Exclude<keyof NewDeliveryItem, (typeof ITEM_FIELDS)[number]>] extends [never]
-  ? true
-  : false = true;
-void itemFieldsComplete;
-
-/**
  * `visible_at` of a row held in this process's memory (see the hand-off in {@link SqliteDeliveryQueue}): never due,
  * so only the process holding it hands it out. Its `lease` is set too, so the start of the next process releases
  * it like any lease: a crash loses nothing.
@@ -821,9 +800,10 @@ export class SqliteDeliveryQueue implements DeliveryQueue {
 }
 
 /**
- * The port fields only, in a fresh object (what a receive gets, with `attempts`), and the JSON stored of them but
- * `event`, which has a column of its own. Hot path: an object literal of a fixed shape, which JSON.stringify
- * serialises fast, and the event's JSON text is not escaped into another JSON text.
+ * The port fields only (NEW_DELIVERY_ITEM_FIELDS in ../item-fields.ts, copied one by one), in a fresh object (what a
+ * receive gets, with `attempts`), and the JSON stored of them but `event`, which has a column of its own. Hot path:
+ * an object literal of a fixed shape, which JSON.stringify serialises fast, and the event's JSON text is not escaped
+ * into another JSON text.
  */
 function toStoredRow(source: NewDeliveryItem): StoredRow {
   const stored: Omit<NewDeliveryItem, 'event'> = {

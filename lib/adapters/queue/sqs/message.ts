@@ -1,5 +1,6 @@
 import type { Message, MessageAttributeValue } from '@aws-sdk/client-sqs';
 import type { DeliveryError, DeliveryItem, NewDeliveryItem } from '../../../ports/delivery-queue.js';
+import { NEW_DELIVERY_ITEM_FIELDS } from '../item-fields.js';
 
 /** SQS's limit for one message, and for the sum of the messages of one batch (body plus attributes). */
 export const SQS_MAX_MESSAGE_BYTES = 1_048_576;
@@ -75,24 +76,8 @@ export interface EncodedMessage {
   bytes: number;
 }
 
-/** Exactly the {@link NewDeliveryItem} fields, whatever else the caller's object carries. */
-const ITEM_FIELDS = [
-  'id',
-  'space',
-  'subscriptionId',
-  'functionId',
-  'eventType',
-  'event',
-  'authorizerRequest',
-  'system',
-  'acceptedAt',
-] as const satisfies readonly (keyof NewDeliveryItem)[];
-// Fails to compile when NewDeliveryItem gains a field that ITEM_FIELDS would silently drop.
-const itemFieldsComplete: [Exclude<keyof NewDeliveryItem, (typeof ITEM_FIELDS)[number]>] extends [never]
-  ? true
-  : false = true;
-void itemFieldsComplete;
-const STORED_FIELDS: string[] = [...ITEM_FIELDS];
+/** The replacer list JSON.stringify takes: exactly the item's fields, whatever else the caller's object carries. */
+const STORED_FIELDS: string[] = [...NEW_DELIVERY_ITEM_FIELDS];
 
 /**
  * Characters SQS refuses in a message (it accepts #x9 #xA #xD #x20–#xD7FF #xE000–#xFFFD #x10000–#x10FFFF). Matched
