@@ -47,7 +47,7 @@ export interface DeliveryWorkersOptions {
   /**
    * Deliveries yield to intake only while fewer items than this wait (the `eventgateway_events_backlog` gauge), and
    * no request found the queue full, so that a long burst cannot fill the queue and delay deliveries without bound.
-   * @default 50000 (half the default `maxPending`)
+   * @default 50000 (local mode passes 90% of `--max-pending`)
    */
   yieldBacklog?: number;
   /** How long a received item stays leased; must exceed the longest invocation. @default 60000 */
@@ -78,7 +78,7 @@ export class DeliveryWorkers {
   private windowStart = performance.now();
   private windowUtilization = performance.eventLoopUtilization();
   private windowRefused = 0;
-  private intakeSeen = false;
+  private windowRequestsStarted = 0;
   /** Whether deliveries yield to intake, as decided at the end of the last window. */
   private yielding = false;
   private readonly leaseMs: number;
@@ -162,18 +162,19 @@ export class DeliveryWorkers {
    */
   private async currentLimit(): Promise<number> {
     const { intake, eventsBacklog } = this.options.metrics;
-    this.intakeSeen ||= intake.requestsInFlight > 0;
     const now = performance.now();
     if (now - this.windowStart >= YIELD_WINDOW_MS) {
       const utilization = performance.eventLoopUtilization();
       const saturated = performance.eventLoopUtilization(utilization, this.windowUtilization).utilization >= SATURATED_UTILIZATION;
       const refused = intake.refusedByFullQueue !== this.windowRefused;
-      this.yielding = saturated && this.intakeSeen && !refused && (await backlogOf(eventsBacklog)) < this.yieldBacklog;
+      // Requests started in the window, not just in flight when sampled: the workers run between requests' turns.
+      const intakeSeen = intake.requestsStarted !== this.windowRequestsStarted || intake.requestsInFlight > 0;
+      this.yielding = saturated && intakeSeen && !refused && (await backlogOf(eventsBacklog)) < this.yieldBacklog;
       this.windowStart = now;
       this.windowUtilization = utilization;
       this.windowRefused = intake.refusedByFullQueue;
       this.windowDeliveries = 0;
-      this.intakeSeen = intake.requestsInFlight > 0;
+      this.windowRequestsStarted = intake.requestsStarted;
     }
     return this.yielding ? this.yieldConcurrency : this.concurrency;
   }

@@ -90,6 +90,7 @@ export class EventsApi {
   readonly listener = (req: IncomingMessage, res: ServerResponse): void => {
     const { intake } = this.options.metrics;
     intake.requestsInFlight++;
+    intake.requestsStarted++;
     this.handle(req, res)
       .catch((error: unknown) => {
         this.options.logger.error({ err: error, method: req.method, url: req.url }, 'events API request failed');

@@ -52,7 +52,12 @@ export async function startLocalGateway(input: GatewayOptions & { logger?: Logge
   // On AWS the delivery Lambda consumes the SQS queue; a router-only container then runs no workers of its own.
   const workers = options.routerOnly && options.queue === 'sqs'
     ? undefined
-    : new DeliveryWorkers({ queue, routing, invokers, systemEvents, metrics, logger, deadLetters, concurrency: options.workers });
+    : new DeliveryWorkers({
+        queue, routing, invokers, systemEvents, metrics, logger, deadLetters,
+        concurrency: options.workers,
+        // A burst may fill most of the queue before deliveries take the CPU back (design §7).
+        yieldBacklog: Math.floor(options.maxPending * 0.9),
+      });
   const eventsApi = new EventsApi({
     routing, queue, invokers, systemEvents, hooks, metrics, logger,
     cloudEventsVersion: options.cloudEventsVersion,

@@ -12,6 +12,8 @@ function exponentialBuckets(start: number, count: number): number[] {
 export class IntakeLoad {
   /** Events API requests being handled now. */
   requestsInFlight = 0;
+  /** Events API requests started, since start. */
+  requestsStarted = 0;
   /** Requests refused because the delivery queue was full (429), since start. */
   refusedByFullQueue = 0;
 }
