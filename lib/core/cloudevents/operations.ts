@@ -52,9 +52,8 @@ export function withHttpParams(event: GatewayEvent, params: Readonly<Record<stri
   const frozenParams = params === null ? null : (Object.freeze({ ...params }) as JsonObject);
   // Spreading keeps the key order; `params` stays where it was (last in gateway-made data).
   const data = Object.freeze({ ...event.data, params: frozenParams });
-  return isCloudEventV1(event)
-    ? (Object.freeze({ ...event, data }) as CloudEventV1)
-    : replaceV01(event, { data });
+  // `data` is always present, so the spread keeps every key where it was, in 0.1 as in 1.0.
+  return Object.freeze({ ...event, data }) as GatewayEvent;
 }
 
 /** A copy of a 0.1 event with some members replaced, keys kept in 0.1 order. */
