@@ -1,4 +1,5 @@
 import { setMaxListeners } from 'node:events';
+import { setTimeout as delay } from 'node:timers/promises';
 import type { GatewayEvent, HttpRequestData } from '../core/cloudevents/index.js';
 import { InvocationError } from '../core/response/index.js';
 import {
@@ -123,7 +124,8 @@ export class DeliveryWorkers {
       if (this.yielding) {
         room = Math.min(room, this.yieldDeliveriesPerWindow - this.windowDeliveries);
         if (room <= 0) {
-          await sleepUntilAborted(this.windowStart + YIELD_WINDOW_MS - performance.now(), signal);
+          // Until the window ends; stop() aborts the wait.
+          await delay(Math.max(0, this.windowStart + YIELD_WINDOW_MS - performance.now()), undefined, { signal }).catch(() => undefined);
           continue;
         }
       }
@@ -324,16 +326,3 @@ function stripDeliveryState(item: DeliveryItem) {
   return rest;
 }
 
-/** Resolves after `ms`, or at once when the signal aborts. */
-function sleepUntilAborted(ms: number, signal: AbortSignal): Promise<void> {
-  if (signal.aborted || ms <= 0) return Promise.resolve();
-  return new Promise((resolve) => {
-    const done = () => {
-      clearTimeout(timer);
-      signal.removeEventListener('abort', done);
-      resolve();
-    };
-    const timer = setTimeout(done, ms);
-    signal.addEventListener('abort', done, { once: true });
-  });
-}

@@ -8,6 +8,7 @@ import {
 } from '../../../ports/delivery-queue.js';
 import { migrate } from '../../sqlite/index.js';
 import type { SqliteDatabase } from '../../sqlite/index.js';
+import { nonNegative, reportError } from '../support.js';
 
 /**
  * The queue's schema history (see {@link migrate}); append, never edit.
@@ -847,14 +848,4 @@ function weightOf(op: Op): number {
     default:
       return 0;
   }
-}
-
-function nonNegative(value: number, name: string): number {
-  if (!Number.isFinite(value)) throw new TypeError(`${name} must be a finite number`);
-  return Math.max(0, value);
-}
-
-function reportError(error: unknown): void {
-  const detail = error instanceof Error ? (error.stack ?? error.message) : String(error);
-  process.emitWarning(`delivery queue: ${detail}`, 'DeliveryQueueWarning');
 }

@@ -28,6 +28,7 @@ import {
   type SqsEventRecord,
   type SqsLease,
 } from './message.js';
+import { nonNegative, reportError } from '../support.js';
 
 export interface SqsDeliveryQueueOptions {
   client: SQSClient;
@@ -626,14 +627,4 @@ function sleep(ms: number, signal?: AbortSignal): Promise<void> {
     const timer = setTimeout(done, ms);
     signal?.addEventListener('abort', done, { once: true });
   });
-}
-
-function nonNegative(value: number, name: string): number {
-  if (!Number.isFinite(value)) throw new TypeError(`${name} must be a finite number`);
-  return Math.max(0, value);
-}
-
-function reportError(error: unknown): void {
-  const detail = error instanceof Error ? (error.stack ?? error.message) : String(error);
-  process.emitWarning(`delivery queue: ${detail}`, 'DeliveryQueueWarning');
 }

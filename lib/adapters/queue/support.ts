@@ -1,0 +1,13 @@
+/** Small pieces both queue adapters (SQLite, SQS) use. */
+
+/** A duration option: a finite number, negative read as 0. */
+export function nonNegative(value: number, name: string): number {
+  if (!Number.isFinite(value)) throw new TypeError(`${name} must be a finite number`);
+  return Math.max(0, value);
+}
+
+/** The default `onError`: failures nobody awaits become a process warning, so they are seen but not fatal. */
+export function reportError(error: unknown): void {
+  const detail = error instanceof Error ? (error.stack ?? error.message) : String(error);
+  process.emitWarning(`delivery queue: ${detail}`, 'DeliveryQueueWarning');
+}
