@@ -22,6 +22,19 @@ function assertConflict(action: () => void, message: string): void {
   });
 }
 
+
+/** A sample tree's routes, and paths that conflict with them, each with the error insert gives (spec §5.4). */
+const SAMPLE_CONFLICT_ROUTES = ['/', '/a', '/b/:p', '/b/:p/*w'] as const;
+const CONFLICTS_WITH_SAMPLE_TREE = [
+      ['/', 'route / conflicts with existing route'],
+      ['/a', 'route /a conflicts with existing route'],
+      ['/*x', 'wildcard with different name ("") already defined: for route: /*x'],
+      ['/:q', 'static route already defined for route: /:q'],
+      ['/b/:q/c', 'parameter with different name ("p") already defined: for route: /b/:q/c'],
+      ['/b/:p/x', 'wildcard with different name ("w") already defined: for route: /b/:p/x'],
+      ['/*x/y', 'wildcard must be the last parameter'],
+] as const;
+
 describe('Class: PathTree', () => {
   describe('Method: insert (spec §5.4 conflicts)', () => {
     const rows: Array<{ existing: string; added: string; message: string }> = [
@@ -380,18 +393,10 @@ describe('Class: PathTree', () => {
 
   describe('Method: checkInsert', () => {
     it('throws the same error as insert for every conflict and leaves the tree unchanged', () => {
-      const tree = treeOf('/', '/a', '/b/:p', '/b/:p/*w');
+      const tree = treeOf(...SAMPLE_CONFLICT_ROUTES);
       const before = tree.routes();
 
-      for (const [path, message] of [
-        ['/', 'route / conflicts with existing route'],
-        ['/a', 'route /a conflicts with existing route'],
-        ['/*x', 'wildcard with different name ("") already defined: for route: /*x'],
-        ['/:q', 'static route already defined for route: /:q'],
-        ['/b/:q/c', 'parameter with different name ("p") already defined: for route: /b/:q/c'],
-        ['/b/:p/x', 'wildcard with different name ("w") already defined: for route: /b/:p/x'],
-        ['/*x/y', 'wildcard must be the last parameter'],
-      ] as const) {
+      for (const [path, message] of CONFLICTS_WITH_SAMPLE_TREE) {
         assertConflict(() => tree.checkInsert(path), message);
         assertConflict(() => tree.insert(path, 'x'), message);
       }
@@ -427,18 +432,10 @@ describe('Class: PathTree', () => {
     });
 
     it('returns the error insert would throw, without throwing, and leaves the tree unchanged', () => {
-      const tree = treeOf('/', '/a', '/b/:p', '/b/:p/*w');
+      const tree = treeOf(...SAMPLE_CONFLICT_ROUTES);
       const before = tree.routes();
 
-      for (const [path, message] of [
-        ['/', 'route / conflicts with existing route'],
-        ['/a', 'route /a conflicts with existing route'],
-        ['/*x', 'wildcard with different name ("") already defined: for route: /*x'],
-        ['/:q', 'static route already defined for route: /:q'],
-        ['/b/:q/c', 'parameter with different name ("p") already defined: for route: /b/:q/c'],
-        ['/b/:p/x', 'wildcard with different name ("w") already defined: for route: /b/:p/x'],
-        ['/*x/y', 'wildcard must be the last parameter'],
-      ] as const) {
+      for (const [path, message] of CONFLICTS_WITH_SAMPLE_TREE) {
         const result = tree.tryInsert(path, 'conflicting');
         assertConflictValue(result, message);
         assert.equal(result?.route, path);
