@@ -11,3 +11,12 @@ export function reportError(error: unknown): void {
   const detail = error instanceof Error ? (error.stack ?? error.message) : String(error);
   process.emitWarning(`delivery queue: ${detail}`, 'DeliveryQueueWarning');
 }
+
+/** Hands an error nobody awaits to the adapter's `onError`; a reporter that throws is ignored. */
+export function tell(onError: (error: unknown) => void, error: unknown): void {
+  try {
+    onError(error);
+  } catch {
+    // The reporter itself failed: nothing is left to tell.
+  }
+}

@@ -8,7 +8,7 @@ import {
 } from '../../../ports/delivery-queue.js';
 import { migrate } from '../../sqlite/index.js';
 import type { SqliteDatabase } from '../../sqlite/index.js';
-import { nonNegative, reportError } from '../support.js';
+import { nonNegative, reportError, tell } from '../support.js';
 
 /**
  * The queue's schema history (see {@link migrate}); append, never edit.
@@ -788,11 +788,7 @@ export class SqliteDeliveryQueue implements DeliveryQueue {
   }
 
   #report(error: unknown): void {
-    try {
-      this.#onError(error);
-    } catch {
-      // The reporter itself failed: nothing is left to tell.
-    }
+    tell(this.#onError, error);
   }
 
   #assertOpen(): void {

@@ -28,7 +28,7 @@ import {
   type SqsEventRecord,
   type SqsLease,
 } from './message.js';
-import { nonNegative, reportError } from '../support.js';
+import { nonNegative, reportError, tell } from '../support.js';
 
 export interface SqsDeliveryQueueOptions {
   client: SQSClient;
@@ -596,11 +596,7 @@ export class SqsDeliveryQueue implements DeliveryQueue {
   }
 
   #report(error: unknown): void {
-    try {
-      this.#onError(error);
-    } catch {
-      // The reporter itself failed: nothing is left to tell.
-    }
+    tell(this.#onError, error);
   }
 
   #assertOpen(): void {
