@@ -157,7 +157,7 @@ export class DeliveryWorkers {
 
   /**
    * How many deliveries may be in flight now: `yieldConcurrency` if, over the last window, the event loop was
-   * saturated while events API requests were in flight, the backlog stayed under `yieldBacklog` and no request found
+   * saturated while events API requests came in, the backlog stayed under `yieldBacklog` and no request found
    * the queue full (and then at most `yieldDeliveriesPerSecond` start); else `concurrency`. Delivery slows under a
    * burst of intake, so that more events are accepted (durably: none is lost), and never stops; once the backlog is
    * large, delivering comes first again.
@@ -325,4 +325,3 @@ function stripDeliveryState(item: DeliveryItem) {
   const { attempts: _attempts, firstAttemptAt: _first, lastError: _last, ...rest } = item;
   return rest;
 }
-
