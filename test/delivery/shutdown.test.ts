@@ -7,55 +7,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { startCli, stopCli, type CliGateway } from '../helpers/cli.js';
-import { call } from '../helpers/http.js';
 import { freePort } from '../helpers/ports.js';
 import { eventually } from '../helpers/sink.js';
-import { SlowFunction } from '../helpers/slow-function.js';
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-async function configure(configUrl: string, functionUrl: string): Promise<void> {
-  for (const [resource, body] of [
-    ['eventtypes', { name: 'order.placed' }],
-    ['functions', { functionId: 'slow', type: 'http', provider: { url: functionUrl } }],
-    // The http default of 5 s would time the 8 s call out.
-    ['subscriptions', { type: 'async', eventType: 'order.placed', functionId: 'slow', timeoutMs: 20_000 }],
-  ] as const) {
-    const res = await call(configUrl, 'POST', `/v1/spaces/default/${resource}`, body);
-    assert.equal(res.status, 201, res.text);
-  }
-}
-
-async function emit(eventsUrl: string, id: string): Promise<number> {
-  const res = await fetch(`${eventsUrl}/`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/cloudevents+json' },
-    body: JSON.stringify({ eventType: 'order.placed', cloudEventsVersion: '0.1', source: '/shutdown', eventID: id, data: { id } }),
-  });
-  await res.arrayBuffer();
-  return res.status;
-}
-
-interface Exit {
-  code: number | null;
-  signal: NodeJS.Signals | null;
-  at: number;
-}
-
-function exitOf(child: ChildProcess): Promise<Exit> {
-  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve({ code: child.exitCode, signal: child.signalCode, at: Date.now() });
-  return new Promise((resolve) => child.once('exit', (code, signal) => resolve({ code, signal, at: Date.now() })));
-}
-
-function running(child: ChildProcess): boolean {
-  return child.exitCode === null && child.signalCode === null;
-}
-
-/** The `webhook-id` of the first call that carried event `id`. */
-async function firstCallOf(fn: SlowFunction, id: string): Promise<string> {
-  await eventually(() => fn.calls.some((c) => c.body.includes(`"${id}"`)), 5000, `a call carrying ${id}`);
-  return fn.calls.find((c) => c.body.includes(`"${id}"`))!.webhookId;
-}
+import { SlowFunction, configure, emit, exitOf, firstCallOf, running, sleep } from '../helpers/slow-function.js';
 
 describe('graceful shutdown of the CLI (SIGTERM/SIGINT)', () => {
   const dirs: string[] = [];
