@@ -18,6 +18,12 @@ function positiveInteger(value: string): number {
   return n;
 }
 
+function seconds(value: string): number {
+  const n = Number(value);
+  if (value.trim() === '' || !Number.isFinite(n) || n < 0) throw new InvalidArgumentError('expected a number of seconds of at least 0, e.g. 25 or 0.5.');
+  return n;
+}
+
 function collect(value: string, previous: string[] = []): string[] {
   return [...previous, ...value.split(',').filter(Boolean)];
 }
@@ -59,7 +65,12 @@ interface CliOptions {
   sqsEndpoint?: string;
   routerOnly?: boolean;
   allowTargets?: string;
+  shutdownTimeout?: number;
 }
+
+/** Signals this soon after the first are the same request (Ctrl-C under `npm start` reaches the gateway twice). */
+const REPEATED_SIGNAL_MS = 1000;
+const SIGNAL_NUMBERS: Record<string, number> = { SIGINT: 2, SIGTERM: 15 };
 
 export function buildProgram(): Command {
   const program = new Command('event-gateway')
@@ -93,6 +104,7 @@ export function buildProgram(): Command {
     .addOption(flag('--max-id-length <n>', 'longest id, name or path in the config API').argParser(positiveInteger).default(256))
     .addOption(flag('--admin-key <key>', 'an all-spaces access key that is not stored: bootstraps the others (needed outside --dev)'))
     .addOption(flag('--public-metrics', 'serve /v1/metrics without an access key'))
+    .addOption(flag('--shutdown-timeout <seconds>', 'on SIGTERM/SIGINT, how long sync calls and deliveries in flight may take to finish').argParser(seconds).default(25))
     .addOption(flag('--log-level <level>', 'log level').choices(['debug', 'info', 'warn', 'error']).default('info'))
     .addOption(flag('--log-format <format>', 'log format (default: text with --dev, otherwise json)').choices(['text', 'json']))
     .showHelpAfterError()
@@ -128,19 +140,29 @@ export function buildProgram(): Command {
       sqsEndpoint: opts.sqsEndpoint,
       routerOnly: opts.routerOnly,
       allowTargets: opts.allowTargets,
+      ...(opts.shutdownTimeout !== undefined ? { shutdownTimeoutMs: Math.round(opts.shutdownTimeout * 1000) } : {}),
     });
-    const shutdown = (signal: string) => {
-      gateway.logger.info({ signal }, 'shutting down');
-      gateway.close().then(
-        () => process.exit(0),
-        (error: unknown) => {
-          gateway.logger.error({ err: error }, 'shutdown failed');
-          process.exit(1);
-        },
-      );
+    let firstSignalAt: number | undefined;
+    const onSignal = (signal: NodeJS.Signals) => {
+      if (firstSignalAt === undefined) {
+        firstSignalAt = performance.now();
+        const seconds = gateway.options.shutdownTimeoutMs / 1000;
+        gateway.logger.info({ signal }, `shutting down: finishing the work in flight (up to ${seconds} s); send the signal again to exit at once`);
+        gateway.close().then(
+          () => process.exit(0),
+          (error: unknown) => {
+            gateway.logger.error({ err: error }, 'shutdown failed');
+            process.exit(1);
+          },
+        );
+        return;
+      }
+      if (performance.now() - firstSignalAt < REPEATED_SIGNAL_MS) return;
+      gateway.logger.warn({ signal }, 'second signal: exiting at once; deliveries in flight are delivered again after the next start');
+      process.exit(128 + (SIGNAL_NUMBERS[signal] ?? 1));
     };
-    process.once('SIGINT', shutdown);
-    process.once('SIGTERM', shutdown);
+    process.on('SIGINT', onSignal);
+    process.on('SIGTERM', onSignal);
   });
   program.addCommand(keysCommand());
   return program;

@@ -84,8 +84,12 @@ export class DeliveryWorkers {
   private yielding = false;
   private readonly leaseMs: number;
   private readonly now: () => number;
-  private readonly abort = new AbortController();
+  /** Ends the receive loop: no new items are taken (the first step of a graceful shutdown). */
+  private readonly receiving = new AbortController();
+  /** Cancels the calls in flight (a shutdown whose time ran out): their items stay in the queue. */
+  private readonly cancelling = new AbortController();
   private inFlight = 0;
+  private idleWaiters: Array<() => void> = [];
   private loop: Promise<void> | undefined;
   private slotFreed: (() => void) | undefined;
   private readonly running = new Set<Promise<unknown>>();
@@ -97,23 +101,49 @@ export class DeliveryWorkers {
     this.yieldDeliveriesPerWindow = Math.max(1, Math.round(((options.yieldDeliveriesPerSecond ?? 100) * YIELD_WINDOW_MS) / 1000));
     this.leaseMs = options.leaseMs ?? 60_000;
     this.now = options.now ?? Date.now;
-    setMaxListeners(0, this.abort.signal);
+    setMaxListeners(0, this.receiving.signal);
+    setMaxListeners(0, this.cancelling.signal);
   }
 
   start(): void {
     this.loop ??= this.run();
   }
 
-  /** Stops receiving and waits for the deliveries in flight (graceful shutdown, design §2.7). */
-  async stop(): Promise<void> {
-    this.abort.abort();
+  /** Deliveries started and not yet settled. */
+  get deliveriesInFlight(): number {
+    return this.inFlight;
+  }
+
+  /** Takes no new items from now on; resolves once the receive loop has ended (every item it took is in flight). */
+  async stopReceiving(): Promise<void> {
+    this.receiving.abort();
     this.slotFreed?.();
     await this.loop;
+  }
+
+  /** Resolves once no delivery is in flight. */
+  idle(): Promise<void> {
+    if (this.inFlight === 0) return Promise.resolve();
+    return new Promise((resolve) => this.idleWaiters.push(resolve));
+  }
+
+  /**
+   * Cancels the calls in flight and waits for their deliveries to end. A cancelled item is not settled: it stays in
+   * the queue (released at once where the queue can) and is delivered again after the next start.
+   */
+  async cancel(): Promise<void> {
+    this.cancelling.abort();
     await Promise.allSettled([...this.running]);
   }
 
+  /** Stops receiving, cancels the deliveries in flight and waits for them to end (a shutdown with no time to drain). */
+  async stop(): Promise<void> {
+    await this.stopReceiving();
+    await this.cancel();
+  }
+
   private async run(): Promise<void> {
-    const { signal } = this.abort;
+    const { signal } = this.receiving;
     while (!signal.aborted) {
       const limit = await this.currentLimit();
       if (this.inFlight >= limit) {
@@ -146,6 +176,7 @@ export class DeliveryWorkers {
           .finally(() => {
             this.inFlight--;
             this.running.delete(task);
+            if (this.inFlight === 0) for (const resolve of this.idleWaiters.splice(0)) resolve();
             const wake = this.slotFreed;
             this.slotFreed = undefined;
             wake?.();
@@ -211,7 +242,8 @@ export class DeliveryWorkers {
       }
       if (table.hasAuthorizer(item.space, item.eventType)) {
         const request = item.authorizerRequest ? (JSON.parse(item.authorizerRequest) as HttpRequestData) : null;
-        const auth = await authorizeForSubscriber(table, invokers, item.space, event(), request, this.abort.signal);
+        const auth = await authorizeForSubscriber(table, invokers, item.space, event(), request, this.cancelling.signal);
+        if (!auth.allow && this.cancelling.signal.aborted) return this.leaveInQueue(item);
         if (!auth.allow) {
           logger.info({ itemId: item.id, space: item.space, reason: auth.reason }, 'delivery skipped: authorizer denied');
           metrics.countDelivery('skipped');
@@ -235,7 +267,7 @@ export class DeliveryWorkers {
         payload,
         timeoutMs: subscription?.timeoutMs ?? defaultTimeoutMs(fn.type),
         headers: deliveryHeaders(fn, item, payload, attemptAt),
-        signal: this.abort.signal,
+        signal: this.cancelling.signal,
       });
       outcome = fn.type === 'http' ? classifyHttpStatus(response.status) : 'delivered';
       retryAfterMs = response.retryAfterMs;
@@ -247,6 +279,7 @@ export class DeliveryWorkers {
       retryAfterMs = invocationError?.retryAfterMs;
       error = { message: thrown instanceof Error ? thrown.message : String(thrown), ...(invocationError?.status ? { status: invocationError.status } : {}) };
     }
+    if (outcome !== 'delivered' && this.cancelling.signal.aborted) return this.leaveInQueue(item);
     metrics.countDeliveryAttempt(outcome);
 
     if (outcome === 'delivered') {
@@ -259,18 +292,27 @@ export class DeliveryWorkers {
 
     if (!item.system) await systemEvents.functionInvocationFailed(table, item.space, item.functionId, event, error!.message);
     const policy = resolveRetryPolicy(subscription?.retry);
-    if (outcome === 'retry' && !this.abort.signal.aborted && mayRetry(policy, item.attempts + 1, item.acceptedAt, this.now())) {
+    if (outcome === 'retry' && mayRetry(policy, item.attempts + 1, item.acceptedAt, this.now())) {
       const delay = backoffDelayMs(policy, item.attempts, retryAfterMs);
       await queue.retry(item, delay, error!);
       metrics.deliveryRetries.inc();
       logger.debug({ itemId: item.id, attempt: item.attempts + 1, delayMs: delay, error: error!.message }, 'delivery will be retried');
       return 'retried';
     }
-    if (outcome === 'retry' && this.abort.signal.aborted) {
-      // Shutting down: leave the item leased; it comes back after the lease on the next start.
-      return 'retried';
-    }
     return this.deadLetter(item, error!, attemptAt);
+  }
+
+  /**
+   * A delivery cancelled by shutdown is not an attempt: the item is not settled, and is released where the queue
+   * can (SQS: visible again at once); SQLite releases every lease at the next start.
+   */
+  private async leaveInQueue(item: DeliveryItem): Promise<SettledAs> {
+    try {
+      await this.options.queue.release?.(item);
+    } catch (error) {
+      this.options.logger.warn({ err: error, itemId: item.id }, 'a cancelled delivery was not released; it comes back after its lease');
+    }
+    return 'retried';
   }
 
   private async deadLetter(item: DeliveryItem, error: DeliveryError, attemptAt = this.now()): Promise<SettledAs> {

@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import {
   HTTP_REQUEST_EVENT_TYPE,
@@ -66,6 +67,10 @@ const SERVICE_UNAVAILABLE = `${JSON.stringify(errorEnvelope('Service Unavailable
 /** The events API (spec §4): every method and path is an event. Plain node:http, no framework on this path. */
 export class EventsApi {
   private draining = false;
+  /** Cancels the sync calls in flight (a shutdown whose time ran out). */
+  private readonly cancelling = new AbortController();
+  private inFlight = 0;
+  private idleWaiters: Array<() => void> = [];
   private readonly maxBodyBytes: number;
   private readonly maxHeaderLines: number;
   private readonly parseOptions: { gatewayEventVersion: CloudEventsVersion; maxBatchSize: number; maxJsonDepth: number };
@@ -80,6 +85,7 @@ export class EventsApi {
       maxJsonDepth: options.maxJsonDepth ?? 64,
     };
     this.retryAfter = String(options.retryAfterSeconds ?? 1);
+    setMaxListeners(0, this.cancelling.signal);
   }
 
   /** From now on every request gets 503 (spec §1.2, design §2.7). */
@@ -87,17 +93,37 @@ export class EventsApi {
     this.draining = true;
   }
 
+  /** Requests being handled (sync calls included). */
+  get requestsInFlight(): number {
+    return this.inFlight;
+  }
+
+  /** Resolves once no request is being handled. */
+  idle(): Promise<void> {
+    if (this.inFlight === 0) return Promise.resolve();
+    return new Promise((resolve) => this.idleWaiters.push(resolve));
+  }
+
+  /** Cancels the sync calls in flight: each answers as a failed call. */
+  cancel(): void {
+    this.cancelling.abort();
+  }
+
   readonly listener = (req: IncomingMessage, res: ServerResponse): void => {
     const { intake } = this.options.metrics;
     intake.requestsInFlight++;
     intake.requestsStarted++;
+    this.inFlight++;
     this.handle(req, res)
       .catch((error: unknown) => {
         this.options.logger.error({ err: error, method: req.method, url: req.url }, 'events API request failed');
         if (!res.headersSent) sendJson(res, 500, errorEnvelope('Internal Server Error'));
         else res.destroy();
       })
-      .finally(() => intake.requestsInFlight--);
+      .finally(() => {
+        intake.requestsInFlight--;
+        if (--this.inFlight === 0 && this.idleWaiters.length > 0) for (const resolve of this.idleWaiters.splice(0)) resolve();
+      });
   };
 
   // Hot path: everything below runs per request.
@@ -283,7 +309,11 @@ export class EventsApi {
           throw error;
         }
       }
-      const result = await invokers.invoke(fn, { payload: JSON.stringify(event), timeoutMs: timeoutFor(subscription, fn.type) });
+      const result = await invokers.invoke(fn, {
+        payload: JSON.stringify(event),
+        timeoutMs: timeoutFor(subscription, fn.type),
+        signal: this.cancelling.signal,
+      });
       const failed = fn.type === 'http' ? httpResultError(result.status) : undefined;
       if (failed) throw failed;
       const invoked = systemEvents.functionInvoked(table, space, fn.functionId, eventOf, result.body);

@@ -22,7 +22,11 @@ export interface RunningGateway {
   readonly routing: LiveRoutingTable;
   /** Answer every new event with 503 from now on (the first step of a graceful shutdown). */
   drain(): void;
-  /** Graceful shutdown (design §2.7): 503 for new events, in-flight work finished, stores closed. */
+  /**
+   * Graceful shutdown: new events get 503 and the workers take no new items; sync calls and deliveries in flight
+   * get up to `shutdownTimeoutMs` to finish (their outcomes are recorded); whatever is still in flight then is
+   * cancelled and stays queued. Then the servers and stores close (the queue flushed).
+   */
   close(): Promise<void>;
 }
 
@@ -114,6 +118,22 @@ export async function startLocalGateway(input: GatewayOptions & { logger?: Logge
     close() {
       closing ??= (async () => {
         eventsApi.drain();
+        await workers?.stopReceiving();
+        const timeoutMs = options.shutdownTimeoutMs;
+        const finished = await withinTime(Promise.all([eventsApi.idle(), workers?.idle()]), timeoutMs);
+        if (!finished) {
+          const deliveries = workers?.deliveriesInFlight ?? 0;
+          const syncCalls = eventsApi.requestsInFlight;
+          logger.warn(
+            { shutdownTimeoutMs: timeoutMs, deliveriesLeft: deliveries, syncCallsCancelled: syncCalls },
+            `shutdown timeout (${timeoutMs / 1000} s): left ${deliveries} async ${deliveries === 1 ? 'delivery' : 'deliveries'} in flight, ` +
+              `to be delivered after the next start; cancelled ${syncCalls} sync ${syncCalls === 1 ? 'call' : 'calls'}`,
+          );
+          eventsApi.cancel();
+          await workers?.cancel();
+          // The cancelled sync calls answer (as failed calls) before their connections close.
+          await withinTime(eventsApi.idle(), CLOSE_GRACE_MS);
+        }
         await Promise.all([stop(eventsServer), stop(configServer)]);
         await workers?.stop();
         await invokers.close();
@@ -135,12 +155,35 @@ function listen(server: Server, port: number, host: string): Promise<void> {
   });
 }
 
-/** Stops accepting connections and resolves once the open ones are done (idle keep-alive sockets are closed). */
+/** How long a request still open when its server closes may take before its connection is cut. */
+const CLOSE_GRACE_MS = 1000;
+
+/**
+ * Stops accepting connections and closes the open ones as they fall idle (Node leaves a keep-alive connection that
+ * was busy at close open until its keep-alive timeout); after {@link CLOSE_GRACE_MS} the rest are cut.
+ */
 function stop(server: Server): Promise<void> {
   return new Promise((resolve) => {
-    server.close(() => resolve());
+    const sweep = setInterval(() => server.closeIdleConnections(), 50);
+    const cut = setTimeout(() => server.closeAllConnections(), CLOSE_GRACE_MS);
+    server.close(() => {
+      clearInterval(sweep);
+      clearTimeout(cut);
+      resolve();
+    });
     server.closeIdleConnections();
   });
+}
+
+/** Whether `work` settled within `ms`. */
+async function withinTime(work: Promise<unknown>, ms: number): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), ms)));
+  try {
+    return await Promise.race([work.then(() => true), timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 function urlOf(server: Server, host: string): string {

@@ -73,6 +73,13 @@ export interface GatewayOptions {
    * @default false
    */
   routerOnly?: boolean;
+  /**
+   * On a graceful shutdown, how long sync calls and async deliveries in flight may take to finish; those still in
+   * flight then are cancelled (their items stay queued and are delivered after the next start). Below ECS's 30 s
+   * stop timeout.
+   * @default 25000
+   */
+  shutdownTimeoutMs?: number;
   /** @default 'info' */
   logLevel?: 'debug' | 'info' | 'warn' | 'error' | 'silent';
   /** @default 'text' with `dev`, otherwise 'json' */
@@ -85,6 +92,7 @@ export type ResolvedGatewayOptions = Required<Omit<GatewayOptions, OptionalSetti
 export const DEFAULT_CONFIG_PORT = 4001;
 export const DEFAULT_EVENTS_PORT = 4000;
 export const DEFAULT_DATA_DIR = './.event-gateway';
+export const DEFAULT_SHUTDOWN_TIMEOUT_MS = 25_000;
 
 export function resolveOptions(options: GatewayOptions): ResolvedGatewayOptions {
   const dev = options.dev ?? false;
@@ -115,6 +123,7 @@ export function resolveOptions(options: GatewayOptions): ResolvedGatewayOptions 
     ...(options.sqsEndpoint ? { sqsEndpoint: options.sqsEndpoint } : {}),
     routerOnly: options.routerOnly ?? false,
     ...(options.allowTargets ? { allowTargets: options.allowTargets } : {}),
+    shutdownTimeoutMs: options.shutdownTimeoutMs ?? DEFAULT_SHUTDOWN_TIMEOUT_MS,
     logLevel: options.logLevel ?? 'info',
     logFormat: options.logFormat ?? (dev ? 'text' : 'json'),
   };

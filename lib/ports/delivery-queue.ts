@@ -81,6 +81,11 @@ export interface DeliveryQueue {
    * (to now) if it was not. Pass the object `receive` returned, as for {@link ack}. Resolves once stored (committed, where durable).
    */
   retry(item: DeliveryItem, delayMs: number, error: DeliveryError): Promise<void>;
+  /**
+   * Optional: ends the lease of an item that will not be settled (its delivery was cancelled by a shutdown), so that
+   * it can be received again at once. A queue whose next start releases every lease anyway (SQLite) need not have it.
+   */
+  release?(item: DeliveryItem): Promise<void>;
   /** Items stored and not yet acked (leased ones included). */
   pending(): Promise<number>;
   /** Makes queued writes durable, ends waiting receives with `[]`; later calls reject. Idempotent. */

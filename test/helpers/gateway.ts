@@ -10,6 +10,8 @@ export function startTestGateway(options: GatewayOptions & { logger?: Logger } =
     eventsPort: 0,
     dataDir: ':memory:',
     logger: createLogger({ level: process.env.TEST_LOG_LEVEL === 'debug' ? 'debug' : 'silent' }),
+    // close() cancels what is in flight at once, so that a test does not wait on a slow target.
+    shutdownTimeoutMs: 0,
     ...options,
   });
 }

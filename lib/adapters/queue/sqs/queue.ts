@@ -333,6 +333,17 @@ export class SqsDeliveryQueue implements DeliveryQueue {
     return true;
   }
 
+  /** Makes the message visible again at once (VisibilityTimeout 0): a delivery cancelled by a shutdown. */
+  async release(item: DeliveryItem): Promise<void> {
+    this.#assertOpen();
+    const lease = this.#leaseOf(item, 'release');
+    if (lease.settled) return;
+    await this.#client.send(
+      new ChangeMessageVisibilityCommand({ QueueUrl: this.#queueUrl, ReceiptHandle: lease.receiptHandle, VisibilityTimeout: 0 }),
+    );
+    lease.settled = true;
+  }
+
   /** Waits for the sends and deletes already queued, then asks SQS for its count (see the class notes). */
   async pending(): Promise<number> {
     this.#assertOpen();
