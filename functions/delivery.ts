@@ -1,5 +1,5 @@
 /**
- * The SQS-triggered delivery worker (design §4): the event source mapping uses `ReportBatchItemFailures`. Each
+ * The SQS-triggered delivery worker (docs/architecture.md#on-aws): the event source mapping uses `ReportBatchItemFailures`. Each
  * record is delivered by the same {@link DeliveryWorkers.deliver} as local mode; what it cannot settle stays in
  * the queue (reported in `batchItemFailures`) and comes back after its visibility timeout.
  */

@@ -1,5 +1,5 @@
 /**
- * The DLQ drainer (design §2.3): an SQS event source on the delivery queue's DLQ. Each record becomes a dead
+ * The DLQ drainer (docs/compatibility.md#dead-letters): an SQS event source on the delivery queue's DLQ. Each record becomes a dead
  * letter in the store, where the config API lists and redrives it; a record that could not be written (or is not
  * a delivery item) is reported in `batchItemFailures` and stays in the DLQ.
  */

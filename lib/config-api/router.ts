@@ -1,6 +1,6 @@
 /**
  * The config API's route table with the behaviour of julienschmidt/httprouter v1.1 outside the table
- * (spec §2.1): routes match the *decoded* path; a request that misses only by a trailing slash, by letter case
+ * (docs/compatibility.md#routes): routes match the *decoded* path; a request that misses only by a trailing slash, by letter case
  * or by an unclean path (`//`, `.`, `..`) is redirected (301 for GET, 307 otherwise); a path known under another
  * method gets a plain-text 405; anything else a plain-text 404.
  *

@@ -34,7 +34,7 @@ export interface DeliveryWorkersOptions {
   concurrency?: number;
   /**
    * Deliveries in flight at once while events API requests saturate the process: accepting events comes first, and
-   * the backlog is delivered at full `concurrency` once intake eases (design §7).
+   * the backlog is delivered at full `concurrency` once intake eases (bench/README.md).
    * @default 1
    */
   yieldConcurrency?: number;
@@ -64,7 +64,7 @@ const SATURATED_UTILIZATION = 0.9;
 export type SettledAs = 'delivered' | 'retried' | 'dead-lettered' | 'skipped' | 'vetoed';
 
 /**
- * The delivery loop (design §2.1–§2.3): receives leased items, authorizes, invokes, and settles each one as
+ * The delivery loop (docs/compatibility.md#durable-delivery, #retries-and-timeouts, #dead-letters): receives leased items, authorizes, invokes, and settles each one as
  * delivered, retried later with backoff, dead-lettered, skipped (authorizer denied) or vetoed (a hook). The same
  * loop serves local mode; on AWS the SQS-triggered Lambda drives {@link DeliveryWorkers.deliver} directly.
  */
@@ -104,7 +104,7 @@ export class DeliveryWorkers {
     this.loop ??= this.run();
   }
 
-  /** Stops receiving and waits for the deliveries in flight (graceful shutdown, design §2.7). */
+  /** Stops receiving and waits for the deliveries in flight (graceful shutdown, docs/operations.md#graceful-shutdown). */
   async stop(): Promise<void> {
     this.abort.abort();
     this.slotFreed?.();
@@ -311,8 +311,8 @@ const ACCESS_DENIED_CODES = new Set([
 ]);
 
 /**
- * Design §2.2: transport failures, timeouts, throttling and provider errors are retried; access denied and a
- * function's own error are not. Kinesis, Firehose and SQS report access denied as a plain call failure (spec §3
+ * docs/compatibility.md#retries-and-timeouts: transport failures, timeouts, throttling and provider errors are retried; access denied and a
+ * function's own error are not. Kinesis, Firehose and SQS report access denied as a plain call failure (docs/compatibility.md#function-types
  * gives that class to Lambda only), so their AWS code decides.
  */
 export function classifyInvocationError(error: unknown): DeliveryOutcome {

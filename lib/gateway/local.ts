@@ -22,7 +22,7 @@ export interface RunningGateway {
   readonly routing: LiveRoutingTable;
   /** Answer every new event with 503 from now on (the first step of a graceful shutdown). */
   drain(): void;
-  /** Graceful shutdown (design §2.7): 503 for new events, in-flight work finished, stores closed. */
+  /** Graceful shutdown (docs/operations.md#graceful-shutdown): 503 for new events, in-flight work finished, stores closed. */
   close(): Promise<void>;
 }
 
@@ -55,7 +55,7 @@ export async function startLocalGateway(input: GatewayOptions & { logger?: Logge
     : new DeliveryWorkers({
         queue, routing, invokers, systemEvents, metrics, logger, deadLetters,
         concurrency: options.workers,
-        // A burst may fill most of the queue before deliveries take the CPU back (design §7).
+        // A burst may fill most of the queue before deliveries take the CPU back (bench/README.md).
         yieldBacklog: Math.floor(options.maxPending * 0.9),
       });
   const eventsApi = new EventsApi({

@@ -1,6 +1,6 @@
 import { BadRequestError } from '../errors/index.js';
 
-/** Deepest nesting of JSON objects and arrays accepted in a body (design §2.6). */
+/** Deepest nesting of JSON objects and arrays accepted in a body (docs/compatibility.md#limits). */
 export const DEFAULT_MAX_JSON_DEPTH = 64;
 
 export type JsonParseResult = { readonly ok: true; readonly value: unknown } | { readonly ok: false };

@@ -1,7 +1,7 @@
 import { GoJsonError, parseFirstValue, quoteChar } from '../gojson/index.js';
 
 /**
- * The message Go's `json.Unmarshal` gives for a body `JSON.parse` refused (spec §4.3: structured decode errors are
+ * The message Go's `json.Unmarshal` gives for a body `JSON.parse` refused (docs/compatibility.md#request-to-event: structured decode errors are
  * the decoder's text). Only on the error path: the body is scanned again, by the Go-compatible decoder.
  * - cut short or empty: `unexpected end of JSON input`;
  * - a bad byte inside the value: the scanner's `invalid character … <context>`;

@@ -11,7 +11,7 @@ export interface OriginPattern {
 }
 
 /**
- * A CORS configuration normalised once, at config time (spec §7): origins lower-cased and wildcard patterns split,
+ * A CORS configuration normalised once, at config time (docs/compatibility.md#cors): origins lower-cased and wildcard patterns split,
  * methods upper-cased, header names canonicalised. The stored configuration itself is never changed.
  */
 export interface CompiledCors {
@@ -29,7 +29,7 @@ export interface CompiledCors {
   readonly allowOriginStar: boolean;
 }
 
-// rs/cors defaults for empty lists. The config API already fills these in (spec §2.6); they only matter for a
+// rs/cors defaults for empty lists. The config API already fills these in (docs/compatibility.md#cors-configurations); they only matter for a
 // configuration built elsewhere.
 const DEFAULT_METHODS = ['GET', 'POST', 'HEAD'];
 const DEFAULT_HEADERS = ['Origin', 'Accept', 'Content-Type'];

@@ -25,7 +25,7 @@ const VARY_REQUEST_HEADERS = 'Access-Control-Request-Headers';
 const HEADER_LIST_SEPARATORS = /[,\s]+/;
 
 /**
- * The headers of a CORS preflight answer (spec §7). The answer itself is always `200` with an empty body; when the
+ * The headers of a CORS preflight answer (docs/compatibility.md#cors). The answer itself is always `200` with an empty body; when the
  * origin, method or headers are not allowed, only the three `Vary` entries are returned.
  */
 export function evaluatePreflight(cors: CompiledCors, request: PreflightRequest): HeaderEntry[] {
@@ -48,7 +48,7 @@ export function evaluatePreflight(cors: CompiledCors, request: PreflightRequest)
 }
 
 /**
- * The CORS headers added to an ordinary (non-preflight) request before the event pipeline runs (spec §7). An
+ * The CORS headers added to an ordinary (non-preflight) request before the event pipeline runs (docs/compatibility.md#cors). An
  * `OPTIONS` request gets nothing, not even `Vary`.
  */
 export function evaluateActual(cors: CompiledCors, request: ActualRequest): HeaderEntry[] {

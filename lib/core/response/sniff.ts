@@ -28,7 +28,7 @@ export const TEXT_HTML = 'text/html; charset=utf-8';
 
 /**
  * The Content-Type the original's server sniffed for a response body without one, reduced to its two common
- * outcomes (spec §4.8): `text/html` for a body that looks like HTML the way `http.DetectContentType` decides it,
+ * outcomes (docs/compatibility.md#sync-responses): `text/html` for a body that looks like HTML the way `http.DetectContentType` decides it,
  * `text/plain` for anything else.
  */
 export function sniffContentType(body: string): string {

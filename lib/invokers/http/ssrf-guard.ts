@@ -4,7 +4,7 @@ import type { LookupFunction } from 'node:net';
 import { formatIp, inPrefix, maskTo, parseIpv4Literal, parseIpv4Strict, parseIpv6 } from './ip-address.js';
 
 /**
- * The SSRF guard of `http` functions (design §2.6): which addresses the gateway may connect to. The decision is
+ * The SSRF guard of `http` functions (docs/compatibility.md#ssrf-guard): which addresses the gateway may connect to. The decision is
  * made on the bytes of the address actually connected to (after name resolution), so every spelling of an address
  * and every DNS answer, including one that changes between calls (DNS rebinding), gets the same check.
  */
