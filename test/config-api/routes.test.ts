@@ -122,7 +122,7 @@ describe('config API: routes, health, metrics and bad input (docs/compatibility.
   });
 });
 
-describe('config API: storage failures (a case from the original config API tests)', () => {
+describe('config API: storage failures (conformance item 17)', () => {
   let server: Server;
   let url: string;
   before(async () => {

@@ -16,7 +16,7 @@ interface Event01 {
   extensions?: { eventgateway?: Record<string, unknown> };
 }
 
-describe('events API acceptance (the original integration and router tests, and cases its code implies)', () => {
+describe('events API acceptance (docs/compatibility.md#conformance-scenarios)', () => {
   let gw: RunningGateway;
   let config: ConfigClient;
   let sink: Sink;

@@ -198,7 +198,7 @@ describe('Class: HttpInvoker', () => {
       }
     });
 
-    it('returns a 500 answer, which httpResultError turns into the runtime-error message of the original', async () => {
+    it('returns a 500 answer, which httpResultError turns into the runtime-error message of conformance item 36', async () => {
       target.handler = (_req, res) => {
         res.statusCode = 500;
         res.end('boom');

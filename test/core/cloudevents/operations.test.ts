@@ -25,7 +25,7 @@ function extensionsOf(event: GatewayEvent): unknown {
 }
 
 describe('withAuthorization', () => {
-  it('adds the authorization to a gateway-made event\'s eventgateway extension (a case from the original test suite)', () => {
+  it('adds the authorization to a gateway-made event\'s eventgateway extension (conformance item 11)', () => {
     const event = parseOne({});
     const authorized = withAuthorization(event, { principalId: 'testid' });
     assert.deepEqual(extensionsOf(authorized), {
@@ -33,7 +33,7 @@ describe('withAuthorization', () => {
     });
   });
 
-  it('creates extensions.eventgateway on a client event that has none (a case from the original test suite)', () => {
+  it('creates extensions.eventgateway on a client event that has none (conformance item 12)', () => {
     const event = parseOne({
       headers: STRUCTURED,
       body: '{"eventId":"test","eventType":"test.event","eventTypeVersion":"0.1","cloudEventsVersion":"0.1","source":"/"}',

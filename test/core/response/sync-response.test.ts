@@ -20,7 +20,7 @@ function assertMalformed(result: Buffer | string): void {
 }
 
 describe('Function: mapSyncResult', () => {
-  describe('router_test scenarios (cases from the original router and integration tests)', () => {
+  describe('router_test scenarios (conformance items 6–8, item 2)', () => {
     it('maps {} to 200 with no headers and an empty body', () => {
       assert.deepEqual(mapSyncResult('{}'), { statusCode: 200, headers: [], body: '' });
     });
