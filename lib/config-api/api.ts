@@ -35,7 +35,8 @@ const JSON_HEADERS = { 'content-type': 'application/json' } as const;
 const TEXT_HEADERS = { 'content-type': 'text/plain; charset=utf-8', 'x-content-type-options': 'nosniff' } as const;
 
 /**
- * The config API (docs/compatibility.md#config-api) as one transport-neutral function from {@link ConfigRequest} to {@link ConfigResponse}.
+ * The config API (docs/compatibility.md#config-api) as one transport-neutral function from {@link ConfigRequest} to
+ * {@link ConfigResponse}.
  */
 export function createConfigApi(options: ConfigApiOptions): ConfigHandler {
   const { service, metrics } = options;
@@ -229,8 +230,8 @@ function htmlEscape(text: string): string {
 }
 
 /**
- * The CORS id comes from the raw, still-encoded path (docs/compatibility.md#cors-configurations): clients put `GET%2Fhello` in the URL as is.
- * Like the original, a path with no percent-escape yields the empty id (and so a 404).
+ * The CORS id comes from the raw, still-encoded path (docs/compatibility.md#cors-configurations): clients put
+ * `GET%2Fhello` in the URL as is. Like the original, a path with no percent-escape yields the empty id (and so a 404).
  */
 function corsIdFromRawPath(rawPath: string): string {
   if (!rawPath.includes('%')) return '';

@@ -43,9 +43,9 @@ export function toDeadLetterView(record: DeadLetterRecord): DeadLetterView {
 }
 
 /**
- * Inspect, redrive and purge dead letters (docs/compatibility.md#dead-letters). A redrive re-enqueues the accepted item as it was (same
- * id, so the receiver sees the same `webhook-id`) with a fresh attempt count and a fresh age, then removes it from
- * the store: enqueue first, so a crash in between gives a duplicate, never a loss.
+ * Inspect, redrive and purge dead letters (docs/compatibility.md#dead-letters). A redrive re-enqueues the accepted item
+ * as it was (same id, so the receiver sees the same `webhook-id`) with a fresh attempt count and a fresh age, then
+ * removes it from the store: enqueue first, so a crash in between gives a duplicate, never a loss.
  */
 export class DeadLetterService {
   constructor(

@@ -8,8 +8,9 @@ import { httpResultError } from '../invokers/index.js';
 export type AuthorizationOutcome = { allow: true; event: GatewayEvent } | { allow: false; reason: string };
 
 /**
- * docs/compatibility.md#authorizers: the event type is looked up in the subscriber's space; when it names an authorizer, that function is
- * called with `{event, request}` and its answer decides. On allow the authorization is added to the event.
+ * docs/compatibility.md#authorizers: the event type is looked up in the subscriber's space; when it names an
+ * authorizer, that function is called with `{event, request}` and its answer decides. On allow the authorization is
+ * added to the event.
  */
 export async function authorizeForSubscriber(
   table: RoutingTable,

@@ -63,7 +63,10 @@ export const DEFAULT_MAX_HEADERS = 100;
 const JSON_TYPE = 'application/json';
 const SERVICE_UNAVAILABLE = `${JSON.stringify(errorEnvelope('Service Unavailable'))}\n`;
 
-/** The events API (docs/compatibility.md#events-api): every method and path is an event. Plain node:http, no framework on this path. */
+/**
+ * The events API (docs/compatibility.md#events-api): every method and path is an event. Plain node:http, no framework
+ * on this path.
+ */
 export class EventsApi {
   private draining = false;
   private readonly maxBodyBytes: number;
@@ -82,7 +85,9 @@ export class EventsApi {
     this.retryAfter = String(options.retryAfterSeconds ?? 1);
   }
 
-  /** From now on every request gets 503 (docs/compatibility.md#servers-and-ports, docs/operations.md#graceful-shutdown). */
+  /**
+   * From now on every request gets 503 (docs/compatibility.md#servers-and-ports, docs/operations.md#graceful-shutdown).
+   */
   drain(): void {
     this.draining = true;
   }
@@ -193,7 +198,8 @@ export class EventsApi {
           items.push(...(await this.eventReceived(table, request, headerIndex, event, syncMatch, subscribers)));
         } catch (error) {
           if (!(error instanceof HookVeto)) throw error;
-          // A sync hook vetoed event.received: the client gets 200 with an empty body (docs/compatibility.md#status-codes).
+          // A sync hook vetoed event.received: the client gets 200 with an empty body
+          // (docs/compatibility.md#status-codes).
           this.options.logger.info({ reason: error.message }, 'event vetoed by a hook');
           res.writeHead(200).end();
           return;
@@ -241,7 +247,10 @@ export class EventsApi {
     await this.invokeSync(res, table, request, headerIndex, sync.match, sync.event);
   }
 
-  /** docs/compatibility.md#request-pipeline (step 8) and docs/compatibility.md#sync-responses: authorize, invoke, map the result onto the response. */
+  /**
+   * docs/compatibility.md#request-pipeline (step 8) and docs/compatibility.md#sync-responses: authorize, invoke, map
+   * the result onto the response.
+   */
   private async invokeSync(
     res: ServerResponse,
     table: RoutingTable,
@@ -308,7 +317,10 @@ export class EventsApi {
     }
   }
 
-  /** `event.received` for one event, Q13-scoped to the spaces the request matched (docs/compatibility.md#deliberate-differences). */
+  /**
+   * `event.received` for one event, Q13-scoped to the spaces the request matched
+   * (docs/compatibility.md#deliberate-differences).
+   */
   private eventReceived(
     table: RoutingTable,
     request: EventRequest,
@@ -332,7 +344,10 @@ function timeoutFor(subscription: Subscription, type: Parameters<typeof defaultT
   return subscription.timeoutMs ?? defaultTimeoutMs(type);
 }
 
-/** The authorizer's `request` (docs/compatibility.md#authorizers): for http.request events their own data, otherwise built from the request. */
+/**
+ * The authorizer's `request` (docs/compatibility.md#authorizers): for http.request events their own data, otherwise
+ * built from the request.
+ */
 function authorizerRequestDataFor(event: GatewayEvent, request: EventRequest, headerIndex: HeaderIndex): HttpRequestData {
   if (eventTypeOf(event) === HTTP_REQUEST_EVENT_TYPE) {
     const data = (event as { data?: unknown }).data as HttpRequestData | undefined;

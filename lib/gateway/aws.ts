@@ -6,7 +6,10 @@ import { SqsDeliveryQueue } from '../adapters/queue/sqs/index.js';
 import { DEFAULT_TABLE_PREFIX, DynamoRegistry, ensureRegistryTables, registryTableNames } from '../adapters/registry/dynamodb/index.js';
 import type { RegistryChange } from '../ports/registry.js';
 
-/** Where the AWS adapters find their resources (docs/operations.md#flags): flags locally, environment variables in Lambda. */
+/**
+ * Where the AWS adapters find their resources (docs/operations.md#flags): flags locally, environment variables in
+ * Lambda.
+ */
 export interface AwsResourceOptions {
   /** Prefix of the three tables. @default 'event-gateway-' */
   tablePrefix?: string;

@@ -22,7 +22,10 @@ export interface RunningGateway {
   readonly routing: LiveRoutingTable;
   /** Answer every new event with 503 from now on (the first step of a graceful shutdown). */
   drain(): void;
-  /** Graceful shutdown (docs/operations.md#graceful-shutdown): 503 for new events, in-flight work finished, stores closed. */
+  /**
+   * Graceful shutdown (docs/operations.md#graceful-shutdown): 503 for new events, in-flight work finished, stores
+   * closed.
+   */
   close(): Promise<void>;
 }
 

@@ -3,7 +3,8 @@ import type { LogFormat } from '../observability/logger.js';
 /** Everything the local gateway can be started with. Defaults are applied once, in {@link resolveOptions}. */
 export interface GatewayOptions {
   /**
-   * Dev mode (docs/operations.md#flags): binds 127.0.0.1, human-readable logs, no access keys, loopback targets allowed.
+   * Dev mode (docs/operations.md#flags): binds 127.0.0.1, human-readable logs, no access keys, loopback targets
+   * allowed.
    * @default false
    */
   dev?: boolean;
@@ -42,16 +43,17 @@ export interface GatewayOptions {
   /** Longest id, name or path in the config API, in characters. @default 256 */
   maxIdLength?: number;
   /**
-   * An all-spaces access key that is not stored (the first admin key, docs/compatibility.md#access-keys). Outside dev mode the config API
-   * needs a key; this one bootstraps the others.
+   * An all-spaces access key that is not stored (the first admin key, docs/compatibility.md#access-keys). Outside dev
+   * mode the config API needs a key; this one bootstraps the others.
    * @default none
    */
   adminKey?: string;
   /** Serve `/v1/metrics` without an access key. @default false */
   publicMetrics?: boolean;
   /**
-   * CIDR ranges `http` functions may reach beyond the public internet, e.g. `10.0.0.0/8,127.0.0.1/32` (docs/compatibility.md#ssrf-guard:
-   * loopback, link-local, private, CGNAT and ULA addresses are refused by default; `dev` allows loopback).
+   * CIDR ranges `http` functions may reach beyond the public internet, e.g. `10.0.0.0/8,127.0.0.1/32`
+   * (docs/compatibility.md#ssrf-guard: loopback, link-local, private, CGNAT and ULA addresses are refused by default;
+   * `dev` allows loopback).
    * @default none
    */
   allowTargets?: string;

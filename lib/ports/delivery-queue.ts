@@ -9,8 +9,9 @@ export interface NewDeliveryItem {
   /** The event exactly as it will be sent: structured JSON in the event's own spec version. */
   event: string;
   /**
-   * The `request` half of the authorizer payload (docs/compatibility.md#authorizers), as JSON, when the event came from an HTTP request.
-   * Authorizers of async subscribers run in the worker, just before delivery (docs/compatibility.md#durable-delivery).
+   * The `request` half of the authorizer payload (docs/compatibility.md#authorizers), as JSON, when the event came from
+   * an HTTP request. Authorizers of async subscribers run in the worker, just before delivery
+   * (docs/compatibility.md#durable-delivery).
    */
   authorizerRequest?: string;
   /** A system event (docs/compatibility.md#system-events): delivering it never emits further system events. */

@@ -1,4 +1,6 @@
-/** The `http.request` event data object (docs/compatibility.md#http-request-events); key order is the JSON key order. */
+/**
+ * The `http.request` event data object (docs/compatibility.md#http-request-events); key order is the JSON key order.
+ */
 export interface HttpRequestData {
   /** Every request header but `Host`, Go-canonical names, repeated values joined with `", "`. */
   headers: Record<string, string>;
@@ -15,7 +17,9 @@ export interface HttpRequestData {
   params: Record<string, string> | null;
 }
 
-/** What an allowing authorizer attaches as `extensions.eventgateway.authorization` (docs/compatibility.md#authorizers). */
+/**
+ * What an allowing authorizer attaches as `extensions.eventgateway.authorization` (docs/compatibility.md#authorizers).
+ */
 export interface Authorization {
   principalId: string;
   context: Record<string, string> | null;

@@ -68,7 +68,9 @@ export function eventTypeOf(event: GatewayEvent): string {
   return isCloudEventV1(event) ? event.type : event.eventType;
 }
 
-/** Event types of gateway-made system events; clients may not emit them (docs/compatibility.md#request-pipeline step 5). */
+/**
+ * Event types of gateway-made system events; clients may not emit them (docs/compatibility.md#request-pipeline step 5).
+ */
 export const SYSTEM_EVENT_PREFIX = 'eventgateway.';
 
 export function isSystemEventType(eventType: string): boolean {
@@ -97,7 +99,10 @@ export interface EventAuthorization {
   readonly context?: Readonly<Record<string, string>> | null;
 }
 
-/** The `http.request` data object (docs/compatibility.md#http-request-events). Keys in JSON order. (A type alias, so that it is a {@link JsonValue}.) */
+/**
+ * The `http.request` data object (docs/compatibility.md#http-request-events). Keys in JSON order. (A type alias, so
+ * that it is a {@link JsonValue}.)
+ */
 export type HttpRequestData = {
   /** Every request header but `Host`, Go-canonical names, repeated values joined with `", "`. */
   readonly headers: { readonly [name: string]: string };

@@ -7,8 +7,8 @@ import { isRfc3339 } from './rfc3339.js';
 import { isAbsoluteUri, isUriReference } from './uri.js';
 
 /**
- * CloudEvents 1.0 (docs/compatibility.md#cloudevents-10): structured JSON, binary `ce-*` headers and batches. Every violation is reported,
- * one per line, behind `CloudEvent doesn't validate: `.
+ * CloudEvents 1.0 (docs/compatibility.md#cloudevents-10): structured JSON, binary `ce-*` headers and batches. Every
+ * violation is reported, one per line, behind `CloudEvent doesn't validate: `.
  */
 
 /** Longest `id` accepted (docs/compatibility.md#limits). */

@@ -54,7 +54,9 @@ export class PayloadTooLargeError extends HttpError {
   readonly statusCode = 413;
 }
 
-/** 500: an unexpected storage or runtime failure; the message is the raw error text (docs/compatibility.md#conventions). */
+/**
+ * 500: an unexpected storage or runtime failure; the message is the raw error text (docs/compatibility.md#conventions).
+ */
 export class InternalError extends HttpError {
   readonly statusCode = 500;
 }

@@ -15,8 +15,8 @@ function keepsByte(b: number): boolean {
 }
 
 /**
- * Go's `url.PathEscape` (docs/compatibility.md#subscriptions): keeps `A-Z a-z 0-9 - _ . ~ $ & + : = @` and percent-encodes every other
- * UTF-8 byte with upper-case hex (`/` → `%2F`, space → `%20`).
+ * Go's `url.PathEscape` (docs/compatibility.md#subscriptions): keeps `A-Z a-z 0-9 - _ . ~ $ & + : = @` and
+ * percent-encodes every other UTF-8 byte with upper-case hex (`/` → `%2F`, space → `%20`).
  */
 export function pathEscape(s: string): string {
   if (UNESCAPED.test(s)) return s;
@@ -42,7 +42,10 @@ export function subscriptionId(s: SubscriptionKey): string {
   return Buffer.from(raw, 'utf8').toString('base64url');
 }
 
-/** The CORS configuration id (docs/compatibility.md#cors-configurations): `<method><pathEscape(path)>`, e.g. `GET%2Fhello`. */
+/**
+ * The CORS configuration id (docs/compatibility.md#cors-configurations): `<method><pathEscape(path)>`, e.g.
+ * `GET%2Fhello`.
+ */
 export function corsId(method: string, path: string): string {
   return method + pathEscape(path);
 }

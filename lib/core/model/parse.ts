@@ -1,5 +1,6 @@
 /**
- * Request bodies of the config API → validated, normalised items (docs/compatibility.md#config-api, #retries-and-timeouts, #limits).
+ * Request bodies of the config API → validated, normalised items (docs/compatibility.md#config-api,
+ * #retries-and-timeouts, #limits).
  *
  * Each parser mirrors the original's handler + service: Go `json.Decoder` decoding into the original struct
  * (messages of {@link decode}), then the original's normalisation and go-playground/validator checks, one line per
@@ -39,9 +40,10 @@ export const MAX_TIMEOUT_MS = 900_000;
 export const MAX_RETRY_ATTEMPTS = 100;
 
 /**
- * A 400 raised while the original was still decoding the body (`json.Decoder.Decode`, which for functions includes
- * the provider checks of docs/compatibility.md#functions). The original did not count these requests in `config_requests_total`
- * (docs/compatibility.md#metrics); validation errors after decoding are plain {@link BadRequestError}s and are counted.
+ * A 400 raised while the original was still decoding the body (`json.Decoder.Decode`, which for functions includes the
+ * provider checks of docs/compatibility.md#functions). The original did not count these requests in
+ * `config_requests_total` (docs/compatibility.md#metrics); validation errors after decoding are plain
+ * {@link BadRequestError}s and are counted.
  */
 export class BodyDecodeError extends BadRequestError {}
 
@@ -245,8 +247,9 @@ export function parseFunction(
 }
 
 /**
- * Subscription on create or update: `path` gets a leading `/` (default `/`), `method` is upper-cased (default
- * `POST`), then validated; the id is derived (docs/compatibility.md#subscriptions). `retry` and `timeoutMs` are docs/compatibility.md#retries-and-timeouts extensions.
+ * Subscription on create or update: `path` gets a leading `/` (default `/`), `method` is upper-cased (default `POST`),
+ * then validated; the id is derived (docs/compatibility.md#subscriptions). `retry` and `timeoutMs` are
+ * docs/compatibility.md#retries-and-timeouts extensions.
  */
 export function parseSubscription(
   body: string | Uint8Array,
@@ -285,8 +288,8 @@ export function parseSubscription(
 }
 
 /**
- * CORS configuration on create or update: `method` must already be one of the seven upper-case methods and
- * `path` must start with `/` (neither is normalised); empty lists take the defaults of docs/compatibility.md#cors-configurations.
+ * CORS configuration on create or update: `method` must already be one of the seven upper-case methods and `path` must
+ * start with `/` (neither is normalised); empty lists take the defaults of docs/compatibility.md#cors-configurations.
  */
 export function parseCors(
   body: string | Uint8Array,
@@ -593,7 +596,10 @@ function isAllowedHeader(name: string, value: string): boolean {
   return HEADER_NAME.test(name) && !RESERVED_HEADER.test(name) && HEADER_VALUE.test(value);
 }
 
-/** `whsec_` followed by standard base64 of at least one byte (Standard Webhooks, docs/compatibility.md#signed-deliveries). */
+/**
+ * `whsec_` followed by standard base64 of at least one byte (Standard Webhooks,
+ * docs/compatibility.md#signed-deliveries).
+ */
 function isSigningSecret(secret: string): boolean {
   if (!secret.startsWith('whsec_')) return false;
   const encoded = secret.slice('whsec_'.length);

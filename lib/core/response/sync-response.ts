@@ -3,7 +3,10 @@ import { FunctionResultError } from './errors.js';
 import { foldJsonKey, isJsonObject, jsonTypeName, parseJsonResult } from './go-json.js';
 import { sniffContentType } from './sniff.js';
 
-/** What a sync subscriber's result maps to (docs/compatibility.md#sync-responses). Header names are canonical and unique. */
+/**
+ * What a sync subscriber's result maps to (docs/compatibility.md#sync-responses). Header names are canonical and
+ * unique.
+ */
 export interface SyncHttpResponse {
   statusCode: number;
   headers: Array<[string, string]>;

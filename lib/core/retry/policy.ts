@@ -10,7 +10,10 @@ export const DEFAULT_RETRY_POLICY: Readonly<ResolvedRetryPolicy> = Object.freeze
   maxAgeSeconds: 86_400,
 });
 
-/** The default bound of one invocation: the original's 5 s for http, none for AWS types (docs/compatibility.md#retries-and-timeouts). */
+/**
+ * The default bound of one invocation: the original's 5 s for http, none for AWS types
+ * (docs/compatibility.md#retries-and-timeouts).
+ */
 export const DEFAULT_HTTP_TIMEOUT_MS = 5000;
 
 export function resolveRetryPolicy(policy: RetryPolicy | undefined): ResolvedRetryPolicy {

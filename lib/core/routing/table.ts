@@ -26,9 +26,10 @@ const NO_SUBSCRIPTIONS: readonly Subscription[] = Object.freeze([]);
 
 /**
  * Everything the events API looks up per request, built once per configuration change and then only read
- * (docs/compatibility.md#path-matching, #fan-out): sync path trees per (method, event type), exact-match async lists per (method, path, event
- * type), CORS trees per method, and the event types and functions by (space, id). The router swaps a whole new
- * table in with one assignment, so a request always sees one consistent configuration (Q8, Q15 fixed).
+ * (docs/compatibility.md#path-matching, #fan-out): sync path trees per (method, event type), exact-match async lists
+ * per (method, path, event type), CORS trees per method, and the event types and functions by (space, id). The router
+ * swaps a whole new table in with one assignment, so a request always sees one consistent configuration (Q8, Q15
+ * fixed).
  */
 export class RoutingTable {
   private readonly sync = new Map<string, Map<string, PathTree<Subscription>>>();
@@ -93,7 +94,10 @@ export class RoutingTable {
     return this.eventTypes.get(space)?.get(name);
   }
 
-  /** Whether the event type names an authorizer in `space` (docs/compatibility.md#authorizers): callers skip authorization work otherwise. */
+  /**
+   * Whether the event type names an authorizer in `space` (docs/compatibility.md#authorizers): callers skip
+   * authorization work otherwise.
+   */
   hasAuthorizer(space: string, eventType: string): boolean {
     return this.eventTypes.get(space)?.get(eventType)?.authorizerId !== undefined;
   }

@@ -25,11 +25,11 @@ export interface ConfigApiProps {
 }
 
 /**
- * The config API (docs/architecture.md#on-aws): a Lambda running the same handlers as local mode, behind an API Gateway HTTP API
- * (HTTPS only, payload format 2.0, throttled, access-logged). Access keys are checked by the handlers
- * (docs/compatibility.md#access-keys); the first admin key is generated into Secrets Manager and the Lambda reads it at cold start through
- * `EVENT_GATEWAY_ADMIN_KEY_SECRET_ARN`, so the key itself never appears in the template or the function's
- * configuration.
+ * The config API (docs/architecture.md#on-aws): a Lambda running the same handlers as local mode, behind an API Gateway
+ * HTTP API (HTTPS only, payload format 2.0, throttled, access-logged). Access keys are checked by the handlers
+ * (docs/compatibility.md#access-keys); the first admin key is generated into Secrets Manager and the Lambda reads it at
+ * cold start through `EVENT_GATEWAY_ADMIN_KEY_SECRET_ARN`, so the key itself never appears in the template or the
+ * function's configuration.
  */
 export class ConfigApi extends Construct {
   readonly function: GatewayFunction;

@@ -39,8 +39,9 @@ export abstract class AwsInvoker<T extends AwsFunctionType, Sdk, Client extends 
     abortSignal: AbortSignal | undefined,
   ): Promise<Buffer>;
   /**
-   * The docs/compatibility.md#function-types class of an AWS error code. Only Lambda distinguishes classes; for Kinesis, Firehose and SQS every
-   * AWS error is "call failed" (the code stays on the error: a missing stream or queue, throttling, access denied).
+   * The docs/compatibility.md#function-types class of an AWS error code. Only Lambda distinguishes classes; for
+   * Kinesis, Firehose and SQS every AWS error is "call failed" (the code stays on the error: a missing stream or queue,
+   * throttling, access denied).
    */
   protected errorKind(_code: string): InvocationErrorKind {
     return 'call-failed';
