@@ -7,7 +7,7 @@ export type JsonParseResult = { readonly ok: true; readonly value: unknown } | {
 
 /**
  * The request body, decoded at most once: every mode and the normalisation share the same UTF-8 text and the
- * same `JSON.parse` result (style §4: parse the body once).
+ * same `JSON.parse` result (the hot path parses a body once).
  */
 export class RequestBody {
   private decodedText: string | undefined;
