@@ -1,8 +1,8 @@
 # syntax=docker/dockerfile:1
-# The router of the AWS stack (design §4, §5): the CLI on DynamoDB and SQS in --router-only mode. It serves the
-# events API on 4000 and only /v1/status and /v1/metrics on 4001 (the load balancer's health check); the config
-# API and async delivery run on Lambda. Deployment-specific settings come from EVENT_GATEWAY_* variables set by
-# the ECS task (table prefix, queue URL, allowed target ranges).
+# The router of the AWS stack (docs/architecture.md#on-aws, docs/operations.md#flags): the CLI on DynamoDB and SQS in
+# --router-only mode. It serves the events API on 4000 and only /v1/status and /v1/metrics on 4001 (the load
+# balancer's health check); the config API and async delivery run on Lambda. Deployment-specific settings come from
+# EVENT_GATEWAY_* variables set by the ECS task (table prefix, queue URL, allowed target ranges).
 ARG NODE_VERSION=24
 
 # Production dependencies, built where a toolchain exists (better-sqlite3 is native, though the router never loads it).

@@ -35,7 +35,7 @@ const ROUTES_PER_SERVICE = 20;
  *     /svc3/r0          /svc3/r1/:id          /svc3/r2/all
  *     /svc3/r3/:id/items   /svc3/r4/all/recent   /svc3/r5/:id      …
  *
- * The second segment is unique to the route, so no two routes conflict (spec §5.4) and the routes of a smaller
+ * The second segment is unique to the route, so no two routes conflict (docs/compatibility.md#path-conflicts) and the routes of a smaller
  * table are the first ones of a bigger one. The caller still checks each against a path tree.
  */
 function route(i: number): Route {

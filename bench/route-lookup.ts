@@ -31,7 +31,7 @@ function random(seed: number): () => number {
 
 /**
  * N route patterns of 2 to 4 segments: a static first segment, then static words or `:p<depth>` parameters. A
- * candidate that would conflict with an earlier one (spec §5.4) is skipped, so all N are live routes.
+ * candidate that would conflict with an earlier one (docs/compatibility.md#path-conflicts) is skipped, so all N are live routes.
  */
 function routePatterns(count: number, next: () => number): string[] {
   const firstSegments = Math.max(4, Math.ceil(count / 20));

@@ -1,4 +1,4 @@
-// The benchmark of issue 7 (design §7). `npm run bench [-- --quick | --smoke | --seconds N | --rounds N]`.
+// The benchmark of issue 7 (bench/README.md). `npm run bench [-- --quick | --smoke | --seconds N | --rounds N]`.
 // Starts the function (count-target.mjs, :5055), the baseline proxy (proxy.mjs, :4100) and the gateway in local mode
 // on 127.0.0.1, drives them with wrk, and stops all of it at the end. See bench/README.md for the method.
 // Environment: BENCH_SECONDS (seconds per wrk run), BENCH_PROFILE=1 (a --cpu-prof phase), BENCH_RESULTS_DIR.

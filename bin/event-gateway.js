@@ -23,7 +23,7 @@ function bundleIsFresh() {
   }
 }
 
-/** Hooks modules may be TypeScript (`--hooks x.ts`, design §2.8), which only tsx can load. */
+/** Hooks modules may be TypeScript (`--hooks x.ts`, docs/compatibility.md#hooks), which only tsx can load. */
 function hooksGiven() {
   return Boolean(process.env.EVENT_GATEWAY_HOOKS) || args.some((arg) => /^--?hooks(=|$)/.test(arg));
 }

@@ -1,6 +1,6 @@
 /**
- * The config API on Lambda (design §4): the same handlers as local mode, behind an ALB target group or an API
- * Gateway HTTP API (payload 2.0), on the DynamoDB stores, with access keys required.
+ * The config API on Lambda (docs/architecture.md#on-aws): the same handlers as local mode, behind an ALB target group
+ * or an API Gateway HTTP API (payload 2.0), on the DynamoDB stores, with access keys required.
  */
 import middy from '@middy/core';
 import type { SecretsManagerClientConfig } from '@aws-sdk/client-secrets-manager';

@@ -1,7 +1,7 @@
 /**
- * The SQS-triggered delivery worker (design §4): the event source mapping uses `ReportBatchItemFailures`. Each
- * record is delivered by the same {@link DeliveryWorkers.deliver} as local mode; what it cannot settle stays in
- * the queue (reported in `batchItemFailures`) and comes back after its visibility timeout.
+ * The SQS-triggered delivery worker (docs/architecture.md#on-aws): the event source mapping uses
+ * `ReportBatchItemFailures`. Each record is delivered by the same {@link DeliveryWorkers.deliver} as local mode; what
+ * it cannot settle stays in the queue (reported in `batchItemFailures`) and comes back after its visibility timeout.
  */
 import { registryTableNames } from '../lib/adapters/registry/dynamodb/index.js';
 import { readCounter } from '../lib/adapters/registry/dynamodb/index.js';

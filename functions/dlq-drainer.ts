@@ -1,7 +1,7 @@
 /**
- * The DLQ drainer (design §2.3): an SQS event source on the delivery queue's DLQ. Each record becomes a dead
- * letter in the store, where the config API lists and redrives it; a record that could not be written (or is not
- * a delivery item) is reported in `batchItemFailures` and stays in the DLQ.
+ * The DLQ drainer (docs/compatibility.md#dead-letters): an SQS event source on the delivery queue's DLQ. Each record
+ * becomes a dead letter in the store, where the config API lists and redrives it; a record that could not be written
+ * (or is not a delivery item) is reported in `batchItemFailures` and stays in the DLQ.
  */
 import type { SqsEventRecord } from '../lib/adapters/queue/sqs/index.js';
 import { sqsDlqRecordToDeadLetter } from '../lib/delivery/dlq-drainer.js';

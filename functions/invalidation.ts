@@ -1,7 +1,7 @@
 /**
- * The cache invalidation handler (design §4): the registry table's Stream → the change log that every router
- * polls. The event source mapping uses `ReportBatchItemFailures`: on a partial failure the batch resumes from the
- * first record that was not logged.
+ * The cache invalidation handler (docs/architecture.md#on-aws): the registry table's Stream → the change log that every
+ * router polls. The event source mapping uses `ReportBatchItemFailures`: on a partial failure the batch resumes from
+ * the first record that was not logged.
  */
 import middy from '@middy/core';
 import { ChangeLogWriteError, DEFAULT_TABLE_PREFIX, applyStreamRecords } from '../lib/adapters/registry/dynamodb/index.js';

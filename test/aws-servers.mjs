@@ -1,4 +1,4 @@
-// Local servers that speak the AWS wire protocols (design §6), started once per test run by test/run.mjs when a
+// Local servers that speak the AWS wire protocols (docs/architecture.md#testing-without-aws), started once per test run by test/run.mjs when a
 // test under test/aws/ is selected. Each is reachable only on 127.0.0.1; tests find them through the environment:
 //   EG_TEST_DYNAMODB_ENDPOINT  DynamoDB Local (with Streams), in memory
 //   EG_TEST_SQS_ENDPOINT       fauxqs

@@ -11,7 +11,7 @@ interface StoreFlags {
   dynamodbEndpoint?: string;
 }
 
-/** `event-gateway keys create|list|revoke` on the configured store (design §2.6). */
+/** `event-gateway keys create|list|revoke` on the configured store (docs/compatibility.md#access-keys). */
 export function keysCommand(): Command {
   const storeOptions = (command: Command) =>
     command

@@ -6,7 +6,10 @@ import type { GatewayOptions } from '../gateway/index.js';
 
 const packageJson = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
 
-/** Every flag also reads `EVENT_GATEWAY_<FLAG>` (design §5), e.g. `--config-port` ← `EVENT_GATEWAY_CONFIG_PORT`. */
+/**
+ * Every flag also reads `EVENT_GATEWAY_<FLAG>` (docs/operations.md#flags), e.g. `--config-port` ←
+ * `EVENT_GATEWAY_CONFIG_PORT`.
+ */
 function flag(flags: string, description: string): Option {
   const long = /--([a-z0-9-]+)/.exec(flags)?.[1] ?? '';
   return new Option(flags, description).env(`EVENT_GATEWAY_${long.toUpperCase().replaceAll('-', '_')}`);
@@ -169,7 +172,8 @@ export function buildProgram(): Command {
 }
 
 /**
- * Go's `flag` package accepted `-dev` as well as `--dev` (spec §1.1); scripts written for the original keep working.
+ * Go's `flag` package accepted `-dev` as well as `--dev` (docs/compatibility.md#flags-of-the-original); scripts written
+ * for the original keep working.
  */
 export function normaliseGoStyleFlags(argv: string[]): string[] {
   return argv.map((arg) => (/^-[a-z][a-z-]+(=.*)?$/.test(arg) ? `-${arg}` : arg));

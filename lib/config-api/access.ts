@@ -20,7 +20,10 @@ export interface AccessControlOptions {
 
 const UNAUTHORIZED = 'Unauthorized: a valid access key is required (Authorization: bearer <key>).';
 
-/** Access keys on the config API (design §2.6): 401 without a valid key, 403 for a key of another space. */
+/**
+ * Access keys on the config API (docs/compatibility.md#access-keys): 401 without a valid key, 403 for a key of another
+ * space.
+ */
 export class AccessControl {
   private readonly adminHash: string | undefined;
   private readonly cache = new Map<string, { record: AccessKeyRecord | undefined; until: number }>();

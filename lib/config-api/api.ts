@@ -10,16 +10,16 @@ import type { ConfigHandler, ConfigRequest, ConfigResponse } from './types.js';
 
 export interface ConfigApiOptions {
   service: ConfigService;
-  /** Serves the dead-letter endpoints of design §2.3 when given. */
+  /** Serves the dead-letter endpoints of docs/compatibility.md#dead-letters when given. */
   deadLetters?: DeadLetterService;
-  /** Access keys (design §2.6). Without it every call is allowed (dev mode). */
+  /** Access keys (docs/compatibility.md#access-keys). Without it every call is allowed (dev mode). */
   access?: AccessControl;
   /** Serves `/v1/keys` when given. */
   accessKeys?: AccessKeyService;
   metrics: GatewayMetrics;
   logger?: Logger;
   /**
-   * Serve only `/v1/status` and `/v1/metrics` (the router container's admin port on AWS, design §5).
+   * Serve only `/v1/status` and `/v1/metrics` (the router container's admin port on AWS, docs/operations.md#flags).
    * @default false
    */
   adminOnly?: boolean;
@@ -35,7 +35,8 @@ const JSON_HEADERS = { 'content-type': 'application/json' } as const;
 const TEXT_HEADERS = { 'content-type': 'text/plain; charset=utf-8', 'x-content-type-options': 'nosniff' } as const;
 
 /**
- * The config API (spec §2) as one transport-neutral function from {@link ConfigRequest} to {@link ConfigResponse}.
+ * The config API (docs/compatibility.md#config-api) as one transport-neutral function from {@link ConfigRequest} to
+ * {@link ConfigResponse}.
  */
 export function createConfigApi(options: ConfigApiOptions): ConfigHandler {
   const { service, metrics } = options;
@@ -71,7 +72,7 @@ export function createConfigApi(options: ConfigApiOptions): ConfigHandler {
   }
 
   if (!options.adminOnly) {
-    /** Wraps a resource endpoint: the error envelope, and the request counter of spec §10. */
+    /** Wraps a resource endpoint: the error envelope, and the request counter of docs/compatibility.md#metrics. */
     const resource =
       (kind: Kind, operation: Operation, run: (request: ConfigRequest, space: string, params: Params) => Promise<ConfigResponse>): RouteHandler =>
       async (request, params) => {
@@ -229,15 +230,15 @@ function htmlEscape(text: string): string {
 }
 
 /**
- * The CORS id comes from the raw, still-encoded path (spec §2.6): clients put `GET%2Fhello` in the URL as is.
- * Like the original, a path with no percent-escape yields the empty id (and so a 404).
+ * The CORS id comes from the raw, still-encoded path (docs/compatibility.md#cors-configurations): clients put
+ * `GET%2Fhello` in the URL as is. Like the original, a path with no percent-escape yields the empty id (and so a 404).
  */
 function corsIdFromRawPath(rawPath: string): string {
   if (!rawPath.includes('%')) return '';
   return rawPath.slice(rawPath.lastIndexOf('/') + 1);
 }
 
-/** Every `metadata.<key>` query parameter, first value only (spec §2.2). */
+/** Every `metadata.<key>` query parameter, first value only (docs/compatibility.md#conventions). */
 export function metadataFilters(rawQuery: string): MetadataFilters {
   if (!rawQuery) return [];
   const seen = new Map<string, string>();

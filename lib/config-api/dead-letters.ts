@@ -6,7 +6,7 @@ import type { DeliveryQueue } from '../ports/delivery-queue.js';
 export const DEFAULT_DEAD_LETTER_PAGE = 100;
 export const MAX_DEAD_LETTER_PAGE = 1000;
 
-/** A dead letter as the config API shows it (design §2.3). */
+/** A dead letter as the config API shows it (docs/compatibility.md#dead-letters). */
 export interface DeadLetterView {
   space: string;
   deadLetterId: string;
@@ -43,9 +43,9 @@ export function toDeadLetterView(record: DeadLetterRecord): DeadLetterView {
 }
 
 /**
- * Inspect, redrive and purge dead letters (design §2.3). A redrive re-enqueues the accepted item as it was (same
- * id, so the receiver sees the same `webhook-id`) with a fresh attempt count and a fresh age, then removes it from
- * the store: enqueue first, so a crash in between gives a duplicate, never a loss.
+ * Inspect, redrive and purge dead letters (docs/compatibility.md#dead-letters). A redrive re-enqueues the accepted item
+ * as it was (same id, so the receiver sees the same `webhook-id`) with a fresh attempt count and a fresh age, then
+ * removes it from the store: enqueue first, so a crash in between gives a duplicate, never a loss.
  */
 export class DeadLetterService {
   constructor(

@@ -1,8 +1,8 @@
 /**
  * The config API's route table with the behaviour of julienschmidt/httprouter v1.1 outside the table
- * (spec §2.1): routes match the *decoded* path; a request that misses only by a trailing slash, by letter case
- * or by an unclean path (`//`, `.`, `..`) is redirected (301 for GET, 307 otherwise); a path known under another
- * method gets a plain-text 405; anything else a plain-text 404.
+ * (docs/compatibility.md#routes): routes match the *decoded* path; a request that misses only by a trailing slash, by
+ * letter case or by an unclean path (`//`, `.`, `..`) is redirected (301 for GET, 307 otherwise); a path known under
+ * another method gets a plain-text 405; anything else a plain-text 404.
  *
  * This is the config API, not the hot path: a linear scan over twenty routes is clear and fast enough.
  */

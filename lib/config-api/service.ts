@@ -25,13 +25,13 @@ import {
   type RegistrySnapshot,
 } from '../ports/registry.js';
 
-/** `metadata.<key>=<value>` list filters (spec §2.2): every one must match exactly. */
+/** `metadata.<key>=<value>` list filters (docs/compatibility.md#conventions): every one must match exactly. */
 export type MetadataFilters = ReadonlyArray<readonly [key: string, value: string]>;
 
 /**
- * The config API's business rules over the {@link Registry}: the checks of spec §2.3–§2.6 in their documented
- * order, with design §1's fixes (Q1–Q3, Q9). Transport-free: handlers pass raw bodies and URL values in and
- * serialise what comes out.
+ * The config API's business rules over the {@link Registry}: the checks of docs/compatibility.md#config-api in their
+ * documented order, with the fixes of docs/compatibility.md#quirk-decisions (Q1–Q3, Q9). Transport-free: handlers pass
+ * raw bodies and URL values in and serialise what comes out.
  *
  * Mutations run one at a time, so that a check and the write that depends on it cannot interleave with another
  * mutation in this process (the AWS registry adds conditional writes for the multi-process case).
@@ -46,7 +46,7 @@ export class ConfigService {
     private readonly limits: Readonly<ModelLimits> = DEFAULT_MODEL_LIMITS,
   ) {}
 
-  // ---- event types (spec §2.3) ----
+  // ---- event types (docs/compatibility.md#event-types) ----
 
   async getEventType(space: string, name: string): Promise<EventType> {
     const found = await this.registry.get('eventtype', space, name);
@@ -96,7 +96,7 @@ export class ConfigService {
     });
   }
 
-  // ---- functions (spec §2.4) ----
+  // ---- functions (docs/compatibility.md#functions) ----
 
   async getFunction(space: string, functionId: string): Promise<FunctionConfig> {
     const found = await this.registry.get('function', space, functionId);
@@ -155,7 +155,7 @@ export class ConfigService {
     });
   }
 
-  // ---- subscriptions (spec §2.5) ----
+  // ---- subscriptions (docs/compatibility.md#subscriptions) ----
 
   async getSubscription(space: string, subscriptionId: string): Promise<Subscription> {
     const found = await this.registry.get('subscription', space, subscriptionId);
@@ -221,7 +221,7 @@ export class ConfigService {
     });
   }
 
-  // ---- CORS (spec §2.6) ----
+  // ---- CORS (docs/compatibility.md#cors-configurations) ----
 
   async getCors(space: string, corsId: string): Promise<CorsConfig> {
     const found = await this.registry.get('cors', space, corsId);
@@ -305,7 +305,10 @@ export class ConfigService {
     }
   }
 
-  /** Q1 fixed: an unknown authorizer is a 400 on create as on update. `""` counts as present (spec §2.3). */
+  /**
+   * Q1 fixed: an unknown authorizer is a 400 on create as on update. `""` counts as present
+   * (docs/compatibility.md#event-types).
+   */
   private async checkAuthorizer(eventType: EventType): Promise<void> {
     if (eventType.authorizerId === undefined) return;
     if (!(await this.registry.get('function', eventType.space, eventType.authorizerId))) {
@@ -314,8 +317,9 @@ export class ConfigService {
   }
 
   /**
-   * Spec §5.4 against the sync subscriptions of the same method and event type. Q9 fixed (design §1): other
-   * spaces count too, because the events API routes sync requests through one tree shared by all spaces.
+   * docs/compatibility.md#path-conflicts against the sync subscriptions of the same method and event type. Q9 fixed
+   * (docs/compatibility.md#deliberate-differences): other spaces count too, because the events API routes sync requests
+   * through one tree shared by all spaces.
    */
   private async checkSyncPath(subscription: Subscription): Promise<void> {
     const tree = (await this.routes()).syncTree(subscription.method, subscription.eventType);
@@ -328,8 +332,9 @@ export class ConfigService {
   }
 
   /**
-   * Design §1 (Q9): CORS configs share one path tree per method across spaces. A conflicting route is refused;
-   * the identical method and path in another space is accepted only when both configs are the same.
+   * docs/compatibility.md#deliberate-differences (Q9): CORS configs share one path tree per method across spaces. A
+   * conflicting route is refused; the identical method and path in another space is accepted only when both configs are
+   * the same.
    */
   private async checkCorsPath(config: CorsConfig): Promise<void> {
     const tree = new PathTree<true>();
@@ -384,8 +389,9 @@ interface SyncGroup {
 }
 
 /**
- * What the path checks of spec §5.4 compare against: the sync subscriptions by (method, event type), each group
- * with its path tree, and the CORS configurations by method. Q9: all spaces together, as the events API routes them.
+ * What the path checks of docs/compatibility.md#path-conflicts compare against: the sync subscriptions by (method,
+ * event type), each group with its path tree, and the CORS configurations by method. Q9: all spaces together, as the
+ * events API routes them.
  */
 class RouteIndex {
   private readonly sync = new Map<string, SyncGroup>();

@@ -8,7 +8,9 @@ import {
 } from '../adapters/queue/sqs/index.js';
 import type { DeadLetterRecord, DeadLetterStore } from '../ports/dead-letter-store.js';
 
-/** The `lastError` of every dead letter that came through the SQS queue's own DLQ (design §2.3). */
+/**
+ * The `lastError` of every dead letter that came through the SQS queue's own DLQ (docs/compatibility.md#dead-letters).
+ */
 export const EXCEEDED_MAX_RECEIVE_COUNT = 'exceeded maxReceiveCount';
 
 export interface DrainDeadLetterQueueOptions {

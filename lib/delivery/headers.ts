@@ -5,8 +5,9 @@ import type { NewDeliveryItem } from '../ports/delivery-queue.js';
 const SECRET_PREFIX = 'whsec_';
 
 /**
- * Headers of an async delivery (design §2.6): always `webhook-id`, the receiver's idempotency key; with a signing
- * secret also `webhook-timestamp` and `webhook-signature`, as the Standard Webhooks spec defines them.
+ * Headers of an async delivery (docs/compatibility.md#signed-deliveries): always `webhook-id`, the receiver's
+ * idempotency key; with a signing secret also `webhook-timestamp` and `webhook-signature`, as the Standard Webhooks
+ * spec defines them.
  */
 export function deliveryHeaders(fn: FunctionConfig, item: NewDeliveryItem, body: string, nowMs: number): Record<string, string> {
   const headers: Record<string, string> = { 'webhook-id': item.id };

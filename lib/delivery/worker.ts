@@ -34,7 +34,7 @@ export interface DeliveryWorkersOptions {
   concurrency?: number;
   /**
    * Deliveries in flight at once while events API requests saturate the process: accepting events comes first, and
-   * the backlog is delivered at full `concurrency` once intake eases (design §7).
+   * the backlog is delivered at full `concurrency` once intake eases (bench/README.md).
    * @default 1
    */
   yieldConcurrency?: number;
@@ -64,9 +64,10 @@ const SATURATED_UTILIZATION = 0.9;
 export type SettledAs = 'delivered' | 'retried' | 'dead-lettered' | 'skipped' | 'vetoed';
 
 /**
- * The delivery loop (design §2.1–§2.3): receives leased items, authorizes, invokes, and settles each one as
- * delivered, retried later with backoff, dead-lettered, skipped (authorizer denied) or vetoed (a hook). The same
- * loop serves local mode; on AWS the SQS-triggered Lambda drives {@link DeliveryWorkers.deliver} directly.
+ * The delivery loop (docs/compatibility.md#durable-delivery, #retries-and-timeouts, #dead-letters): receives leased
+ * items, authorizes, invokes, and settles each one as delivered, retried later with backoff, dead-lettered, skipped
+ * (authorizer denied) or vetoed (a hook). The same loop serves local mode; on AWS the SQS-triggered Lambda drives
+ * {@link DeliveryWorkers.deliver} directly.
  */
 export class DeliveryWorkers {
   private readonly concurrency: number;
@@ -353,9 +354,9 @@ const ACCESS_DENIED_CODES = new Set([
 ]);
 
 /**
- * Design §2.2: transport failures, timeouts, throttling and provider errors are retried; access denied and a
- * function's own error are not. Kinesis, Firehose and SQS report access denied as a plain call failure (spec §3
- * gives that class to Lambda only), so their AWS code decides.
+ * docs/compatibility.md#retries-and-timeouts: transport failures, timeouts, throttling and provider errors are retried;
+ * access denied and a function's own error are not. Kinesis, Firehose and SQS report access denied as a plain call
+ * failure (docs/compatibility.md#function-types gives that class to Lambda only), so their AWS code decides.
  */
 export function classifyInvocationError(error: unknown): DeliveryOutcome {
   if (!(error instanceof InvocationError)) return 'retry';

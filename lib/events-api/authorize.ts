@@ -8,8 +8,9 @@ import { httpResultError } from '../invokers/index.js';
 export type AuthorizationOutcome = { allow: true; event: GatewayEvent } | { allow: false; reason: string };
 
 /**
- * Spec §6: the event type is looked up in the subscriber's space; when it names an authorizer, that function is
- * called with `{event, request}` and its answer decides. On allow the authorization is added to the event.
+ * docs/compatibility.md#authorizers: the event type is looked up in the subscriber's space; when it names an
+ * authorizer, that function is called with `{event, request}` and its answer decides. On allow the authorization is
+ * added to the event.
  */
 export async function authorizeForSubscriber(
   table: RoutingTable,
@@ -21,7 +22,7 @@ export async function authorizeForSubscriber(
 ): Promise<AuthorizationOutcome> {
   const type = eventTypeOf(event);
   const authorizerId = table.eventType(space, type)?.authorizerId;
-  // Authorizers on system event types are not supported (spec §6); they are ignored.
+  // Authorizers on system event types are not supported (docs/compatibility.md#authorizers); they are ignored.
   if (authorizerId === undefined || isSystemEventType(type)) return { allow: true, event };
   const authorizer = table.function(space, authorizerId);
   if (!authorizer) return { allow: false, reason: `authorizer function ${space}/${authorizerId} not found` };

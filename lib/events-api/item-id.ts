@@ -5,9 +5,9 @@ const pool = Buffer.alloc(16 * 256);
 let offset = pool.length;
 
 /**
- * A new delivery item id (the `webhook-id` of design §2.6): a UUID version 7 (RFC 9562), a millisecond timestamp
- * followed by 74 random bits. Ids made close in time sort close together, so the durable queue's id index grows at
- * its end: a group commit touches a few index pages instead of one random page per item.
+ * A new delivery item id (the `webhook-id` of docs/compatibility.md#signed-deliveries): a UUID version 7 (RFC 9562), a
+ * millisecond timestamp followed by 74 random bits. Ids made close in time sort close together, so the durable queue's
+ * id index grows at its end: a group commit touches a few index pages instead of one random page per item.
  */
 export function newItemId(now: number = Date.now()): string {
   if (offset === pool.length) {

@@ -31,7 +31,7 @@ import { authorizeForSubscriber } from './authorize.js';
 import { newItemId } from './item-id.js';
 import type { SystemEvents } from './system-events.js';
 
-/** Limits of the events API, each answered with a clear 4xx (design §2.6). */
+/** Limits of the events API, each answered with a clear 4xx (docs/compatibility.md#limits). */
 export interface EventsApiLimits {
   /** Largest request body. @default 262144 (256 KiB) */
   maxBodyBytes?: number;
@@ -64,7 +64,10 @@ export const DEFAULT_MAX_HEADERS = 100;
 const JSON_TYPE = 'application/json';
 const SERVICE_UNAVAILABLE = `${JSON.stringify(errorEnvelope('Service Unavailable'))}\n`;
 
-/** The events API (spec §4): every method and path is an event. Plain node:http, no framework on this path. */
+/**
+ * The events API (docs/compatibility.md#events-api): every method and path is an event. Plain node:http, no framework
+ * on this path.
+ */
 export class EventsApi {
   private draining = false;
   /** Cancels the sync calls in flight (a shutdown whose time ran out). */
@@ -88,7 +91,9 @@ export class EventsApi {
     setMaxListeners(0, this.cancelling.signal);
   }
 
-  /** From now on every request gets 503 (spec §1.2, design §2.7). */
+  /**
+   * From now on every request gets 503 (docs/compatibility.md#servers-and-ports, docs/operations.md#graceful-shutdown).
+   */
   drain(): void {
     this.draining = true;
   }
@@ -145,7 +150,7 @@ export class EventsApi {
     const method = req.method ?? 'GET';
     const table = this.options.routing.current;
 
-    // CORS (spec §7): a preflight on a configured path is answered here and nothing else happens.
+    // CORS (docs/compatibility.md#cors): a preflight on a configured path is answered here and nothing else happens.
     const preflightMethod = method === 'OPTIONS' ? req.headers['access-control-request-method'] : undefined;
     const cors = table.matchCors(preflightMethod || method, rawPath);
     if (cors && preflightMethod) {
@@ -185,7 +190,7 @@ export class EventsApi {
       return;
     }
 
-    // Clients may not emit system events (spec §4.1 step 5): 400 with an empty body.
+    // Clients may not emit system events (docs/compatibility.md#request-pipeline step 5): 400 with an empty body.
     for (const event of events) {
       if (isSystemEventType(eventTypeOf(event))) {
         res.writeHead(400).end();
@@ -219,7 +224,8 @@ export class EventsApi {
           items.push(...(await this.eventReceived(table, request, headerIndex, event, syncMatch, subscribers)));
         } catch (error) {
           if (!(error instanceof HookVeto)) throw error;
-          // A sync hook vetoed event.received: the client gets 200 with an empty body (spec §4.6).
+          // A sync hook vetoed event.received: the client gets 200 with an empty body
+          // (docs/compatibility.md#status-codes).
           this.options.logger.info({ reason: error.message }, 'event vetoed by a hook');
           res.writeHead(200).end();
           return;
@@ -245,7 +251,7 @@ export class EventsApi {
       if (syncMatch) sync = { match: syncMatch, event };
     }
 
-    // Async items are committed first; only then is the sync function called (design §2.1).
+    // Async items are committed first; only then is the sync function called (docs/compatibility.md#durable-delivery).
     if (items.length > 0) {
       try {
         await this.options.queue.enqueue(items);
@@ -267,7 +273,10 @@ export class EventsApi {
     await this.invokeSync(res, table, request, headerIndex, sync.match, sync.event);
   }
 
-  /** Spec §4.1 step 8 and §4.8: authorize, invoke, map the result onto the response. */
+  /**
+   * docs/compatibility.md#request-pipeline (step 8) and docs/compatibility.md#sync-responses: authorize, invoke, map
+   * the result onto the response.
+   */
   private async invokeSync(
     res: ServerResponse,
     table: RoutingTable,
@@ -338,7 +347,10 @@ export class EventsApi {
     }
   }
 
-  /** `event.received` for one event, Q13-scoped to the spaces the request matched (design §1). */
+  /**
+   * `event.received` for one event, Q13-scoped to the spaces the request matched
+   * (docs/compatibility.md#deliberate-differences).
+   */
   private eventReceived(
     table: RoutingTable,
     request: EventRequest,
@@ -362,7 +374,10 @@ function timeoutFor(subscription: Subscription, type: Parameters<typeof defaultT
   return subscription.timeoutMs ?? defaultTimeoutMs(type);
 }
 
-/** The authorizer's `request` (spec §6): for http.request events their own data, otherwise built from the request. */
+/**
+ * The authorizer's `request` (docs/compatibility.md#authorizers): for http.request events their own data, otherwise
+ * built from the request.
+ */
 function authorizerRequestDataFor(event: GatewayEvent, request: EventRequest, headerIndex: HeaderIndex): HttpRequestData {
   if (eventTypeOf(event) === HTTP_REQUEST_EVENT_TYPE) {
     const data = (event as { data?: unknown }).data as HttpRequestData | undefined;

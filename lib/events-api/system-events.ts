@@ -24,9 +24,10 @@ export interface SystemEventsOptions {
 }
 
 /**
- * The four system events of spec §9, with design §1's decisions: Q6 (`result` is the function's response as UTF-8
- * text, base64 when it is not valid UTF-8), Q7 (`error` is `{message}`), Q13 (scoped by space). They go to hooks
- * and to async subscriptions on `POST /` of the system event's type. An event is only built when someone listens.
+ * The four system events of docs/compatibility.md#system-events, with our decisions
+ * (docs/compatibility.md#quirk-decisions): Q6 (`result` is the function's response as UTF-8 text, base64 when it is not
+ * valid UTF-8), Q7 (`error` is `{message}`), Q13 (scoped by space). They go to hooks and to async subscriptions on
+ * `POST /` of the system event's type. An event is only built when someone listens.
  *
  * Hot path: the `function.*` methods return `undefined` when nobody listens, so that callers await nothing then.
  */

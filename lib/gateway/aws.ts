@@ -6,7 +6,10 @@ import { SqsDeliveryQueue } from '../adapters/queue/sqs/index.js';
 import { DEFAULT_TABLE_PREFIX, DynamoRegistry, ensureRegistryTables, registryTableNames } from '../adapters/registry/dynamodb/index.js';
 import type { RegistryChange } from '../ports/registry.js';
 
-/** Where the AWS adapters find their resources (design §5): flags locally, environment variables in Lambda. */
+/**
+ * Where the AWS adapters find their resources (docs/operations.md#flags): flags locally, environment variables in
+ * Lambda.
+ */
 export interface AwsResourceOptions {
   /** Prefix of the three tables. @default 'event-gateway-' */
   tablePrefix?: string;
@@ -34,7 +37,7 @@ export interface DynamoStores {
   close(): Promise<void>;
 }
 
-/** The registry, dead letters and access keys on DynamoDB (design §4's three tables). */
+/** The registry, dead letters and access keys on DynamoDB (the three tables of docs/architecture.md#on-aws). */
 export async function openDynamoStores(options: AwsResourceOptions): Promise<DynamoStores> {
   const client = new DynamoDBClient({
     ...(options.dynamodbEndpoint ? { endpoint: options.dynamodbEndpoint } : {}),

@@ -26,6 +26,7 @@ export interface RunningGateway {
    * Graceful shutdown: new events get 503 and the workers take no new items; sync calls and deliveries in flight
    * get up to `shutdownTimeoutMs` to finish (their outcomes are recorded); whatever is still in flight then is
    * cancelled and stays queued. Then the servers and stores close (the queue flushed).
+   * See docs/operations.md#graceful-shutdown.
    */
   close(): Promise<void>;
 }
@@ -59,7 +60,7 @@ export async function startLocalGateway(input: GatewayOptions & { logger?: Logge
     : new DeliveryWorkers({
         queue, routing, invokers, systemEvents, metrics, logger, deadLetters,
         concurrency: options.workers,
-        // A burst may fill most of the queue before deliveries take the CPU back (design §7).
+        // A burst may fill most of the queue before deliveries take the CPU back (bench/README.md).
         yieldBacklog: Math.floor(options.maxPending * 0.9),
       });
   const eventsApi = new EventsApi({

@@ -3,7 +3,8 @@ import type { LogFormat } from '../observability/logger.js';
 /** Everything the local gateway can be started with. Defaults are applied once, in {@link resolveOptions}. */
 export interface GatewayOptions {
   /**
-   * Dev mode (design §5): binds 127.0.0.1, human-readable logs, no access keys, loopback targets allowed.
+   * Dev mode (docs/operations.md#flags): binds 127.0.0.1, human-readable logs, no access keys, loopback targets
+   * allowed.
    * @default false
    */
   dev?: boolean;
@@ -17,7 +18,7 @@ export interface GatewayOptions {
   dataDir?: string;
   /** Async deliveries in flight at once. @default 64 */
   workers?: number;
-  /** Pending async items beyond which new events get 429 (design §2.1). @default 100000 */
+  /** Pending async items beyond which new events get 429 (docs/compatibility.md#durable-delivery). @default 100000 */
   maxPending?: number;
   /**
    * What an accepted event survives: 'process' a crash of the gateway (SQLite WAL, synchronous=NORMAL), 'power'
@@ -27,7 +28,7 @@ export interface GatewayOptions {
   durability?: 'process' | 'power';
   /** Spec version of gateway-made events (http.request, legacy, system). @default '0.1' */
   cloudEventsVersion?: '0.1' | '1.0';
-  /** Hooks modules to load (design §2.8). @default [] */
+  /** Hooks modules to load (docs/compatibility.md#hooks). @default [] */
   hooks?: string[];
   /** Largest events-API request body in bytes. @default 262144 */
   maxBodyBytes?: number;
@@ -42,16 +43,17 @@ export interface GatewayOptions {
   /** Longest id, name or path in the config API, in characters. @default 256 */
   maxIdLength?: number;
   /**
-   * An all-spaces access key that is not stored (the first admin key, design §2.6). Outside dev mode the config API
-   * needs a key; this one bootstraps the others.
+   * An all-spaces access key that is not stored (the first admin key, docs/compatibility.md#access-keys). Outside dev
+   * mode the config API needs a key; this one bootstraps the others.
    * @default none
    */
   adminKey?: string;
   /** Serve `/v1/metrics` without an access key. @default false */
   publicMetrics?: boolean;
   /**
-   * CIDR ranges `http` functions may reach beyond the public internet, e.g. `10.0.0.0/8,127.0.0.1/32` (design §2.6:
-   * loopback, link-local, private, CGNAT and ULA addresses are refused by default; `dev` allows loopback).
+   * CIDR ranges `http` functions may reach beyond the public internet, e.g. `10.0.0.0/8,127.0.0.1/32`
+   * (docs/compatibility.md#ssrf-guard: loopback, link-local, private, CGNAT and ULA addresses are refused by default;
+   * `dev` allows loopback).
    * @default none
    */
   allowTargets?: string;

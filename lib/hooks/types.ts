@@ -9,12 +9,15 @@ export interface HookRequest {
   readonly headers: Readonly<Record<string, string | string[] | undefined>>;
 }
 
-/** A system event handed to a hook: the event itself (spec §9), whose `data` holds space, functionId, event… */
+/**
+ * A system event handed to a hook: the event itself (docs/compatibility.md#system-events), whose `data` holds space,
+ * functionId, event…
+ */
 export type SystemEventHandler = (event: GatewayEvent) => void | Promise<void>;
 
 /**
- * A hooks module (design §2.8), loaded with `--hooks <path>`. Export it as the module's default export (or as
- * `hooks`). Every member is optional.
+ * A hooks module (docs/compatibility.md#hooks), loaded with `--hooks <path>`. Export it as the module's default export
+ * (or as `hooks`). Every member is optional.
  *
  * - `beforeRoute` may return a new event to route instead (enrich, redact, convert), or nothing to keep the event.
  *   Throwing rejects the request: the client gets the error's `statusCode` when it is a 4xx (default 403) and the

@@ -70,8 +70,8 @@ export interface EventGatewayStackProps extends StackProps {
   /** KMS keys of encrypted target streams and queues (`kms:GenerateDataKey` for the same two roles). @default none */
   readonly allowedTargetKeyArns?: readonly string[];
   /**
-   * Private address ranges `http` functions may reach (`--allow-targets`, design §2.6); everything private is
-   * refused otherwise.
+   * Private address ranges `http` functions may reach (`--allow-targets`, docs/compatibility.md#ssrf-guard); everything
+   * private is refused otherwise.
    * @default none
    */
   readonly allowTargets?: readonly string[];

@@ -24,11 +24,11 @@ import { DELIVERY_TIMEOUT, DLQ_DRAINER_TIMEOUT, Workers } from './workers/worker
 const VISIBILITY_PER_TIMEOUT = 6;
 
 /**
- * The whole event gateway in one stack (design §4): the router on Fargate behind a public ALB (events API), the
- * config API on Lambda behind an HTTP API, the three DynamoDB tables, the fan-out queue with its DLQ, the
- * delivery, invalidation and DLQ-drainer Lambdas, a dashboard and alarms. Environment-agnostic: nothing is looked
- * up, so `cdk synth` needs no AWS account. Props are validated once, before anything is built; every problem is
- * reported together in an {@link EventGatewayPropsError}.
+ * The whole event gateway in one stack (docs/architecture.md#on-aws): the router on Fargate behind a public ALB (events
+ * API), the config API on Lambda behind an HTTP API, the three DynamoDB tables, the fan-out queue with its DLQ, the
+ * delivery, invalidation and DLQ-drainer Lambdas, a dashboard and alarms. Environment-agnostic: nothing is looked up,
+ * so `cdk synth` needs no AWS account. Props are validated once, before anything is built; every problem is reported
+ * together in an {@link EventGatewayPropsError}.
  */
 export class EventGatewayStack extends Stack {
   readonly settings: ResolvedEventGatewayProps;

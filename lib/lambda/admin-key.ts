@@ -3,7 +3,10 @@ import type { LambdaContext, MiddlewareLike } from './types.js';
 
 /** Where {@link adminKeyFromSecret} keeps the admin key in `request.internal`. */
 export const ADMIN_KEY_INTERNAL_KEY = 'eventGateway.adminKey';
-/** The secret holding the first admin key (design §2.6); the stack sets it on the config API Lambda. */
+/**
+ * The secret holding the first admin key (docs/compatibility.md#access-keys); the stack sets it on the config API
+ * Lambda.
+ */
 export const ADMIN_KEY_SECRET_ARN_ENV = 'EVENT_GATEWAY_ADMIN_KEY_SECRET_ARN';
 /** The plain admin key of local runs (`--admin-key`); ignored inside Lambda. */
 export const ADMIN_KEY_ENV = 'EVENT_GATEWAY_ADMIN_KEY';

@@ -3,7 +3,7 @@ import { DEFAULT_METRICS_NAMESPACE } from './metrics.js';
 
 /**
  * The Lambda handlers' settings besides where the resources are (`awsResourceOptionsFromEnv`), from the same
- * `EVENT_GATEWAY_<FLAG>` variables as the CLI's flags (design §5).
+ * `EVENT_GATEWAY_<FLAG>` variables as the CLI's flags (docs/operations.md#flags).
  */
 export interface LambdaSettings {
   /** `EVENT_GATEWAY_LOG_LEVEL`. @default 'info' */

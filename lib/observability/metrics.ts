@@ -7,7 +7,7 @@ function exponentialBuckets(start: number, count: number): number[] {
 
 /**
  * Intake as the events API sees it, for the delivery workers, which yield to it while it saturates the process and
- * the queue still accepts events (design §7). Plain numbers, updated per request.
+ * the queue still accepts events (bench/README.md). Plain numbers, updated per request.
  */
 export class IntakeLoad {
   /** Events API requests being handled now. */
@@ -65,8 +65,9 @@ class BufferedCounter<L extends string> {
 }
 
 /**
- * The gateway's Prometheus metrics, with the exact names and labels of spec §10. One instance per gateway (its own
- * prom-client registry, with the Node process collectors), so several gateways can live in one process (tests).
+ * The gateway's Prometheus metrics, with the exact names and labels of docs/compatibility.md#metrics. One instance per
+ * gateway (its own prom-client registry, with the Node process collectors), so several gateways can live in one process
+ * (tests).
  */
 export class GatewayMetrics {
   readonly registry = new Registry();
@@ -83,7 +84,10 @@ export class GatewayMetrics {
   readonly eventsReceived = this.received.counter;
   /** Counted per request through {@link countProcessed}. */
   readonly eventsProcessed = this.processed.counter;
-  /** Stays at 0 by construction: nothing accepted is ever dropped (design §2.1). Kept for dashboards. */
+  /**
+   * Stays at 0 by construction: nothing accepted is ever dropped (docs/compatibility.md#durable-delivery). Kept for
+   * dashboards.
+   */
   readonly eventsDropped = new Counter({
     name: 'eventgateway_events_dropped_total',
     help: 'Total of events dropped due to insufficient processing power.',
@@ -102,7 +106,8 @@ export class GatewayMetrics {
     registers: [this.registry],
   });
 
-  // Durable delivery (design §2.1–§2.3). Not in the original; named in its style.
+  // Durable delivery (docs/compatibility.md#durable-delivery, #retries-and-timeouts, #dead-letters). Not in the
+  // original; named in its style.
   private readonly attempts = new BufferedCounter(
     {
       name: 'eventgateway_delivery_attempts_total',

@@ -1,4 +1,4 @@
-/** A stored access key (design §2.6). The key itself is never stored: only its SHA-256 hash. */
+/** A stored access key (docs/compatibility.md#access-keys). The key itself is never stored: only its SHA-256 hash. */
 export interface AccessKeyRecord {
   keyId: string;
   /** Hex SHA-256 of the full key text. */

@@ -1,8 +1,9 @@
 import type { DeliveryError, NewDeliveryItem } from './delivery-queue.js';
 
 /**
- * An item whose delivery is given up (design §2.3): permanent failure, or the retry policy exhausted. It keeps
- * the whole queue item, so a redrive re-enqueues exactly what was accepted (same id, hence same `webhook-id`).
+ * An item whose delivery is given up (docs/compatibility.md#dead-letters): permanent failure, or the retry policy
+ * exhausted. It keeps the whole queue item, so a redrive re-enqueues exactly what was accepted (same id, hence same
+ * `webhook-id`).
  */
 export interface DeadLetterRecord {
   /** The queue item; `item.id` is the dead letter's id. */

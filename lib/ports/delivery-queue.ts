@@ -1,4 +1,4 @@
-/** One (event, subscription) pair waiting for async delivery (design §2.1). */
+/** One (event, subscription) pair waiting for async delivery (docs/compatibility.md#durable-delivery). */
 export interface NewDeliveryItem {
   /** Unique per (event, subscription); stable across retries and redrives. Also the `webhook-id` header. */
   id: string;
@@ -9,11 +9,12 @@ export interface NewDeliveryItem {
   /** The event exactly as it will be sent: structured JSON in the event's own spec version. */
   event: string;
   /**
-   * The `request` half of the authorizer payload (spec §6), as JSON, when the event came from an HTTP request.
-   * Authorizers of async subscribers run in the worker, just before delivery (design §2.1).
+   * The `request` half of the authorizer payload (docs/compatibility.md#authorizers), as JSON, when the event came from
+   * an HTTP request. Authorizers of async subscribers run in the worker, just before delivery
+   * (docs/compatibility.md#durable-delivery).
    */
   authorizerRequest?: string;
-  /** A system event (spec §9): delivering it never emits further system events. */
+  /** A system event (docs/compatibility.md#system-events): delivering it never emits further system events. */
   system: boolean;
   /** When the gateway accepted the event (ms since the epoch). */
   acceptedAt: number;

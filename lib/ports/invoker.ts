@@ -2,9 +2,15 @@ import type { FunctionConfig, FunctionType } from '../core/model/types.js';
 
 /** What one call of a function needs besides the function itself. */
 export interface InvocationRequest {
-  /** The bytes sent: the event as JSON (spec §4.2), or the authorizer payload (spec §6). */
+  /**
+   * The bytes sent: the event as JSON (docs/compatibility.md#event-model), or the authorizer payload
+   * (docs/compatibility.md#authorizers).
+   */
   payload: string;
-  /** Bounds the call; undefined means no gateway timeout (the default for AWS types, design §2.2). */
+  /**
+   * Bounds the call; undefined means no gateway timeout (the default for AWS types,
+   * docs/compatibility.md#retries-and-timeouts).
+   */
   timeoutMs?: number;
   /** Extra headers for http targets (webhook-id, signatures). Ignored by other types. */
   headers?: Readonly<Record<string, string>>;
@@ -13,9 +19,9 @@ export interface InvocationRequest {
 }
 
 /**
- * What came back. For http functions `status` is the target's HTTP status and `body` its bytes; for AWS types
- * `status` is 200 and `body` the result of spec §3 (Lambda payload, sequence number, RecordId, MessageId).
- * A transport failure, a timeout or an AWS error is thrown as an `InvocationError` (lib/core/response).
+ * What came back. For http functions `status` is the target's HTTP status and `body` its bytes; for AWS types `status`
+ * is 200 and `body` the result of docs/compatibility.md#function-types (Lambda payload, sequence number, RecordId,
+ * MessageId). A transport failure, a timeout or an AWS error is thrown as an `InvocationError` (lib/core/response).
  */
 export interface InvocationResult {
   status: number;

@@ -66,7 +66,7 @@ export type GuardedDeleteResult =
  */
 export interface Registry {
   get<K extends Kind>(kind: K, space: string, id: string): Promise<ItemByKind[K] | undefined>;
-  /** Every item of a kind in a space, in descending id order (spec §2.2). */
+  /** Every item of a kind in a space, in descending id order (docs/compatibility.md#conventions). */
   list<K extends Kind>(kind: K, space: string): Promise<ItemByKind[K][]>;
   /** Create-if-absent; throws {@link ItemExistsError}. */
   create<K extends Kind>(kind: K, item: ItemByKind[K], options?: WriteOptions): Promise<void>;

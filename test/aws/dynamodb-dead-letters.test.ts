@@ -89,7 +89,7 @@ describe('DynamoDeadLetterStore', () => {
 
   it('[dynamodb] keeps the record of a 256 KiB body, with the event as its own string attribute', async () => {
     const { store, tableName } = await open();
-    // A 256 KiB binary body in a 0.1 event: base64 in the data, plus the envelope (design §2.6).
+    // A 256 KiB binary body in a 0.1 event: base64 in the data, plus the envelope (docs/compatibility.md#limits).
     const body = Buffer.alloc(256 * 1024, 0xa7).toString('base64');
     const event = JSON.stringify({
       eventType: 'http.request',

@@ -32,7 +32,7 @@ async function withEnv<T>(values: Record<string, string>, run: () => Promise<T>)
   }
 }
 
-describe('AWS invokers: credentials and clients (spec §3)', () => {
+describe('AWS invokers: credentials and clients (docs/compatibility.md#function-types)', () => {
   describe('staticCredentials', () => {
     it('[lambda] uses static keys only when both the key id and the secret are non-empty', () => {
       assert.deepEqual(staticCredentials({ awsAccessKeyId: 'AKID', awsSecretAccessKey: 'secret' }), {

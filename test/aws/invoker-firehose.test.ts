@@ -76,13 +76,13 @@ describe('FirehoseInvoker against a fake of Firehose', () => {
     });
   }
 
-  it('[firehose] access denied is a call failure with the generic sync message: spec §3 gives only Lambda that class', async () => {
+  it('[firehose] access denied is a call failure with the generic sync message: docs/compatibility.md#function-types gives only Lambda that class', async () => {
     fake.fail('events', { error: 'AccessDeniedException', message: 'not authorized to perform: firehose:PutRecord' });
     const error = await invocationError(invoker.invoke(firehoseFunction('events'), { payload: '{}' }));
     assert.equal(error.kind, 'call-failed');
     assert.equal(error.code, 'AccessDeniedException');
     assert.equal(syncInvocationErrorMessage(error), GENERIC);
-    assert.equal(classifyInvocationError(error), 'permanent', 'design §2.2: access denied is permanent for every AWS type');
+    assert.equal(classifyInvocationError(error), 'permanent', 'docs/compatibility.md#retries-and-timeouts: access denied is permanent for every AWS type');
   });
 
   it('[firehose] timeoutMs bounds a slow PutRecord as a retryable timeout', async () => {

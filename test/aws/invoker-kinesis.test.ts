@@ -44,7 +44,7 @@ async function erroringKinesis(status: number, code: string, message: string): P
   return server;
 }
 
-// kinesalite speaks HTTP/1.1 only, and the Kinesis client uses HTTP/2 unless given another handler (design §6).
+// kinesalite speaks HTTP/1.1 only, and the Kinesis client uses HTTP/2 unless given another handler (docs/architecture.md#testing-without-aws).
 const http1 = () => ({ requestHandler: new NodeHttpHandler() });
 
 describe('KinesisInvoker against kinesalite', () => {
@@ -125,7 +125,7 @@ describe('KinesisInvoker against kinesalite', () => {
     }
   });
 
-  it('[kinesis] access denied is a call failure with the generic sync message: spec §3 gives only Lambda that class', async () => {
+  it('[kinesis] access denied is a call failure with the generic sync message: docs/compatibility.md#function-types gives only Lambda that class', async () => {
     const server = await erroringKinesis(400, 'AccessDeniedException', 'User is not authorized to perform: kinesis:PutRecord');
     const denied = new KinesisInvoker({ endpoint: server.endpoint, maxAttempts: 1, clientConfig: http1() });
     try {
@@ -134,7 +134,7 @@ describe('KinesisInvoker against kinesalite', () => {
       assert.equal(error.code, 'AccessDeniedException');
       assert.equal(error.message, 'Function call failed. Error: AccessDeniedException: User is not authorized to perform: kinesis:PutRecord');
       assert.equal(syncInvocationErrorMessage(error), GENERIC);
-      assert.equal(classifyInvocationError(error), 'permanent', 'design §2.2: access denied is permanent for every AWS type');
+      assert.equal(classifyInvocationError(error), 'permanent', 'docs/compatibility.md#retries-and-timeouts: access denied is permanent for every AWS type');
     } finally {
       await denied.close();
       await server.stop();

@@ -8,7 +8,7 @@ import { Invokers } from '../../lib/invokers/index.js';
 import { FakeLambda } from './fakes/lambda.js';
 
 const GENERIC = 'Function call failed. Please check logs.';
-// Spec §4.8, byte for byte.
+// docs/compatibility.md#sync-responses, byte for byte.
 const ACCESS_DENIED_SYNC_MESSAGES: Readonly<Record<string, string>> = {
   AccessDeniedException:
     'Function call failed with AccessDeniedException. The provided credentials do not have the required IAM permissions to invoke this function. Please attach the lambda:invokeFunction permission to these credentials.',
@@ -106,7 +106,7 @@ describe('LambdaInvoker against a fake of Lambda Invoke', () => {
     });
   });
 
-  describe('function errors (permanent, spec §3 "runtime error")', () => {
+  describe('function errors (permanent, docs/compatibility.md#function-types "runtime error")', () => {
     for (const functionError of ['Unhandled', 'Handled'] as const) {
       it(`[lambda] a ${functionError} function error is a permanent function-error carrying the error payload`, async () => {
         const payload = '{"errorType":"Error","errorMessage":"boom","trace":[]}';
@@ -134,9 +134,9 @@ describe('LambdaInvoker against a fake of Lambda Invoke', () => {
     });
   });
 
-  describe('access denied (permanent, spec §4.8 messages)', () => {
+  describe('access denied (permanent, docs/compatibility.md#sync-responses messages)', () => {
     for (const [code, syncMessage] of Object.entries(ACCESS_DENIED_SYNC_MESSAGES)) {
-      it(`[lambda] ${code} is a permanent access-denied error and gives the spec's sync message`, async () => {
+      it(`[lambda] ${code} is a permanent access-denied error and gives the original's sync message`, async () => {
         fake.setFunction('guarded', { error: code, message: 'The security token included in the request is invalid.' });
         const error = await invocationError(invoker.invoke(lambdaFunction(fake.arn('guarded')), { payload: '{}' }));
 

@@ -6,7 +6,7 @@ import { call, errorMessage } from '../helpers/http.js';
 
 const CORS = '/v1/spaces/default/cors';
 
-describe('config API: CORS (spec §2.6, §12.4 items 28–29, §12.5 item 32)', () => {
+describe('config API: CORS (docs/compatibility.md#cors-configurations)', () => {
   let gw: RunningGateway;
   let url: string;
   before(async () => {

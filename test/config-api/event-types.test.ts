@@ -4,7 +4,7 @@ import type { RunningGateway } from '../../lib/gateway/index.js';
 import { startTestGateway } from '../helpers/gateway.js';
 import { call, errorMessage } from '../helpers/http.js';
 
-describe('config API: event types (spec §2.3, §12.4 items 17–21)', () => {
+describe('config API: event types (docs/compatibility.md#event-types)', () => {
   let gw: RunningGateway;
   let url: string;
   before(async () => {

@@ -39,7 +39,7 @@ async function rejectsWith(promise: Promise<unknown>, status: number, message: s
   });
 }
 
-describe('ConfigService: path conflict checks (spec §5.4, design Q9)', () => {
+describe('ConfigService: path conflict checks (docs/compatibility.md#path-conflicts, quirk Q9)', () => {
   let db: SqliteDatabase;
   let sqlite: SqliteRegistry;
 

@@ -10,7 +10,7 @@ import type { Registry } from '../../lib/ports/registry.js';
 import { startTestGateway } from '../helpers/gateway.js';
 import { call, errorMessage, http } from '../helpers/http.js';
 
-describe('config API: routes, health, metrics and bad input (spec §1.3, §2.1, §2.2, §10)', () => {
+describe('config API: routes, health, metrics and bad input (docs/compatibility.md#routes, #conventions, #metrics)', () => {
   let gw: RunningGateway;
   let url: string;
   before(async () => {
@@ -59,7 +59,7 @@ describe('config API: routes, health, metrics and bad input (spec §1.3, §2.1, 
     assert.equal(post.headers.location, '/v1/spaces/default/eventtypes');
   });
 
-  it('serves Prometheus metrics with the config metrics of spec §10 and process metrics', async () => {
+  it('serves Prometheus metrics with the config metrics of docs/compatibility.md#metrics and process metrics', async () => {
     await call(url, 'POST', '/v1/spaces/metrics-space/eventtypes', { name: 'm.one' });
     await call(url, 'POST', '/v1/spaces/metrics-space/eventtypes', { name: 'm.two' });
     await call(url, 'DELETE', '/v1/spaces/metrics-space/eventtypes/m.two');
@@ -122,7 +122,7 @@ describe('config API: routes, health, metrics and bad input (spec §1.3, §2.1, 
   });
 });
 
-describe('config API: storage failures (spec §12.4 item 17)', () => {
+describe('config API: storage failures (conformance item 17)', () => {
   let server: Server;
   let url: string;
   before(async () => {

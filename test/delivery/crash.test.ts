@@ -78,7 +78,7 @@ describe('crash safety (issue 4)', () => {
   });
 });
 
-describe('graceful shutdown (design §2.7)', () => {
+describe('graceful shutdown (docs/operations.md#graceful-shutdown)', () => {
   it('finishes an in-flight sync call on SIGTERM, refuses new events, and exits 0', async () => {
     const sink = await Sink.start(() => ({ body: '{"statusCode":200,"body":"finished"}' }));
     const slow = await import('node:http').then(({ createServer }) =>

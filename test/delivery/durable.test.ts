@@ -23,7 +23,7 @@ function metric(text: string, name: string): number {
   return line ? Number(line.slice(line.lastIndexOf(' ') + 1)) : 0;
 }
 
-describe('durable async delivery (design §2.1–§2.3)', () => {
+describe('durable async delivery (docs/compatibility.md#durable-delivery, #retries-and-timeouts, #dead-letters)', () => {
   let gw: RunningGateway;
   let config: ConfigClient;
   beforeEach(async () => {
@@ -203,7 +203,7 @@ describe('group commit (issue 4)', () => {
   });
 });
 
-describe('back-pressure instead of loss (design §2.1)', () => {
+describe('back-pressure instead of loss (docs/compatibility.md#durable-delivery)', () => {
   let gw: RunningGateway;
   after(() => gw?.close());
 

@@ -25,7 +25,7 @@ async function saturate(until: number): Promise<void> {
   }
 }
 
-describe('delivery workers under saturating intake (design §7)', () => {
+describe('delivery workers under saturating intake (bench/README.md)', () => {
   const ITEMS = 200;
   let db: SqliteDatabase;
   let sink: Sink;

@@ -16,7 +16,7 @@ interface Event01 {
   extensions?: { eventgateway?: Record<string, unknown> };
 }
 
-describe('events API acceptance (spec §12.1, §12.2, §12.6)', () => {
+describe('events API acceptance (docs/compatibility.md#conformance-scenarios)', () => {
   let gw: RunningGateway;
   let config: ConfigClient;
   let sink: Sink;
@@ -149,7 +149,7 @@ describe('events API acceptance (spec §12.1, §12.2, §12.6)', () => {
       assert.equal(errorMessage(res), 'HTTP response object malformed');
     });
 
-    it('answers a function that fails with 500 (spec §3: HTTP 500 is a failure)', async () => {
+    it('answers a function that fails with 500 (docs/compatibility.md#function-types: HTTP 500 is a failure)', async () => {
       sink.reply = { status: 500, body: '{"statusCode": 200}' };
       const res = await http(gw.eventsUrl, '/', { method: 'POST' });
       assert.equal(res.status, 500);

@@ -8,7 +8,7 @@ import { Sink } from '../helpers/sink.js';
 
 type Json = Record<string, unknown>;
 
-describe('request → event over HTTP (spec §4.3–§4.5, §12.5 items 37–42; design §2.4)', () => {
+describe('request → event over HTTP (docs/compatibility.md#request-to-event to #http-request-events, #cloudevents-10)', () => {
   let gw: RunningGateway;
   let sink: Sink;
   before(async () => {
@@ -198,7 +198,7 @@ describe('request → event over HTTP (spec §4.3–§4.5, §12.5 items 37–42;
   });
 });
 
-describe('CloudEvents 1.0 for gateway-made events and authorization (design §2.4)', () => {
+describe('CloudEvents 1.0 for gateway-made events and authorization (docs/compatibility.md#cloudevents-10)', () => {
   let gw: RunningGateway;
   let sink: Sink;
   let authorizer: Sink;

@@ -10,7 +10,7 @@ import { Sink, eventually } from '../helpers/sink.js';
 const EXAMPLE = fileURLToPath(new URL('../../examples/hooks/enrich-and-guard.ts', import.meta.url));
 const VETO_RECEIVED = fileURLToPath(new URL('./fixtures/veto-received.ts', import.meta.url));
 
-describe('hooks (design §2.8): the README example', () => {
+describe('hooks (docs/compatibility.md#hooks): the README example', () => {
   let gw: RunningGateway;
   let sink: Sink;
   before(async () => {
@@ -75,7 +75,7 @@ describe('hooks: a sync event.received veto', () => {
     await sink.close();
   });
 
-  it('answers 200 with an empty body and routes nothing (spec §4.6)', async () => {
+  it('answers 200 with an empty body and routes nothing (docs/compatibility.md#status-codes)', async () => {
     const res = await http(gw.eventsUrl, '/', { method: 'POST', headers: { 'x-veto': 'yes' } });
     assert.equal(res.status, 200);
     assert.equal(res.text, '');

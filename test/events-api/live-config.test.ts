@@ -6,7 +6,7 @@ import { startTestGateway } from '../helpers/gateway.js';
 import { call, http } from '../helpers/http.js';
 import { Sink } from '../helpers/sink.js';
 
-describe('config changes go live on the events API without a restart (spec §11, Q8, Q15)', () => {
+describe('config changes go live on the events API without a restart (docs/architecture.md, Q8, Q15)', () => {
   let gw: RunningGateway;
   let config: ConfigClient;
   let sink: Sink;

@@ -20,7 +20,7 @@ const ref = (token: string) => stack.resolve(token) as unknown;
 const tables = registryTableNames();
 
 describe('Construct: RegistryTables', () => {
-  it('creates the three tables of design §4 with the keys the DynamoDB adapters create locally', () => {
+  it('creates the three tables of docs/architecture.md#on-aws with the keys the DynamoDB adapters create locally', () => {
     for (const definition of registryTableDefinitions()) {
       template.hasResourceProperties('AWS::DynamoDB::Table', {
         TableName: definition.TableName,

@@ -10,7 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { after, before, describe, it } from 'node:test';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
-/** Design §6 measured about 20 s on these machines; a loaded machine gets more slack, never an open end. */
+/** docs/architecture.md#testing-without-aws measured about 20 s on these machines; a loaded machine gets more slack, never an open end. */
 const SYNTH_TIMEOUT_MS = 180_000;
 
 interface Synth {
@@ -90,7 +90,7 @@ describe('npx cdk synth', { timeout: SYNTH_TIMEOUT_MS + 10_000 }, () => {
     assert.ok(existsSync(join(context, 'lib', 'cli', 'main.ts')));
   });
 
-  it(`finishes within the time box (${SYNTH_TIMEOUT_MS / 1000} s; design §6 measured about 20 s)`, () => {
+  it(`finishes within the time box (${SYNTH_TIMEOUT_MS / 1000} s; docs/architecture.md#testing-without-aws measured about 20 s)`, () => {
     assert.ok(result.ms < SYNTH_TIMEOUT_MS, `${result.ms} ms`);
   });
 });

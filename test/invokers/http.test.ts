@@ -198,7 +198,7 @@ describe('Class: HttpInvoker', () => {
       }
     });
 
-    it('returns a 500 answer, which httpResultError turns into the spec §12.5 item 36 error', async () => {
+    it('returns a 500 answer, which httpResultError turns into the runtime-error message of conformance item 36', async () => {
       target.handler = (_req, res) => {
         res.statusCode = 500;
         res.end('boom');
@@ -480,7 +480,7 @@ describe('Class: HttpInvoker', () => {
 });
 
 describe('Function: httpResultError', () => {
-  it('yields the body for every status except 500 (spec §3, §4.8)', () => {
+  it('yields the body for every status except 500 (docs/compatibility.md#function-types, #sync-responses)', () => {
     for (const status of [200, 201, 204, 302, 400, 404, 408, 429, 501, 502, 503]) {
       assert.equal(httpResultError(status), undefined, `status ${status}`);
     }

@@ -640,7 +640,7 @@ describe('Class: HttpInvoker', () => {
       const guarded = new HttpInvoker({
         targetPolicy: STRICT_TARGET_POLICY,
         lookup: (hostname, options, callback) =>
-          // Real resolution for localhost only (design §6: tests resolve no other name).
+          // Real resolution for localhost only (docs/architecture.md#testing-without-aws: tests resolve no other name).
           hostname === 'localhost' ? dnsLookup(hostname, options, callback) : resolver(hostname, options, callback),
         onRefused: (...args) => heard.push(args),
       });

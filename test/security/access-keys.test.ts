@@ -20,7 +20,7 @@ function as(key: string | undefined, gw: RunningGateway, method: string, path: s
   return http(gw.configUrl, path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
 }
 
-describe('access keys on the config API (design §2.6)', () => {
+describe('access keys on the config API (docs/compatibility.md#access-keys)', () => {
   let gw: RunningGateway;
   before(async () => {
     gw = await startTestGateway({ dev: false, host: '127.0.0.1', adminKey: ADMIN });

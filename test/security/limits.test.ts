@@ -18,7 +18,7 @@ for (const [name, options, limits] of [
   ['configured limits', { maxBodyBytes: 1000, maxHeaders: 10, maxHeaderBytes: 2048, maxJsonDepth: 5, maxBatchSize: 3, maxIdLength: 20 },
     { body: 1000, headers: 10, headerBytes: 2048, depth: 5, batch: 3, id: 20 }],
 ] as const) {
-  describe(`limits (design §2.6): ${name}`, () => {
+  describe(`limits (docs/compatibility.md#limits): ${name}`, () => {
     let gw: RunningGateway;
     before(async () => {
       gw = await startTestGateway(options);

@@ -9,7 +9,7 @@ import { call, http } from '../helpers/http.js';
 import { Sink } from '../helpers/sink.js';
 
 // The Standard Webhooks reference implementation (npm `standardwebhooks`) verifies what the gateway signed.
-describe('signed deliveries (design §2.6)', () => {
+describe('signed deliveries (docs/compatibility.md#signed-deliveries)', () => {
   const secret = `whsec_${randomBytes(24).toString('base64')}`;
   let gw: RunningGateway;
   let sink: Sink;

@@ -43,7 +43,7 @@ async function configure(gw: RunningGateway, functionUrl: string, path: string):
   await new Promise((r) => setTimeout(r, 50));
 }
 
-describe('the SSRF guard end to end, without --dev (design §2.6)', () => {
+describe('the SSRF guard end to end, without --dev (docs/compatibility.md#ssrf-guard)', () => {
   let gw: RunningGateway;
   let target: Awaited<ReturnType<typeof recordingServer>>;
   let log: ReturnType<typeof capturingLogger>;

@@ -5,10 +5,10 @@ import Database from 'better-sqlite3';
 /** A better-sqlite3 connection, as returned by {@link openDatabase}. */
 export type SqliteDatabase = Database.Database;
 
-/** The one SQLite file of local mode: registry, durable queue and dead letters share it (design §5). */
+/** The one SQLite file of local mode: registry, durable queue and dead letters share it (docs/operations.md#flags). */
 export const DATABASE_FILENAME = 'event-gateway.db';
 
-/** @default 5000, the same budget the original gave one etcd operation (spec §1.4). */
+/** @default 5000, the same budget the original gave one etcd operation (docs/compatibility.md#storage). */
 export const DEFAULT_BUSY_TIMEOUT_MS = 5000;
 
 export type DatabaseOptions = (

@@ -151,8 +151,9 @@ const DECODED_CORS_ITEM = /^(\/v1\/spaces\/[^/]+\/cors\/)([A-Z]+)(\/.*)$/;
 
 /**
  * API Gateway HTTP APIs are reported to hand `rawPath` over with `%2F` already decoded, which would split a CORS id
- * (`GET%2Fhello`, spec §2.6) into path segments. A decoded id is re-encoded here: `<METHOD>` followed by the path
- * escaped as the id derivation escapes it. An id that arrives still encoded has no `/` after the method and is kept.
+ * (`GET%2Fhello`, docs/compatibility.md#cors-configurations) into path segments. A decoded id is re-encoded here:
+ * `<METHOD>` followed by the path escaped as the id derivation escapes it. An id that arrives still encoded has no `/`
+ * after the method and is kept.
  */
 export function reencodeCorsId(rawPath: string): string {
   const match = DECODED_CORS_ITEM.exec(rawPath);

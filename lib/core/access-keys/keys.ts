@@ -1,6 +1,6 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 
-/** `egk_` followed by 43 characters of base64url: 32 random bytes (design §2.6). */
+/** `egk_` followed by 43 characters of base64url: 32 random bytes (docs/compatibility.md#access-keys). */
 export const ACCESS_KEY_PREFIX = 'egk_';
 const KEY_PATTERN = /^egk_[A-Za-z0-9_-]{43}$/;
 

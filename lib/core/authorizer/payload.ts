@@ -1,9 +1,10 @@
 import type { HttpRequestData } from './types.js';
 
 /**
- * The payload an authorizer function is invoked with (spec §6): `{"event":…,"request":…}`. `event` is serialised
- * as given (a model object's `toJSON` applies); for an `http.request` event the caller passes it before its
- * `params` are set, so they are still `null`. The request is the §4.5 object with `body` and `params` set to `null`.
+ * The payload an authorizer function is invoked with (docs/compatibility.md#authorizers): `{"event":…,"request":…}`.
+ * `event` is serialised as given (a model object's `toJSON` applies); for an `http.request` event the caller passes it
+ * before its `params` are set, so they are still `null`. The request is the http.request data object
+ * (docs/compatibility.md#http-request-events) with `body` and `params` set to `null`.
  */
 export function authorizerPayload(eventJson: unknown, request: HttpRequestData | null): string {
   const requestJson =

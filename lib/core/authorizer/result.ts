@@ -11,9 +11,9 @@ const MESSAGE = foldJsonKey('message');
 class ShapeError extends Error {}
 
 /**
- * Decides from an authorizer's result bytes (spec §6), decoding them as Go's encoding/json did into
- * `{authorization: {principalId, context}, error: {message}}`. Deny: empty, not JSON, not an object, any field of
- * the wrong type, or a non-null `error` (even `{}`). Allow otherwise, `principalId` not required: `{}` and `null`
+ * Decides from an authorizer's result bytes (docs/compatibility.md#authorizers), decoding them as Go's encoding/json
+ * did into `{authorization: {principalId, context}, error: {message}}`. Deny: empty, not JSON, not an object, any field
+ * of the wrong type, or a non-null `error` (even `{}`). Allow otherwise, `principalId` not required: `{}` and `null`
  * allow with authorization `null`.
  */
 export function parseAuthorizerResult(result: Buffer | string): AuthorizerDecision {

@@ -1,10 +1,12 @@
-/** The `http.request` event data object (spec §4.5); key order is the JSON key order. */
+/**
+ * The `http.request` event data object (docs/compatibility.md#http-request-events); key order is the JSON key order.
+ */
 export interface HttpRequestData {
   /** Every request header but `Host`, Go-canonical names, repeated values joined with `", "`. */
   headers: Record<string, string>;
   /** Decoded query parameters, always arrays. */
   query: Record<string, string[]>;
-  /** The normalised body (spec §4.4). */
+  /** The normalised body (docs/compatibility.md#body-normalisation). */
   body: unknown;
   /** The Host header, port included. */
   host: string;
@@ -15,7 +17,9 @@ export interface HttpRequestData {
   params: Record<string, string> | null;
 }
 
-/** What an allowing authorizer attaches as `extensions.eventgateway.authorization` (spec §6). */
+/**
+ * What an allowing authorizer attaches as `extensions.eventgateway.authorization` (docs/compatibility.md#authorizers).
+ */
 export interface Authorization {
   principalId: string;
   context: Record<string, string> | null;

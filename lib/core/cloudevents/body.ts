@@ -1,13 +1,13 @@
 import { BadRequestError } from '../errors/index.js';
 
-/** Deepest nesting of JSON objects and arrays accepted in a body (design §2.6). */
+/** Deepest nesting of JSON objects and arrays accepted in a body (docs/compatibility.md#limits). */
 export const DEFAULT_MAX_JSON_DEPTH = 64;
 
 export type JsonParseResult = { readonly ok: true; readonly value: unknown } | { readonly ok: false };
 
 /**
  * The request body, decoded at most once: every mode and the normalisation share the same UTF-8 text and the
- * same `JSON.parse` result (style §4: parse the body once).
+ * same `JSON.parse` result (the hot path parses a body once).
  */
 export class RequestBody {
   private decodedText: string | undefined;

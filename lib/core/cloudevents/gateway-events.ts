@@ -5,8 +5,9 @@ import { formatLocalTimestamp } from './rfc3339.js';
 import { makeEventV01 } from './v01.js';
 
 /**
- * Events the gateway makes itself (spec §4.2, §9): `http.request`, legacy `Event:` events and system events.
- * 0.1 by default; 1.0 with `--cloudevents-version 1.0` (design §2.4).
+ * Events the gateway makes itself (docs/compatibility.md#event-model, #system-events): `http.request`, legacy `Event:`
+ * events and system events. 0.1 by default; 1.0 with `--cloudevents-version 1.0`
+ * (docs/compatibility.md#cloudevents-10).
  */
 
 /** Where ids and timestamps of gateway-made events come from; injectable for tests. */
@@ -62,8 +63,9 @@ export function gatewayEventV1(type: string, contentType: string, data: DataV1, 
 }
 
 /**
- * A system event (spec §9): a gateway-made event of `type` with `contentType` `application/json` and `data` as
- * given (typically an object holding the event it is about; events are JSON values and embed as they are).
+ * A system event (docs/compatibility.md#system-events): a gateway-made event of `type` with `contentType`
+ * `application/json` and `data` as given (typically an object holding the event it is about; events are JSON values and
+ * embed as they are).
  */
 export function systemEvent(
   type: SystemEventType | string,

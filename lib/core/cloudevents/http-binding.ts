@@ -14,7 +14,8 @@ import { decodeBinaryV01, decodeStructuredV01, isBinaryV01 } from './v01.js';
 import { binaryMembersV1, declaresV1, decodeV1 } from './v1.js';
 
 /**
- * The HTTP binding: one events-API request → its event(s) (spec §4.3, design §2.4).
+ * The HTTP binding: one events-API request → its event(s) (docs/compatibility.md#request-to-event,
+ * docs/compatibility.md#cloudevents-10).
  *
  * Mode detection, first match wins:
  * 1. media type `application/cloudevents+json` → structured. The version comes from the body: an object with a
@@ -139,8 +140,9 @@ function batchEvents(body: RequestBody, options: ParseOptions): GatewayEvent[] {
 }
 
 /**
- * Legacy mode (spec §4.3): with media type exactly `application/json` the body is first tried as a structured
- * event (used as-is when valid, whatever its type); otherwise a gateway-made event of the `Event` header's type.
+ * Legacy mode (docs/compatibility.md#request-to-event): with media type exactly `application/json` the body is first
+ * tried as a structured event (used as-is when valid, whatever its type); otherwise a gateway-made event of the `Event`
+ * header's type.
  */
 function legacyEvent(
   eventType: string,

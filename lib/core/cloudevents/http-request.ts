@@ -42,8 +42,8 @@ export function decodePath(rawPath: string): string {
 }
 
 /**
- * The §4.5 `http.request` data object with `params: null`. `body` is the already normalised body.
- * Pass the request's {@link HeaderIndex} when it exists, to index the headers only once.
+ * The `http.request` data object (docs/compatibility.md#http-request-events) with `params: null`. `body` is the already
+ * normalised body. Pass the request's {@link HeaderIndex} when it exists, to index the headers only once.
  */
 export function httpRequestData(request: EventRequest, body: JsonValue, headers?: HeaderIndex): HttpRequestData {
   const index = headers ?? indexHeaders(request.rawHeaders);
@@ -58,7 +58,10 @@ export function httpRequestData(request: EventRequest, body: JsonValue, headers?
   });
 }
 
-/** The `request` of an authorizer payload (spec §6): the §4.5 object with `body` and `params` both `null`. */
+/**
+ * The `request` of an authorizer payload (docs/compatibility.md#authorizers): the http.request data object
+ * (docs/compatibility.md#http-request-events) with `body` and `params` both `null`.
+ */
 export function authorizerRequestData(request: EventRequest, headers?: HeaderIndex): HttpRequestData {
   return httpRequestData(request, null, headers);
 }

@@ -1,8 +1,9 @@
 import { GoJsonError, parseFirstValue, quoteChar } from '../gojson/index.js';
 
 /**
- * The message Go's `json.Unmarshal` gives for a body `JSON.parse` refused (spec §4.3: structured decode errors are
- * the decoder's text). Only on the error path: the body is scanned again, by the Go-compatible decoder.
+ * The message Go's `json.Unmarshal` gives for a body `JSON.parse` refused (docs/compatibility.md#request-to-event:
+ * structured decode errors are the decoder's text). Only on the error path: the body is scanned again, by the
+ * Go-compatible decoder.
  * - cut short or empty: `unexpected end of JSON input`;
  * - a bad byte inside the value: the scanner's `invalid character … <context>`;
  * - bytes after a complete value: `invalid character … after top-level value` (Unmarshal checks the whole input).

@@ -12,7 +12,7 @@ export type JsonValue = JsonPrimitive | readonly JsonValue[] | JsonObject;
 
 // The event shapes are type aliases, not interfaces, so that an event is itself a JsonValue (embeddable in data).
 
-/** CloudEvents 0.1 (spec §4.2). Keys in the JSON order of the original. */
+/** CloudEvents 0.1 (docs/compatibility.md#event-model). Keys in the JSON order of the original. */
 export type CloudEventV01 = {
   readonly eventType: string;
   readonly eventTypeVersion?: string;
@@ -68,7 +68,9 @@ export function eventTypeOf(event: GatewayEvent): string {
   return isCloudEventV1(event) ? event.type : event.eventType;
 }
 
-/** Event types of gateway-made system events; clients may not emit them (spec §4.1 step 5). */
+/**
+ * Event types of gateway-made system events; clients may not emit them (docs/compatibility.md#request-pipeline step 5).
+ */
 export const SYSTEM_EVENT_PREFIX = 'eventgateway.';
 
 export function isSystemEventType(eventType: string): boolean {
@@ -91,19 +93,22 @@ export const TRANSFORMATION_VERSION = '0.1';
 /** `source` of every gateway-made event (both versions). */
 export const GATEWAY_SOURCE = `https://serverless.com/event-gateway/#transformationVersion=${TRANSFORMATION_VERSION}`;
 
-/** The authorizer result attached to an event (spec §6). */
+/** The authorizer result attached to an event (docs/compatibility.md#authorizers). */
 export interface EventAuthorization {
   readonly principalId?: string;
   readonly context?: Readonly<Record<string, string>> | null;
 }
 
-/** The §4.5 `http.request` data object. Keys in JSON order. (A type alias, so that it is a {@link JsonValue}.) */
+/**
+ * The `http.request` data object (docs/compatibility.md#http-request-events). Keys in JSON order. (A type alias, so
+ * that it is a {@link JsonValue}.)
+ */
 export type HttpRequestData = {
   /** Every request header but `Host`, Go-canonical names, repeated values joined with `", "`. */
   readonly headers: { readonly [name: string]: string };
   /** Decoded query parameters, always arrays (frozen; typed mutable for callers that take `string[]`); `{}` when none. */
   readonly query: { readonly [name: string]: string[] };
-  /** The normalised body (spec §4.4). */
+  /** The normalised body (docs/compatibility.md#body-normalisation). */
   readonly body: JsonValue;
   /** The Host header, port included. */
   readonly host: string;

@@ -4,8 +4,9 @@ import type { RequestBody } from './body.js';
 import type { JsonValue } from './model.js';
 
 /**
- * Body normalisation (spec §4.4). `mediaType` is always the *parsed* media type, lower-cased and without
- * parameters (design Q5), so `application/json; charset=utf-8` gives an object where the original gave base64.
+ * Body normalisation (docs/compatibility.md#body-normalisation). `mediaType` is always the *parsed* media type,
+ * lower-cased and without parameters (quirk Q5), so `application/json; charset=utf-8` gives an object where the
+ * original gave base64.
  */
 
 export function isJsonMediaType(mediaType: string): boolean {

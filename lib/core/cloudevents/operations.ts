@@ -23,7 +23,7 @@ function authorizationValue(auth: EventAuthorization | null): JsonValue {
 }
 
 /**
- * Adds an allowing authorizer's result to the event (spec §6).
+ * Adds an allowing authorizer's result to the event (docs/compatibility.md#authorizers).
  * 0.1: `extensions.eventgateway.authorization`; when `extensions.eventgateway` is an object (gateway-made events,
  * or a client's own) the key is added to it, otherwise `extensions` becomes `{"eventgateway":{"authorization":…}}`
  * — replacing any other client extensions, exactly as the original did.

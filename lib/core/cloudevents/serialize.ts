@@ -5,11 +5,11 @@ import { isCloudEventV1 } from './model.js';
 export const STRUCTURED_MEDIA_TYPE = 'application/cloudevents+json';
 
 /**
- * The structured-mode JSON of an event, in its own version (design §2.4): 0.1 keys in the order of spec §4.2
- * (`eventType`, `eventTypeVersion`?, `cloudEventsVersion`, `source`, `eventID`, `eventTime`?, `schemaURL`?,
- * `extensions`?, `contentType`?, `data`); 1.0 context attributes, then extensions, then `data`/`data_base64`.
- * Hot path (every delivery): events made by this module are already in that order, so this is one
- * `JSON.stringify` of a shallow ordered copy.
+ * The structured-mode JSON of an event, in its own version (docs/compatibility.md#cloudevents-10): 0.1 keys in the
+ * order of docs/compatibility.md#event-model (`eventType`, `eventTypeVersion`?, `cloudEventsVersion`, `source`,
+ * `eventID`, `eventTime`?, `schemaURL`?, `extensions`?, `contentType`?, `data`); 1.0 context attributes, then
+ * extensions, then `data`/`data_base64`. Hot path (every delivery): events made by this module are already in that
+ * order, so this is one `JSON.stringify` of a shallow ordered copy.
  */
 export function serializeEvent(event: GatewayEvent): string {
   return JSON.stringify(isCloudEventV1(event) ? orderedV1(event) : orderedV01(event));

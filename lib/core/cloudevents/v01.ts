@@ -202,10 +202,10 @@ function validationMessage(fields: FieldsV01): string | undefined {
 }
 
 /**
- * Binary mode (spec §4.3): the context from `CE-*` headers, validated first, then `CE-EventTime`; extensions from
- * every `CE-X-*` header (design Q4: exactly the `Ce-X-` prefix of the canonical name is stripped and the first
- * letter of the rest lower-cased: `CE-X-MyExtension` → canonical `Ce-X-Myextension` → `myextension`).
- * `contentType` is the raw Content-Type header; `data` the body normalised by the caller.
+ * Binary mode (docs/compatibility.md#request-to-event): the context from `CE-*` headers, validated first, then
+ * `CE-EventTime`; extensions from every `CE-X-*` header (quirk Q4: exactly the `Ce-X-` prefix of the canonical name is
+ * stripped and the first letter of the rest lower-cased: `CE-X-MyExtension` → canonical `Ce-X-Myextension` →
+ * `myextension`). `contentType` is the raw Content-Type header; `data` the body normalised by the caller.
  */
 export function decodeBinaryV01(headers: HeaderIndex, contentType: string, data: () => JsonValue): Outcome<CloudEventV01> {
   const fields = emptyFields();

@@ -7,11 +7,11 @@ import { isRfc3339 } from './rfc3339.js';
 import { isAbsoluteUri, isUriReference } from './uri.js';
 
 /**
- * CloudEvents 1.0 (design §2.4): structured JSON, binary `ce-*` headers and batches. Every violation is reported,
- * one per line, behind `CloudEvent doesn't validate: `.
+ * CloudEvents 1.0 (docs/compatibility.md#cloudevents-10): structured JSON, binary `ce-*` headers and batches. Every
+ * violation is reported, one per line, behind `CloudEvent doesn't validate: `.
  */
 
-/** Longest `id` accepted (design §2.6). */
+/** Longest `id` accepted (docs/compatibility.md#limits). */
 export const MAX_ID_LENGTH = 256;
 
 /** Runs on a string value; returns the problem, if any. */

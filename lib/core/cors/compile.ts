@@ -11,8 +11,8 @@ export interface OriginPattern {
 }
 
 /**
- * A CORS configuration normalised once, at config time (spec §7): origins lower-cased and wildcard patterns split,
- * methods upper-cased, header names canonicalised. The stored configuration itself is never changed.
+ * A CORS configuration normalised once, at config time (docs/compatibility.md#cors): origins lower-cased and wildcard
+ * patterns split, methods upper-cased, header names canonicalised. The stored configuration itself is never changed.
  */
 export interface CompiledCors {
   /** `allowedOrigins` contains `*`. */
@@ -29,8 +29,8 @@ export interface CompiledCors {
   readonly allowOriginStar: boolean;
 }
 
-// rs/cors defaults for empty lists. The config API already fills these in (spec §2.6); they only matter for a
-// configuration built elsewhere.
+// rs/cors defaults for empty lists. The config API already fills these in (docs/compatibility.md#cors-configurations);
+// they only matter for a configuration built elsewhere.
 const DEFAULT_METHODS = ['GET', 'POST', 'HEAD'];
 const DEFAULT_HEADERS = ['Origin', 'Accept', 'Content-Type'];
 

@@ -25,8 +25,8 @@ const VARY_REQUEST_HEADERS = 'Access-Control-Request-Headers';
 const HEADER_LIST_SEPARATORS = /[,\s]+/;
 
 /**
- * The headers of a CORS preflight answer (spec §7). The answer itself is always `200` with an empty body; when the
- * origin, method or headers are not allowed, only the three `Vary` entries are returned.
+ * The headers of a CORS preflight answer (docs/compatibility.md#cors). The answer itself is always `200` with an empty
+ * body; when the origin, method or headers are not allowed, only the three `Vary` entries are returned.
  */
 export function evaluatePreflight(cors: CompiledCors, request: PreflightRequest): HeaderEntry[] {
   const headers: HeaderEntry[] = [
@@ -48,8 +48,8 @@ export function evaluatePreflight(cors: CompiledCors, request: PreflightRequest)
 }
 
 /**
- * The CORS headers added to an ordinary (non-preflight) request before the event pipeline runs (spec §7). An
- * `OPTIONS` request gets nothing, not even `Vary`.
+ * The CORS headers added to an ordinary (non-preflight) request before the event pipeline runs
+ * (docs/compatibility.md#cors). An `OPTIONS` request gets nothing, not even `Vary`.
  */
 export function evaluateActual(cors: CompiledCors, request: ActualRequest): HeaderEntry[] {
   if (request.method === 'OPTIONS') return [];

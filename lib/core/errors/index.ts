@@ -1,6 +1,6 @@
 /**
  * Typed errors. Every error a client can see is an {@link HttpError}: it carries its status and renders the
- * spec's one error envelope, `{"errors":[{"message":"…"}]}`, in exactly one place ({@link HttpError.toBody}).
+ * original's one error envelope, `{"errors":[{"message":"…"}]}`, in exactly one place ({@link HttpError.toBody}).
  * Anything else that escapes a handler is mapped to a 500 by the transport adapter.
  */
 export interface ErrorEnvelope {
@@ -29,7 +29,7 @@ export class BadRequestError extends HttpError {
   readonly statusCode = 400;
 }
 
-/** 401: no access key, or one that is unknown or revoked (design §2.6). */
+/** 401: no access key, or one that is unknown or revoked (docs/compatibility.md#access-keys). */
 export class UnauthorizedError extends HttpError {
   readonly statusCode = 401;
 }
@@ -54,12 +54,14 @@ export class PayloadTooLargeError extends HttpError {
   readonly statusCode = 413;
 }
 
-/** 500: an unexpected storage or runtime failure; the message is the raw error text (spec §2.2). */
+/**
+ * 500: an unexpected storage or runtime failure; the message is the raw error text (docs/compatibility.md#conventions).
+ */
 export class InternalError extends HttpError {
   readonly statusCode = 500;
 }
 
-/** 503: the gateway is draining (spec §1.2). */
+/** 503: the gateway is draining (docs/compatibility.md#servers-and-ports). */
 export class ServiceUnavailableError extends HttpError {
   readonly statusCode = 503;
   constructor() {

@@ -4,7 +4,7 @@
  * - `UNEXPECTED_EOF`: the first value is cut short (`io.ErrUnexpectedEOF`);
  * - `SYNTAX`: a `*json.SyntaxError` (`invalid character …`);
  * - `TYPE`: a `*json.UnmarshalTypeError` (`json: cannot unmarshal …`);
- * - `DEPTH`: nesting beyond {@link MAX_DEPTH} (our limit, design §2.6);
+ * - `DEPTH`: nesting beyond {@link MAX_DEPTH} (our limit, docs/compatibility.md#limits);
  * - `INTERNAL`: a safety net; the decoder never lets any other error escape.
  */
 export type GoJsonErrorCode = 'EOF' | 'UNEXPECTED_EOF' | 'SYNTAX' | 'TYPE' | 'DEPTH' | 'INTERNAL';
@@ -20,7 +20,7 @@ export class GoJsonError extends Error {
   }
 }
 
-/** Deepest nesting of objects and arrays accepted (design §2.6). */
+/** Deepest nesting of objects and arrays accepted (docs/compatibility.md#limits). */
 export const MAX_DEPTH = 64;
 
 /**

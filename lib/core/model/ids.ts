@@ -15,8 +15,8 @@ function keepsByte(b: number): boolean {
 }
 
 /**
- * Go's `url.PathEscape` (spec §2.5): keeps `A-Z a-z 0-9 - _ . ~ $ & + : = @` and percent-encodes every other
- * UTF-8 byte with upper-case hex (`/` → `%2F`, space → `%20`).
+ * Go's `url.PathEscape` (docs/compatibility.md#subscriptions): keeps `A-Z a-z 0-9 - _ . ~ $ & + : = @` and
+ * percent-encodes every other UTF-8 byte with upper-case hex (`/` → `%2F`, space → `%20`).
  */
 export function pathEscape(s: string): string {
   if (UNESCAPED.test(s)) return s;
@@ -30,7 +30,7 @@ export function pathEscape(s: string): string {
 export type SubscriptionKey = Pick<Subscription, 'type' | 'eventType' | 'functionId' | 'path' | 'method'>;
 
 /**
- * The subscription id (spec §2.5): base64url without padding of
+ * The subscription id (docs/compatibility.md#subscriptions): base64url without padding of
  * `async,<eventType>,<functionId>,<pathEscape(path)>,<METHOD>` or `sync,<eventType>,<pathEscape(path)>,<METHOD>`
  * (one sync subscription per space, event type, path and method, whatever its function).
  */
@@ -42,7 +42,10 @@ export function subscriptionId(s: SubscriptionKey): string {
   return Buffer.from(raw, 'utf8').toString('base64url');
 }
 
-/** The CORS configuration id (spec §2.6): `<method><pathEscape(path)>`, e.g. `GET%2Fhello`. */
+/**
+ * The CORS configuration id (docs/compatibility.md#cors-configurations): `<method><pathEscape(path)>`, e.g.
+ * `GET%2Fhello`.
+ */
 export function corsId(method: string, path: string): string {
   return method + pathEscape(path);
 }

@@ -1,5 +1,6 @@
 /**
- * Request bodies of the config API → validated, normalised items (spec §2.2–§2.6, design §2.2, §2.6).
+ * Request bodies of the config API → validated, normalised items (docs/compatibility.md#config-api,
+ * #retries-and-timeouts, #limits).
  *
  * Each parser mirrors the original's handler + service: Go `json.Decoder` decoding into the original struct
  * (messages of {@link decode}), then the original's normalisation and go-playground/validator checks, one line per
@@ -22,10 +23,10 @@ import {
   type SubscriptionType,
 } from './types.js';
 
-/** Longest id or name accepted, in characters (design §2.6). */
+/** Longest id or name accepted, in characters (docs/compatibility.md#limits). */
 export const MAX_ID_LENGTH = 256;
 
-/** Configurable limits on config bodies (design §2.6). */
+/** Configurable limits on config bodies (docs/compatibility.md#limits). */
 export interface ModelLimits {
   /** Longest id, name or path, in characters. @default 256 */
   maxIdLength: number;
@@ -39,9 +40,10 @@ export const MAX_TIMEOUT_MS = 900_000;
 export const MAX_RETRY_ATTEMPTS = 100;
 
 /**
- * A 400 raised while the original was still decoding the body (`json.Decoder.Decode`, which for functions includes
- * the provider checks of spec §2.4). The original did not count these requests in `config_requests_total` (spec
- * §10); validation errors after decoding are plain {@link BadRequestError}s and are counted.
+ * A 400 raised while the original was still decoding the body (`json.Decoder.Decode`, which for functions includes the
+ * provider checks of docs/compatibility.md#functions). The original did not count these requests in
+ * `config_requests_total` (docs/compatibility.md#metrics); validation errors after decoding are plain
+ * {@link BadRequestError}s and are counted.
  */
 export class BodyDecodeError extends BadRequestError {}
 
@@ -220,7 +222,7 @@ export function parseEventType(
 
 /**
  * Function on create or update (`url.functionId` set: it overrides the body's). Provider problems surface first,
- * as they did while the original decoded the body (spec §2.4), then the `Function` struct rules.
+ * as they did while the original decoded the body (docs/compatibility.md#functions), then the `Function` struct rules.
  */
 export function parseFunction(
   body: string | Uint8Array,
@@ -245,8 +247,9 @@ export function parseFunction(
 }
 
 /**
- * Subscription on create or update: `path` gets a leading `/` (default `/`), `method` is upper-cased (default
- * `POST`), then validated; the id is derived (spec §2.5). `retry` and `timeoutMs` are design §2.2 extensions.
+ * Subscription on create or update: `path` gets a leading `/` (default `/`), `method` is upper-cased (default `POST`),
+ * then validated; the id is derived (docs/compatibility.md#subscriptions). `retry` and `timeoutMs` are
+ * docs/compatibility.md#retries-and-timeouts extensions.
  */
 export function parseSubscription(
   body: string | Uint8Array,
@@ -285,8 +288,8 @@ export function parseSubscription(
 }
 
 /**
- * CORS configuration on create or update: `method` must already be one of the seven upper-case methods and
- * `path` must start with `/` (neither is normalised); empty lists take the defaults of spec §2.6.
+ * CORS configuration on create or update: `method` must already be one of the seven upper-case methods and `path` must
+ * start with `/` (neither is normalised); empty lists take the defaults of docs/compatibility.md#cors-configurations.
  */
 export function parseCors(
   body: string | Uint8Array,
@@ -438,7 +441,7 @@ class FieldErrors {
     return this.check(field, runeCount(value) >= min, 'min');
   }
 
-  /** Longest id or name: `maxIdLength` characters (design §2.6). */
+  /** Longest id or name: `maxIdLength` characters (docs/compatibility.md#limits). */
   max(field: string, value: string): boolean {
     return this.check(field, runeCount(value) <= this.limits.maxIdLength, 'max');
   }
@@ -593,7 +596,10 @@ function isAllowedHeader(name: string, value: string): boolean {
   return HEADER_NAME.test(name) && !RESERVED_HEADER.test(name) && HEADER_VALUE.test(value);
 }
 
-/** `whsec_` followed by standard base64 of at least one byte (Standard Webhooks, design §2.6). */
+/**
+ * `whsec_` followed by standard base64 of at least one byte (Standard Webhooks,
+ * docs/compatibility.md#signed-deliveries).
+ */
 function isSigningSecret(secret: string): boolean {
   if (!secret.startsWith('whsec_')) return false;
   const encoded = secret.slice('whsec_'.length);

@@ -11,7 +11,10 @@ import type {
   Subscription,
 } from './types.js';
 
-/** What the config API shows in place of a secret; sent back on PUT it keeps the stored value (design §1). */
+/**
+ * What the config API shows in place of a secret; sent back on PUT it keeps the stored value
+ * (docs/compatibility.md#deliberate-differences).
+ */
 export const SECRET_MARKER = '********';
 
 /** Provider keys per function type, in the Go structs' order (= JSON output order). */
@@ -37,8 +40,8 @@ function copyRecord(record: Readonly<Record<string, string>>, mapValue?: (value:
 }
 
 /**
- * The config API representation of an item (spec §2.3–§2.6): keys in the spec's order, optional fields omitted
- * when empty, `allowCredentials` always present, and secrets replaced by {@link SECRET_MARKER}.
+ * The config API representation of an item (docs/compatibility.md#config-api): keys in the original's order, optional
+ * fields omitted when empty, `allowCredentials` always present, and secrets replaced by {@link SECRET_MARKER}.
  */
 export function toJson<K extends Kind>(kind: K, item: ItemByKind[K]): ItemByKind[K] {
   switch (kind) {

@@ -1,6 +1,6 @@
 /**
- * The configuration model (spec §2.3–§2.6). Field order in these interfaces is the JSON key order of the
- * config API's output, which the serialisers in `serialize.ts` follow.
+ * The configuration model (docs/compatibility.md#config-api). Field order in these interfaces is the JSON key order of
+ * the config API's output, which the serialisers in `serialize.ts` follow.
  */
 
 /** Free-form string→string labels on every resource; omitted from output when empty. */
@@ -21,9 +21,9 @@ export interface EventType {
 
 export interface AwsCredentials {
   awsAccessKeyId?: string;
-  /** A secret: never returned by the config API (design §1). */
+  /** A secret: never returned by the config API (docs/compatibility.md#deliberate-differences). */
   awsSecretAccessKey?: string;
-  /** A secret: never returned by the config API (design §1). */
+  /** A secret: never returned by the config API (docs/compatibility.md#deliberate-differences). */
   awsSessionToken?: string;
 }
 
@@ -75,7 +75,9 @@ export type FunctionConfig = { [T in FunctionType]: FunctionOf<T> }[FunctionType
 
 export type SubscriptionType = 'async' | 'sync';
 
-/** Retry policy of an async subscription (design §2.2). Unset fields take the defaults. */
+/**
+ * Retry policy of an async subscription (docs/compatibility.md#retries-and-timeouts). Unset fields take the defaults.
+ */
 export interface RetryPolicy {
   /** @default 10 */
   maxAttempts?: number;
@@ -96,9 +98,15 @@ export interface Subscription {
   path: string;
   method: string;
   metadata?: Metadata;
-  /** Extension (design §2.2): omitted when unset; not part of the id; a PUT may change it. */
+  /**
+   * Extension (docs/compatibility.md#retries-and-timeouts): omitted when unset; not part of the id; a PUT may change
+   * it.
+   */
   retry?: RetryPolicy;
-  /** Extension (design §2.2): bounds one invocation. Default 5000 for http functions, none for AWS types. */
+  /**
+   * Extension (docs/compatibility.md#retries-and-timeouts): bounds one invocation. Default 5000 for http functions,
+   * none for AWS types.
+   */
   timeoutMs?: number;
 }
 

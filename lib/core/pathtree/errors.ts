@@ -1,6 +1,6 @@
 /**
- * A route that cannot join a path tree. The message is the exact spec §5.4 text; the config API wraps it as
- * `Subscription path conflict: <message>`.
+ * A route that cannot join a path tree. The message is the exact docs/compatibility.md#path-conflicts text; the config
+ * API wraps it as `Subscription path conflict: <message>`.
  */
 export class PathConflictError extends Error {
   /** The route that was refused, as given to `insert`. */

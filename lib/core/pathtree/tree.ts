@@ -74,14 +74,14 @@ const NO_CAPTURES: readonly string[] = [];
 const NO_PARAMS: Record<string, string> = Object.freeze(Object.create(null) as Record<string, string>);
 
 /**
- * A segment tree of URL paths (spec §5): static segments, `:name` parameters and a final `*name` wildcard.
- * Conflicting routes are refused at insertion, so the children of a node are either static segments, or one
- * parameter, or one wildcard, and a lookup never has to choose or backtrack.
+ * A segment tree of URL paths (docs/compatibility.md#path-matching): static segments, `:name` parameters and a final
+ * `*name` wildcard. Conflicting routes are refused at insertion, so the children of a node are either static segments,
+ * or one parameter, or one wildcard, and a lookup never has to choose or backtrack.
  *
  * Paths are compared as given: case-sensitive and still percent-encoded.
  */
 export class PathTree<T> {
-  /** `/` is not a segment: it has its own slot (spec §5.2). */
+  /** `/` is not a segment: it has its own slot (docs/compatibility.md#path-matching). */
   private rootRoute: Route<T> | null = null;
   private readonly root = new Node<T>({ kind: STATIC, name: '' });
   /**
@@ -90,7 +90,7 @@ export class PathTree<T> {
    */
   private readonly staticMatches = new Map<string, PathMatch<T>>();
 
-  /** Adds a route. Throws PathConflictError with the exact spec §5.4 message on conflict. */
+  /** Adds a route. Throws PathConflictError with the exact docs/compatibility.md#path-conflicts message on conflict. */
   insert(path: string, value: T): void {
     const conflict = this.tryInsert(path, value);
     if (conflict !== undefined) throw conflict;
@@ -132,9 +132,9 @@ export class PathTree<T> {
   }
 
   /**
-   * Removes a route; returns false when it was not there. Its node goes only if it has no children (spec §5.4),
-   * and so do ancestors left without route and children, so the tree always equals one built from the routes
-   * that remain.
+   * Removes a route; returns false when it was not there. Its node goes only if it has no children
+   * (docs/compatibility.md#path-conflicts), and so do ancestors left without route and children, so the tree always
+   * equals one built from the routes that remain.
    */
   delete(path: string): boolean {
     if (path === '/') {

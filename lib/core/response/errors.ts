@@ -3,8 +3,8 @@ import { InternalError } from '../errors/index.js';
 export const MALFORMED_RESPONSE_MESSAGE = 'HTTP response object malformed';
 
 /**
- * A sync function returned something that is not an HTTP response object (spec §4.8). The client sees a 500 with
- * the fixed message; `detail` says what was wrong, for the logs only.
+ * A sync function returned something that is not an HTTP response object (docs/compatibility.md#sync-responses). The
+ * client sees a 500 with the fixed message; `detail` says what was wrong, for the logs only.
  */
 export class FunctionResultError extends InternalError {
   readonly detail: string;
@@ -26,7 +26,8 @@ export interface InvocationErrorOptions extends ErrorOptions {
   retryAfterMs?: number;
 }
 
-// The original's error texts (spec §3); a timeout is a transport failure there, so it reads as "call failed".
+// The original's error texts (docs/compatibility.md#function-types); a timeout is a transport failure there, so it
+// reads as "call failed".
 const MESSAGE_PREFIX: Readonly<Record<InvocationErrorKind, string>> = {
   'call-failed': 'Function call failed. Error: ',
   timeout: 'Function call failed. Error: ',

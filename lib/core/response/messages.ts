@@ -21,9 +21,9 @@ const ACCESS_DENIED_MESSAGES: ReadonlyMap<string, string> = new Map([
 ]);
 
 /**
- * The message of the 500 envelope a sync client gets when its function could not be called (spec §4.8). Only the
- * three Lambda access-denied codes get a specific text; anything else (any other error, a function missing from the
- * cache, a hook veto) gets the generic one, so no internal detail leaks.
+ * The message of the 500 envelope a sync client gets when its function could not be called
+ * (docs/compatibility.md#sync-responses). Only the three Lambda access-denied codes get a specific text; anything else
+ * (any other error, a function missing from the cache, a hook veto) gets the generic one, so no internal detail leaks.
  */
 export function syncInvocationErrorMessage(error: unknown): string {
   if (error instanceof InvocationError && error.kind === 'access-denied' && error.code !== undefined) {

@@ -27,9 +27,9 @@ export const TEXT_PLAIN = 'text/plain; charset=utf-8';
 export const TEXT_HTML = 'text/html; charset=utf-8';
 
 /**
- * The Content-Type the original's server sniffed for a response body without one, reduced to its two common
- * outcomes (spec §4.8): `text/html` for a body that looks like HTML the way `http.DetectContentType` decides it,
- * `text/plain` for anything else.
+ * The Content-Type the original's server sniffed for a response body without one, reduced to its two common outcomes
+ * (docs/compatibility.md#sync-responses): `text/html` for a body that looks like HTML the way `http.DetectContentType`
+ * decides it, `text/plain` for anything else.
  */
 export function sniffContentType(body: string): string {
   const data = Buffer.from(body.slice(0, SNIFF_LENGTH), 'utf8').subarray(0, SNIFF_LENGTH);

@@ -3,7 +3,10 @@ import { FunctionResultError } from './errors.js';
 import { foldJsonKey, isJsonObject, jsonTypeName, parseJsonResult } from './go-json.js';
 import { sniffContentType } from './sniff.js';
 
-/** What a sync subscriber's result maps to (spec §4.8). Header names are canonical and unique. */
+/**
+ * What a sync subscriber's result maps to (docs/compatibility.md#sync-responses). Header names are canonical and
+ * unique.
+ */
 export interface SyncHttpResponse {
   statusCode: number;
   headers: Array<[string, string]>;
@@ -61,7 +64,7 @@ export function mapSyncResult(result: Buffer | string): SyncHttpResponse {
 }
 
 function decodeStatusCode(field: unknown): number {
-  // Go's http server only accepts three-digit codes (it aborted the connection otherwise; design Q11 makes it a 500).
+  // Go's http server only accepts three-digit codes (it aborted the connection otherwise; quirk Q11 makes it a 500).
   if (typeof field !== 'number' || !Number.isInteger(field) || field < 100 || field > 999) {
     throw new FunctionResultError(`statusCode ${JSON.stringify(field)} is not an integer between 100 and 999`);
   }

@@ -1,6 +1,6 @@
 import type { FunctionType, RetryPolicy } from '../model/types.js';
 
-/** A retry policy with every field set (design §2.2). */
+/** A retry policy with every field set (docs/compatibility.md#retries-and-timeouts). */
 export type ResolvedRetryPolicy = Required<RetryPolicy>;
 
 export const DEFAULT_RETRY_POLICY: Readonly<ResolvedRetryPolicy> = Object.freeze({
@@ -10,7 +10,10 @@ export const DEFAULT_RETRY_POLICY: Readonly<ResolvedRetryPolicy> = Object.freeze
   maxAgeSeconds: 86_400,
 });
 
-/** The default bound of one invocation: the original's 5 s for http, none for AWS types (design §2.2). */
+/**
+ * The default bound of one invocation: the original's 5 s for http, none for AWS types
+ * (docs/compatibility.md#retries-and-timeouts).
+ */
 export const DEFAULT_HTTP_TIMEOUT_MS = 5000;
 
 export function resolveRetryPolicy(policy: RetryPolicy | undefined): ResolvedRetryPolicy {
@@ -41,7 +44,7 @@ export function backoffDelayMs(
   return retryAfterMs !== undefined && retryAfterMs > jittered ? retryAfterMs : jittered;
 }
 
-/** What a delivery attempt's result means (design §2.2). */
+/** What a delivery attempt's result means (docs/compatibility.md#retries-and-timeouts). */
 export type DeliveryOutcome = 'delivered' | 'retry' | 'permanent';
 
 const RETRIED_STATUSES = new Set([408, 425, 429]);

@@ -13,7 +13,7 @@ export interface RoutingConfig {
 
 export interface SyncMatch {
   subscription: Subscription;
-  /** Path parameters; null for the root route (spec §4.5). */
+  /** Path parameters; null for the root route (docs/compatibility.md#http-request-events). */
   params: Record<string, string> | null;
 }
 
@@ -26,9 +26,10 @@ const NO_SUBSCRIPTIONS: readonly Subscription[] = Object.freeze([]);
 
 /**
  * Everything the events API looks up per request, built once per configuration change and then only read
- * (spec §5.1, §8): sync path trees per (method, event type), exact-match async lists per (method, path, event
- * type), CORS trees per method, and the event types and functions by (space, id). The router swaps a whole new
- * table in with one assignment, so a request always sees one consistent configuration (Q8, Q15 fixed).
+ * (docs/compatibility.md#path-matching, #fan-out): sync path trees per (method, event type), exact-match async lists
+ * per (method, path, event type), CORS trees per method, and the event types and functions by (space, id). The router
+ * swaps a whole new table in with one assignment, so a request always sees one consistent configuration (Q8, Q15
+ * fixed).
  */
 export class RoutingTable {
   private readonly sync = new Map<string, Map<string, PathTree<Subscription>>>();
@@ -37,7 +38,7 @@ export class RoutingTable {
   private readonly eventTypes = new Map<string, Map<string, EventType>>();
   private readonly functions = new Map<string, Map<string, FunctionConfig>>();
   private readonly subscriptions = new Map<string, Map<string, Subscription>>();
-  /** Subscribers of each system event type (async on `POST /`, spec §9), by space. */
+  /** Subscribers of each system event type (async on `POST /`, docs/compatibility.md#system-events), by space. */
   private readonly systemSubscribers = new Map<string, Map<string, Subscription[]>>();
   /** Routes that lost to an earlier one (only possible for data written before conflicts were refused). */
   readonly shadowed: string[] = [];
@@ -93,7 +94,10 @@ export class RoutingTable {
     return this.eventTypes.get(space)?.get(name);
   }
 
-  /** Whether the event type names an authorizer in `space` (spec §6): callers skip authorization work otherwise. */
+  /**
+   * Whether the event type names an authorizer in `space` (docs/compatibility.md#authorizers): callers skip
+   * authorization work otherwise.
+   */
   hasAuthorizer(space: string, eventType: string): boolean {
     return this.eventTypes.get(space)?.get(eventType)?.authorizerId !== undefined;
   }

@@ -25,11 +25,11 @@ export interface ConfigApiProps {
 }
 
 /**
- * The config API (design §4): a Lambda running the same handlers as local mode, behind an API Gateway HTTP API
- * (HTTPS only, payload format 2.0, throttled, access-logged). Access keys are checked by the handlers (design
- * §2.6); the first admin key is generated into Secrets Manager and the Lambda reads it at cold start through
- * `EVENT_GATEWAY_ADMIN_KEY_SECRET_ARN`, so the key itself never appears in the template or the function's
- * configuration.
+ * The config API (docs/architecture.md#on-aws): a Lambda running the same handlers as local mode, behind an API Gateway
+ * HTTP API (HTTPS only, payload format 2.0, throttled, access-logged). Access keys are checked by the handlers
+ * (docs/compatibility.md#access-keys); the first admin key is generated into Secrets Manager and the Lambda reads it at
+ * cold start through `EVENT_GATEWAY_ADMIN_KEY_SECRET_ARN`, so the key itself never appears in the template or the
+ * function's configuration.
  */
 export class ConfigApi extends Construct {
   readonly function: GatewayFunction;
@@ -51,7 +51,7 @@ export class ConfigApi extends Construct {
     acknowledgeFinding(
       this.adminKey,
       'AwsSolutions-SMG4',
-      'The admin key only bootstraps access keys (design §2.6), and is read once per Lambda container: rotate it by ' +
+      'The admin key only bootstraps access keys (docs/compatibility.md#access-keys), and is read once per Lambda container: rotate it by ' +
         'putting a new value and creating keys through /v1/keys; a rotation Lambda cannot reach the clients that hold it.',
     );
 
@@ -77,7 +77,7 @@ export class ConfigApi extends Construct {
       acknowledgeFinding(
         defaultRoute,
         'AwsSolutions-APIG4',
-        'The config API checks access keys itself on every request (design §2.6) and answers 401/403 in the original ' +
+        'The config API checks access keys itself on every request (docs/compatibility.md#access-keys) and answers 401/403 in the original ' +
           "gateway's envelope; an API Gateway authorizer would duplicate the check and change those answers.",
       );
     }

@@ -7,7 +7,7 @@ import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
 import { REPO_ROOT } from '../paths.js';
 
-/** The Lambda runtime of every handler: the newest Node.js Lambda offers (design §4: 22 or newer). */
+/** The Lambda runtime of every handler: the newest Node.js Lambda offers (docs/architecture.md#on-aws: 22 or newer). */
 export const FUNCTION_RUNTIME = Runtime.NODEJS_24_X;
 
 /** The handlers in functions/, each exporting `handler`. */

@@ -43,10 +43,10 @@ export interface ObservabilityProps {
 }
 
 /**
- * One dashboard and the alarms of design §4: dead letters, 5xx rate (events API and config API), p99 latency,
- * router CPU and delivery errors, plus two that catch a stuck pipeline (the DLQ not draining, the registry
- * Stream falling behind). AWS metrics come from the services; the rest from the handlers' Embedded Metric Format
- * lines. Missing data never alarms.
+ * One dashboard and the alarms of docs/architecture.md#on-aws: dead letters, 5xx rate (events API and config API), p99
+ * latency, router CPU and delivery errors, plus two that catch a stuck pipeline (the DLQ not draining, the registry
+ * Stream falling behind). AWS metrics come from the services; the rest from the handlers' Embedded Metric Format lines.
+ * Missing data never alarms.
  */
 export class Observability extends Construct {
   readonly dashboard: Dashboard;

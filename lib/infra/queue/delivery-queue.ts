@@ -3,7 +3,10 @@ import { Key, type IKey } from 'aws-cdk-lib/aws-kms';
 import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 
-/** Receives after which SQS moves a message to the DLQ (design §2.3): only poison messages and crashed workers. */
+/**
+ * Receives after which SQS moves a message to the DLQ (docs/compatibility.md#dead-letters): only poison messages and
+ * crashed workers.
+ */
 export const MAX_RECEIVE_COUNT = 100;
 
 export interface DeliveryQueueProps {
@@ -21,9 +24,10 @@ export interface DeliveryQueueProps {
 }
 
 /**
- * The async fan-out queue and its safety-net DLQ (design §2.3, §4). Both are encrypted with a KMS key, refuse
- * requests without TLS, and keep messages for the longest time SQS allows (14 days). A message lands in the DLQ
- * after {@link MAX_RECEIVE_COUNT} receives; the DLQ drainer moves it on into the dead-letter table.
+ * The async fan-out queue and its safety-net DLQ (docs/compatibility.md#dead-letters, docs/architecture.md#on-aws).
+ * Both are encrypted with a KMS key, refuse requests without TLS, and keep messages for the longest time SQS allows (14
+ * days). A message lands in the DLQ after {@link MAX_RECEIVE_COUNT} receives; the DLQ drainer moves it on into the
+ * dead-letter table.
  */
 export class DeliveryQueue extends Construct {
   readonly queue: Queue;

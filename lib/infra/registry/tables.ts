@@ -29,7 +29,7 @@ export interface RegistryTablesProps {
 }
 
 /**
- * The three tables of design §4, built from the same definitions the DynamoDB adapters create locally
+ * The three tables of docs/architecture.md#on-aws, built from the same definitions the DynamoDB adapters create locally
  * ({@link registryTableDefinitions}), so the keys, the index and the Stream cannot drift apart. Every table is
  * on-demand, with point-in-time recovery and KMS encryption; only the registry table has a Stream (new and old
  * images), and the change log expires entries through TTL.

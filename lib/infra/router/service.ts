@@ -30,7 +30,10 @@ import { AccessLogsBucket } from './access-logs.js';
 
 /** The events API port of the container (the CLI's default `--events-port`). */
 export const EVENTS_PORT = DEFAULT_EVENTS_PORT;
-/** The admin port (`--config-port`): only `/v1/status` and `/v1/metrics` with `--router-only` (design §5). */
+/**
+ * The admin port (`--config-port`): only `/v1/status` and `/v1/metrics` with `--router-only`
+ * (docs/operations.md#flags).
+ */
 export const ADMIN_PORT = DEFAULT_CONFIG_PORT;
 /** What the load balancer probes: on the admin port, so probes never become events. */
 export const HEALTH_CHECK_PATH = '/v1/status';
@@ -102,7 +105,8 @@ export class RouterService extends Construct {
       environment: { ...props.environment },
       logging: LogDrivers.awsLogs({ streamPrefix: 'router', logGroup: this.logGroup }),
       readonlyRootFilesystem: true,
-      // An init process forwards SIGTERM to node (a graceful drain, design §2.7) and reaps zombies.
+      // An init process forwards SIGTERM to node (a graceful drain, docs/operations.md#graceful-shutdown) and reaps
+      // zombies.
       linuxParameters: new LinuxParameters(this, 'Linux', { initProcessEnabled: true }),
       stopTimeout: Duration.seconds(30),
       healthCheck: {

@@ -30,7 +30,7 @@ export abstract class AwsInvoker<T extends AwsFunctionType, Sdk, Client extends 
   /** Imports the SDK client package (on first use only: each costs ~100 ms and ~10 MB at startup). */
   protected abstract loadSdk(): Promise<Sdk>;
   protected abstract createClient(sdk: Sdk, settings: ClientSettings): Client;
-  /** One SDK call; resolves with the result bytes of spec §3. */
+  /** One SDK call; resolves with the result bytes of docs/compatibility.md#function-types. */
   protected abstract call(
     sdk: Sdk,
     client: Client,
@@ -39,8 +39,9 @@ export abstract class AwsInvoker<T extends AwsFunctionType, Sdk, Client extends 
     abortSignal: AbortSignal | undefined,
   ): Promise<Buffer>;
   /**
-   * The spec §3 class of an AWS error code. Only Lambda distinguishes classes; for Kinesis, Firehose and SQS every
-   * AWS error is "call failed" (the code stays on the error: a missing stream or queue, throttling, access denied).
+   * The docs/compatibility.md#function-types class of an AWS error code. Only Lambda distinguishes classes; for
+   * Kinesis, Firehose and SQS every AWS error is "call failed" (the code stays on the error: a missing stream or queue,
+   * throttling, access denied).
    */
   protected errorKind(_code: string): InvocationErrorKind {
     return 'call-failed';

@@ -43,7 +43,10 @@ const LAMBDA_ERROR_KINDS: ReadonlyMap<string, InvocationErrorKind> = new Map([
   ['ServiceException', 'provider-error'],
 ]);
 
-/** Spec §3 for Lambda: the three access-denied codes, `ServiceException` a provider error, the rest "call failed". */
+/**
+ * docs/compatibility.md#function-types for Lambda: the three access-denied codes, `ServiceException` a provider error,
+ * the rest "call failed".
+ */
 export function lambdaErrorKind(code: string): InvocationErrorKind {
   return LAMBDA_ERROR_KINDS.get(code) ?? 'call-failed';
 }

@@ -7,7 +7,10 @@ type FirehoseSdk = typeof import('@aws-sdk/client-firehose');
 
 export type FirehoseInvokerOptions = AwsInvokerOptions<FirehoseClientConfig>;
 
-/** Puts events into `type: "awsfirehose"` delivery streams (spec §3): `PutRecord`, no newline added; the result is the RecordId. */
+/**
+ * Puts events into `type: "awsfirehose"` delivery streams (docs/compatibility.md#function-types): `PutRecord`, no
+ * newline added; the result is the RecordId.
+ */
 export class FirehoseInvoker extends AwsInvoker<'awsfirehose', FirehoseSdk, FirehoseClient> {
   readonly type = 'awsfirehose' as const;
   private readonly clientConfig: Partial<FirehoseClientConfig>;

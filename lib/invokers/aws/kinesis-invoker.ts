@@ -12,7 +12,10 @@ type KinesisSdk = typeof import('@aws-sdk/client-kinesis');
  */
 export type KinesisInvokerOptions = AwsInvokerOptions<KinesisClientConfig>;
 
-/** Puts events into `type: "awskinesis"` streams (spec §3): `PutRecord`, random partition key; the result is the sequence number. */
+/**
+ * Puts events into `type: "awskinesis"` streams (docs/compatibility.md#function-types): `PutRecord`, random partition
+ * key; the result is the sequence number.
+ */
 export class KinesisInvoker extends AwsInvoker<'awskinesis', KinesisSdk, KinesisClient> {
   readonly type = 'awskinesis' as const;
   private readonly clientConfig: Partial<KinesisClientConfig>;

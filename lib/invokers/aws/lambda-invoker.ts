@@ -13,8 +13,9 @@ export type LambdaInvokerOptions = AwsInvokerOptions<LambdaClientConfig>;
 export const MAX_FUNCTION_ERROR_TEXT = 4096;
 
 /**
- * Calls `type: "awslambda"` functions (spec §3): `Invoke` with `RequestResponse`; the result is the response payload.
- * A `FunctionError` in the answer is the function's own error; AWS errors are classed as the original did.
+ * Calls `type: "awslambda"` functions (docs/compatibility.md#function-types): `Invoke` with `RequestResponse`; the
+ * result is the response payload. A `FunctionError` in the answer is the function's own error; AWS errors are classed
+ * as the original did.
  */
 export class LambdaInvoker extends AwsInvoker<'awslambda', LambdaSdk, LambdaClient> {
   readonly type = 'awslambda' as const;

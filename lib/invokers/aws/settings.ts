@@ -10,7 +10,10 @@ export interface AwsInvokerOptions<ClientConfig extends object> {
    * as an instance is shared by all clients and is destroyed by `close()`.
    */
   clientConfig?: Partial<ClientConfig>;
-  /** Attempts the SDK makes within one invocation (its own retry policy, spec §3). @default the SDK's (3) */
+  /**
+   * Attempts the SDK makes within one invocation (its own retry policy, docs/compatibility.md#function-types). @default
+   * the SDK's (3)
+   */
   maxAttempts?: number;
 }
 
@@ -30,7 +33,10 @@ export interface ClientSettings {
 
 export type AwsProvider = AwsCredentials & { region: string };
 
-/** Spec §3: a function's own keys are used only when both are non-empty (the token is optional). */
+/**
+ * docs/compatibility.md#function-types: a function's own keys are used only when both are non-empty (the token is
+ * optional).
+ */
 export function staticCredentials(provider: AwsCredentials): StaticCredentials | undefined {
   const { awsAccessKeyId, awsSecretAccessKey, awsSessionToken } = provider;
   if (!awsAccessKeyId || !awsSecretAccessKey) return undefined;

@@ -7,7 +7,10 @@ type SqsSdk = typeof import('@aws-sdk/client-sqs');
 
 export type SqsInvokerOptions = AwsInvokerOptions<SQSClientConfig>;
 
-/** Sends events to `type: "awssqs"` queues (spec §3): `SendMessage`; the result is the MessageId. */
+/**
+ * Sends events to `type: "awssqs"` queues (docs/compatibility.md#function-types): `SendMessage`; the result is the
+ * MessageId.
+ */
 export class SqsInvoker extends AwsInvoker<'awssqs', SqsSdk, SQSClient> {
   readonly type = 'awssqs' as const;
   private readonly clientConfig: Partial<SQSClientConfig>;

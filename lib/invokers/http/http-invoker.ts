@@ -29,8 +29,8 @@ export interface HttpInvokerOptions {
    */
   lookup?: LookupFunction;
   /**
-   * The SSRF guard (design §2.6): which addresses calls may reach. IP-literal hosts are checked before connecting,
-   * names on the addresses they resolve to, at connect time. A refused call fails with
+   * The SSRF guard (docs/compatibility.md#ssrf-guard): which addresses calls may reach. IP-literal hosts are checked
+   * before connecting, names on the addresses they resolve to, at connect time. A refused call fails with
    * `InvocationError('call-failed', 'dial tcp <addr>:<port>: connection refused by the SSRF guard (<reason>)')`.
    * @default no guard (every address is reachable)
    */
@@ -51,17 +51,18 @@ interface Target {
 }
 
 /**
- * The SYNC rule of spec §3/§4.8 for an http function's answer: any status except 500 yields the body; 500 is the
- * function's own error. (Async deliveries classify statuses themselves, design §2.2.)
+ * The SYNC rule of docs/compatibility.md#function-types and #sync-responses for an http function's answer: any status
+ * except 500 yields the body; 500 is the function's own error. (Async deliveries classify statuses themselves,
+ * docs/compatibility.md#retries-and-timeouts.)
  */
 export function httpResultError(status: number): InvocationError | undefined {
   return status === 500 ? new InvocationError('function-error', 'HTTP status code: 500', { status: 500 }) : undefined;
 }
 
 /**
- * Calls `type: "http"` functions: `POST` of the payload to the provider's URL over keep-alive connections
- * (one pool per origin). Redirects are never followed (design §1): a 3xx comes back as is. Every HTTP answer is
- * returned, whatever its status; transport failures, timeouts and cancellation throw `InvocationError`.
+ * Calls `type: "http"` functions: `POST` of the payload to the provider's URL over keep-alive connections (one pool per
+ * origin). Redirects are never followed (docs/compatibility.md#deliberate-differences): a 3xx comes back as is. Every
+ * HTTP answer is returned, whatever its status; transport failures, timeouts and cancellation throw `InvocationError`.
  */
 export class HttpInvoker implements Invoker {
   readonly type = 'http' as const;

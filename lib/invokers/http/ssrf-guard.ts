@@ -4,9 +4,9 @@ import type { LookupFunction } from 'node:net';
 import { formatIp, inPrefix, maskTo, parseIpv4Literal, parseIpv4Strict, parseIpv6 } from './ip-address.js';
 
 /**
- * The SSRF guard of `http` functions (design §2.6): which addresses the gateway may connect to. The decision is
- * made on the bytes of the address actually connected to (after name resolution), so every spelling of an address
- * and every DNS answer, including one that changes between calls (DNS rebinding), gets the same check.
+ * The SSRF guard of `http` functions (docs/compatibility.md#ssrf-guard): which addresses the gateway may connect to.
+ * The decision is made on the bytes of the address actually connected to (after name resolution), so every spelling of
+ * an address and every DNS answer, including one that changes between calls (DNS rebinding), gets the same check.
  */
 
 /** An address range from `--allow-targets`. IPv4-mapped IPv6 ranges (`::ffff:a.b.c.d/104`) are stored as IPv4. */

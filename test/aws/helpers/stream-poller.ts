@@ -1,6 +1,6 @@
 /**
  * Stands in for the Lambda event source mapping of the registry table's Stream (no emulator triggers Lambdas,
- * design §6): reads the Stream on DynamoDB Local and hands each batch to `applyStreamRecords`, shard by shard,
+ * docs/architecture.md#testing-without-aws): reads the Stream on DynamoDB Local and hands each batch to `applyStreamRecords`, shard by shard,
  * retrying a batch that fails as Lambda would.
  */
 import { DescribeTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';

@@ -56,13 +56,13 @@ describe('Function: authorizerPayload', () => {
 
 describe('Function: parseAuthorizerResult', () => {
   describe('deny', () => {
-    it('denies an empty result (spec §12.2 item 9)', () => {
+    it('denies an empty result (conformance item 9)', () => {
       assertDenied('');
       assertDenied(Buffer.alloc(0));
       assertDenied('  \n');
     });
 
-    it('denies a result with a non-null error (spec §12.2 item 10) and keeps its message in the reason', () => {
+    it('denies a result with a non-null error (conformance item 10) and keeps its message in the reason', () => {
       const decision = assertDenied('{"error":{"message": "failed"}}');
 
       assert.match(decision.reason, /failed/);
@@ -126,7 +126,7 @@ describe('Function: parseAuthorizerResult', () => {
       assert.deepEqual(parseAuthorizerResult('null'), { allow: true, authorization: null });
     });
 
-    it('allows a principalId without context (spec §12.2 item 11)', () => {
+    it('allows a principalId without context (conformance item 11)', () => {
       assert.deepEqual(parseAuthorizerResult(Buffer.from('{"authorization":{"principalId": "testid"}}')), {
         allow: true,
         authorization: { principalId: 'testid', context: null },

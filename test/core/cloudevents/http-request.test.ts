@@ -52,8 +52,8 @@ describe('decodePath (Go URL.Path)', () => {
   });
 });
 
-describe('the http.request event (spec §4.5)', () => {
-  it('reproduces the example of §4.5 once the router sets the params', () => {
+describe('the http.request event (docs/compatibility.md#http-request-events)', () => {
+  it('reproduces the example of docs/compatibility.md#http-request-events once the router sets the params', () => {
     const event = parseOne({
       method: 'GET',
       path: '/users/42',

@@ -57,7 +57,7 @@ describe('parseMediaType (Go mime.ParseMediaType)', () => {
   });
 });
 
-describe('Content-Type handling of parseEventRequest (spec §4.3 step 0)', () => {
+describe('Content-Type handling of parseEventRequest (docs/compatibility.md#request-to-event step 0)', () => {
   it('answers 400 with the parser message for a malformed Content-Type, on plain HTTP requests too', () => {
     assert.deepEqual(parseFailure({ headers: ['Content-Type', 'text/'] }), {
       status: 400,

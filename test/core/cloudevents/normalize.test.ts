@@ -16,7 +16,7 @@ function legacyDataFor(contentType: string, body: string): unknown {
 
 const b64 = (s: string | Buffer) => Buffer.from(s).toString('base64');
 
-describe('body normalisation (spec §4.4, §12.5 item 42)', () => {
+describe('body normalisation (docs/compatibility.md#body-normalisation)', () => {
   it('base64s application/octet-stream and other unknown types', () => {
     assert.equal(bodyFor('application/octet-stream', 'some=thing'), b64('some=thing'));
     assert.equal(bodyFor('text/plain', 'hello'), b64('hello'));
@@ -54,7 +54,7 @@ describe('body normalisation (spec §4.4, §12.5 item 42)', () => {
   });
 });
 
-describe('design Q5: normalisation compares the parsed media type, without parameters', () => {
+describe('quirk Q5: normalisation compares the parsed media type, without parameters', () => {
   it('gives an object for application/json with a charset (the original gave base64)', () => {
     assert.deepEqual(bodyFor('application/json; charset=utf-8', '{"a":1}'), { a: 1 });
     assert.deepEqual(bodyFor('Application/JSON', '{"a":1}'), { a: 1 });

@@ -25,7 +25,7 @@ function extensionsOf(event: GatewayEvent): unknown {
 }
 
 describe('withAuthorization', () => {
-  it('adds the authorization to a gateway-made event\'s eventgateway extension (§12.2 item 11)', () => {
+  it('adds the authorization to a gateway-made event\'s eventgateway extension (conformance item 11)', () => {
     const event = parseOne({});
     const authorized = withAuthorization(event, { principalId: 'testid' });
     assert.deepEqual(extensionsOf(authorized), {
@@ -33,7 +33,7 @@ describe('withAuthorization', () => {
     });
   });
 
-  it('creates extensions.eventgateway on a client event that has none (§12.2 item 12)', () => {
+  it('creates extensions.eventgateway on a client event that has none (conformance item 12)', () => {
     const event = parseOne({
       headers: STRUCTURED,
       body: '{"eventId":"test","eventType":"test.event","eventTypeVersion":"0.1","cloudEventsVersion":"0.1","source":"/"}',
@@ -57,7 +57,7 @@ describe('withAuthorization', () => {
     });
   });
 
-  it('replaces other client extensions when there is no eventgateway object, as the original did (spec §6)', () => {
+  it('replaces other client extensions when there is no eventgateway object, as the original did (docs/compatibility.md#authorizers)', () => {
     const event = parseOne({
       headers: STRUCTURED,
       body: '{"eventType":"e","cloudEventsVersion":"0.1","source":"/","eventID":"1","extensions":{"other":1,"eventgateway":"str"}}',

@@ -82,7 +82,7 @@ describe('0.1 structured mode', () => {
     assert.deepEqual(plain((event as { extensions: unknown }).extensions), { eventgateway: { x: 'y' }, other: true });
   });
 
-  it('answers 400 with Go\'s time error for "eventTime":"nottime" (§12.5 item 37)', () => {
+  it('answers 400 with Go\'s time error for "eventTime":"nottime" (conformance item 37)', () => {
     const body = JSON.stringify({ ...validBody, eventTime: 'nottime' });
     assert.deepEqual(parseFailure({ headers: STRUCTURED, body }), {
       status: 400,
@@ -110,7 +110,7 @@ describe('0.1 structured mode', () => {
     });
   });
 
-  it('lists exactly three validator lines for {"eventType":"invalid"} (§12.5 item 37)', () => {
+  it('lists exactly three validator lines for {"eventType":"invalid"} (conformance item 37)', () => {
     assert.deepEqual(parseFailure({ headers: STRUCTURED, body: '{"eventType":"invalid"}' }), {
       status: 400,
       message: VALIDATE + [line('CloudEventsVersion', 'required'), line('Source', 'uri'), line('EventID', 'required')].join('\n'),
@@ -196,7 +196,7 @@ const binaryHeaders = [
 ];
 
 describe('0.1 binary mode', () => {
-  it('maps the CE- headers, keeps the raw Content-Type and base64s a text/plain body (§12.5 item 38)', () => {
+  it('maps the CE- headers, keeps the raw Content-Type and base64s a text/plain body (conformance item 38)', () => {
     const event = parseOne({ headers: binaryHeaders, body: 'hey there' });
     assert.deepEqual(plain(event), {
       eventType: 'myevent',
@@ -215,7 +215,7 @@ describe('0.1 binary mode', () => {
     assert.equal((parseOne({ headers: lower, body: 'x' }) as { eventType: string }).eventType, 'myevent');
   });
 
-  it('parses CE-EventTime and answers a bad one with the unquoted Go message (§12.5 item 38)', () => {
+  it('parses CE-EventTime and answers a bad one with the unquoted Go message (conformance item 38)', () => {
     const good = parseOne({ headers: [...binaryHeaders, 'CE-EventTime', '1985-04-12T23:20:50.00Z'], body: 'x' });
     assert.equal((good as { eventTime: string }).eventTime, '1985-04-12T23:20:50Z');
     assert.deepEqual(parseFailure({ headers: [...binaryHeaders, 'CE-EventTime', 'nottime'], body: 'x' }), {
@@ -224,7 +224,7 @@ describe('0.1 binary mode', () => {
     });
   });
 
-  it('validates before parsing CE-EventTime: CE-Source NOT URI gives the uri line (§12.5 item 38)', () => {
+  it('validates before parsing CE-EventTime: CE-Source NOT URI gives the uri line (conformance item 38)', () => {
     const headers = [
       'Content-Type', 'text/plain',
       'CE-EventType', 'myevent',
@@ -239,7 +239,7 @@ describe('0.1 binary mode', () => {
     });
   });
 
-  it('turns CE-X- headers into extensions by stripping exactly that prefix (design Q4)', () => {
+  it('turns CE-X- headers into extensions by stripping exactly that prefix (quirk Q4)', () => {
     const event = parseOne({
       headers: [
         ...binaryHeaders,
@@ -267,7 +267,7 @@ describe('0.1 binary mode', () => {
     assert.equal('extensions' in event, false);
   });
 
-  it('normalises data with the parsed media type (design Q5) and keeps the raw Content-Type', () => {
+  it('normalises data with the parsed media type (quirk Q5) and keeps the raw Content-Type', () => {
     const headers = binaryHeaders.slice(0, -2).concat('Content-Type', 'application/json; charset=utf-8');
     const event = parseOne({ headers, body: '{"a":1}' });
     assert.equal((event as { contentType: string }).contentType, 'application/json; charset=utf-8');

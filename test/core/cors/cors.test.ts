@@ -21,7 +21,7 @@ function policy(overrides: Partial<CorsPolicy> = {}): CorsPolicy {
 }
 
 describe('Function: evaluatePreflight', () => {
-  it('answers the router_test preflight with exactly the origin, method and canonical header (spec §12.2 item 4)', () => {
+  it('answers the router_test preflight with exactly the origin, method and canonical header (conformance item 4)', () => {
     const cors = compileCors(policy());
 
     const headers = evaluatePreflight(cors, {

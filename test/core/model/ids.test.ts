@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { corsId, pathEscape, subscriptionId } from '../../../lib/core/model/index.js';
 
-describe('pathEscape (Go url.PathEscape, spec §2.5)', () => {
+describe('pathEscape (Go url.PathEscape, docs/compatibility.md#subscriptions)', () => {
   it('keeps letters, digits and - _ . ~ $ & + : = @', () => {
     const kept = 'AZaz09-_.~$&+:=@';
     assert.equal(pathEscape(kept), kept);
@@ -28,8 +28,8 @@ describe('pathEscape (Go url.PathEscape, spec §2.5)', () => {
   });
 });
 
-describe('subscriptionId (spec §2.5)', () => {
-  it('derives the four example ids of the spec byte for byte', () => {
+describe('subscriptionId (docs/compatibility.md#subscriptions)', () => {
+  it('derives the four documented example ids byte for byte', () => {
     assert.equal(
       subscriptionId({ type: 'async', eventType: 'user.created', functionId: 'func', path: '/', method: 'GET' }),
       'YXN5bmMsdXNlci5jcmVhdGVkLGZ1bmMsJTJGLEdFVA',
@@ -57,7 +57,7 @@ describe('subscriptionId (spec §2.5)', () => {
   });
 });
 
-describe('corsId (spec §2.6)', () => {
+describe('corsId (docs/compatibility.md#cors-configurations)', () => {
   it('is the method followed by the escaped path', () => {
     assert.equal(corsId('GET', '/hello'), 'GET%2Fhello');
     assert.equal(corsId('GET', '/'), 'GET%2F');

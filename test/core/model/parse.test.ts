@@ -34,7 +34,7 @@ function rejects(run: () => unknown, message: string): void {
 const body = (value: unknown) => JSON.stringify(value);
 const long = 'a'.repeat(257);
 
-describe('parseEventType (spec §2.3)', () => {
+describe('parseEventType (docs/compatibility.md#event-types)', () => {
   it('takes the space from the URL and ignores the body space (item 19)', () => {
     assert.deepEqual(parseEventType(body({ name: 'test.event', space: 'test1' }), { space: 'default' }), {
       space: 'default',
@@ -101,7 +101,7 @@ describe('parseEventType (spec §2.3)', () => {
   });
 });
 
-describe('parseFunction (spec §2.4, §3)', () => {
+describe('parseFunction (docs/compatibility.md#functions, #function-types)', () => {
   const space = { space: 'default' };
 
   it('parses the http function of item 23', () => {
@@ -211,7 +211,7 @@ describe('parseFunction (spec §2.4, §3)', () => {
     assert.equal('metadata' in parseFunction(body({ ...http, metadata: {} }), space), false);
   });
 
-  it('accepts http headers and a Standard Webhooks signing secret (design §2.6)', () => {
+  it('accepts http headers and a Standard Webhooks signing secret (docs/compatibility.md#signed-deliveries)', () => {
     const fn = parseFunction(
       body({ functionId: 'f', type: 'http', provider: { signingSecret: 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw', headers: { 'X-Api-Key': 'k' }, url: 'https://a/x' } }),
       space,
@@ -267,7 +267,7 @@ describe('isGoUrl (validator "url": url.ParseRequestURI with a scheme)', () => {
   });
 });
 
-describe('parseSubscription (spec §2.5, design §2.2)', () => {
+describe('parseSubscription (docs/compatibility.md#subscriptions, docs/compatibility.md#retries-and-timeouts)', () => {
   const space = { space: 'default' };
 
   it('gives exactly the three required lines for an empty body', () => {
@@ -301,7 +301,7 @@ describe('parseSubscription (spec §2.5, design §2.2)', () => {
     assert.equal(parseSubscription(body({ type: 'async', eventType: 'e', functionId: 'f', path: '/a/' }), space).path, '/a/');
   });
 
-  it('keeps body keys in the spec order and the space from the URL', () => {
+  it('keeps body keys in the original order and the space from the URL', () => {
     const sub = parseSubscription(body({ metadata: { a: 'b' }, method: 'PUT', path: '/p', functionId: 'f', eventType: 'e', type: 'async', space: 'zzz' }), space);
     assert.deepEqual(Object.keys(sub), ['space', 'subscriptionId', 'type', 'eventType', 'functionId', 'path', 'method', 'metadata']);
     assert.equal(sub.space, 'default');
@@ -356,7 +356,7 @@ describe('parseSubscription (spec §2.5, design §2.2)', () => {
   });
 });
 
-describe('parseCors (spec §2.6)', () => {
+describe('parseCors (docs/compatibility.md#cors-configurations)', () => {
   const space = { space: 'default' };
 
   it('parses the configuration of item 28', () => {

@@ -16,7 +16,7 @@ const space = { space: 'default' };
 const fn = (value: unknown, functionId?: string): FunctionConfig =>
   parseFunction(JSON.stringify(value), functionId === undefined ? space : { ...space, functionId });
 
-describe('toJson (spec §2.3–§2.6, design §1)', () => {
+describe('toJson (docs/compatibility.md#config-api, #secrets)', () => {
   it('stores the async subscription of item 30 byte for byte', () => {
     const sub = parseSubscription('{"type":"async","eventType":"user.created","functionId":"func","path":"/","method":"GET"}', space);
     assert.equal(
@@ -94,7 +94,7 @@ describe('toJson (spec §2.3–§2.6, design §1)', () => {
   });
 });
 
-describe('mergeSecrets (design §1)', () => {
+describe('mergeSecrets (docs/compatibility.md#deliberate-differences)', () => {
   const storedLambda = fn({
     functionId: 'f',
     type: 'awslambda',

@@ -5,7 +5,7 @@ import fc from 'fast-check';
 
 import { PathConflictError, PathTree } from '../../../lib/core/pathtree/index.js';
 
-// A deliberately naive model of spec §5: no tree, just the list of accepted routes, re-scanned for every question.
+// A deliberately naive model of docs/compatibility.md#path-matching: no tree, just the list of accepted routes, re-scanned for every question.
 
 type Params = Record<string, string>;
 interface ReferenceMatch {
@@ -17,7 +17,7 @@ const isParam = (segment: string): boolean => segment.startsWith(':');
 const isWildcard = (segment: string): boolean => segment.startsWith('*');
 const segmentsOf = (path: string): string[] => path.slice(1).split('/');
 
-/** §5.2/§5.3: does one route pattern match the request segments, and with which params? */
+/** docs/compatibility.md#path-matching: does one route pattern match the request segments, and with which params? */
 function matchPattern(pattern: readonly string[], request: readonly string[]): Params | null {
   const params: Params = Object.create(null);
   for (const [i, part] of pattern.entries()) {
@@ -50,7 +50,7 @@ function referenceMatch(accepted: ReadonlyArray<[string, number]>, path: string)
   return hits[0];
 }
 
-/** §5.4: the message insert must throw for `route`, or null when it is accepted. */
+/** docs/compatibility.md#path-conflicts: the message insert must throw for `route`, or null when it is accepted. */
 function referenceConflict(acceptedPaths: readonly string[], route: string): string | null {
   if (route === '/') return acceptedPaths.includes('/') ? 'route / conflicts with existing route' : null;
   const segments = segmentsOf(route);
@@ -120,7 +120,7 @@ function conflictMessage(action: () => void): string | null {
 const byPath = (a: [string, number], b: [string, number]) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : a[1] - b[1]);
 
 describe('Class: PathTree (property)', () => {
-  it('agrees with a naive model of spec §5 on conflicts, deletions and matches', () => {
+  it('agrees with a naive model of docs/compatibility.md#path-matching on conflicts, deletions and matches', () => {
     fc.assert(
       fc.property(scenario, ({ first, removals, second, requests }) => {
         const tree = new PathTree<number>();
@@ -177,7 +177,7 @@ describe('Class: PathTree (property)', () => {
                   )
                   .join('/')}`;
           const found = tree.match(request);
-          // An empty fill can collapse the request to `/`, which only the root route matches (spec §5.2).
+          // An empty fill can collapse the request to `/`, which only the root route matches (docs/compatibility.md#path-matching).
           if (request !== '/' || path === '/') assert.equal(found?.value, value, `${request} should match ${path}`);
           assert.deepEqual(found, referenceMatch(accepted, request));
         }

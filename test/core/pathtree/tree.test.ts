@@ -23,7 +23,7 @@ function assertConflict(action: () => void, message: string): void {
 }
 
 
-/** A sample tree's routes, and paths that conflict with them, each with the error insert gives (spec §5.4). */
+/** A sample tree's routes, and paths that conflict with them, each with the error insert gives (docs/compatibility.md#path-conflicts). */
 const SAMPLE_CONFLICT_ROUTES = ['/', '/a', '/b/:p', '/b/:p/*w'] as const;
 const CONFLICTS_WITH_SAMPLE_TREE = [
       ['/', 'route / conflicts with existing route'],
@@ -36,7 +36,7 @@ const CONFLICTS_WITH_SAMPLE_TREE = [
 ] as const;
 
 describe('Class: PathTree', () => {
-  describe('Method: insert (spec §5.4 conflicts)', () => {
+  describe('Method: insert (docs/compatibility.md#path-conflicts conflicts)', () => {
     const rows: Array<{ existing: string; added: string; message: string }> = [
       { existing: '/', added: '/', message: 'route / conflicts with existing route' },
       { existing: '/a', added: '/a', message: 'route /a conflicts with existing route' },
@@ -144,7 +144,7 @@ describe('Class: PathTree', () => {
       assert.throws(() => new PathTree<string>().insert('', 'x'), TypeError);
     });
 
-    it('accepts the coexisting routes of spec §5.3', () => {
+    it('accepts the coexisting routes of docs/compatibility.md#path-matching', () => {
       for (const set of [
         ['/:name', '/:name/:id'],
         ['/a', '/b', '/a/b', '/d/e/f'],
@@ -159,7 +159,7 @@ describe('Class: PathTree', () => {
     });
   });
 
-  describe('Method: match (spec §5.2, §5.3, §12.5 item 43)', () => {
+  describe('Method: match (docs/compatibility.md#path-matching)', () => {
     it('matches the root only when a root route exists, with null params', () => {
       assert.equal(new PathTree<string>().match('/'), undefined);
       assert.deepEqual(treeOf('/').match('/'), { value: '/', params: null });

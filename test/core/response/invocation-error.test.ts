@@ -6,7 +6,7 @@ import type { InvocationErrorKind } from '../../../lib/core/response/index.js';
 const GENERIC = 'Function call failed. Please check logs.';
 
 describe('Class: InvocationError', () => {
-  it('carries the original\'s message for each error class (spec §3)', () => {
+  it('carries the original\'s message for each error class (docs/compatibility.md#function-types)', () => {
     const expected: Record<InvocationErrorKind, string> = {
       'call-failed': 'Function call failed. Error: connect ECONNREFUSED 127.0.0.1:1',
       timeout: 'Function call failed. Error: connect ECONNREFUSED 127.0.0.1:1',

@@ -20,7 +20,7 @@ function assertMalformed(result: Buffer | string): void {
 }
 
 describe('Function: mapSyncResult', () => {
-  describe('router_test scenarios (spec §12.2 items 6–8, §12.1 item 2)', () => {
+  describe('router_test scenarios (conformance items 6–8, item 2)', () => {
     it('maps {} to 200 with no headers and an empty body', () => {
       assert.deepEqual(mapSyncResult('{}'), { statusCode: 200, headers: [], body: '' });
     });
@@ -165,7 +165,7 @@ describe('Function: mapSyncResult', () => {
       assertMalformed('{"statusCode":{}}');
     });
 
-    it('rejects a statusCode outside 100–999 (design Q11)', () => {
+    it('rejects a statusCode outside 100–999 (quirk Q11)', () => {
       assertMalformed('{"statusCode":0}');
       assertMalformed('{"statusCode":99}');
       assertMalformed('{"statusCode":1000}');

@@ -8,7 +8,10 @@ import {
 } from '@aws-sdk/client-dynamodb';
 import type { AccessKeyRecord, AccessKeyStore } from '../../../ports/access-keys.js';
 
-/** The partition of the registry table that holds access keys (design §2.6: "only the hash is stored, in the registry"). */
+/**
+ * The partition of the registry table that holds access keys (docs/compatibility.md#access-keys: only the hash is
+ * stored, in the registry table).
+ */
 const PARTITION = 'accesskey#';
 
 export interface DynamoAccessKeyStoreOptions {

@@ -36,7 +36,7 @@ const BATCH_WRITE_MAX = 25;
 const UNPROCESSED_RETRIES = 8;
 
 /**
- * The `<prefix>deadletters` table (design §4): one item per dead letter.
+ * The `<prefix>deadletters` table (docs/architecture.md#on-aws): one item per dead letter.
  *
  * | attribute | type | role |
  * |---|---|---|
@@ -102,7 +102,7 @@ type Item = Record<string, AttributeValue>;
 
 /**
  * The AWS {@link DeadLetterStore}: a DynamoDB table of its own, apart from the registry table so that dead
- * letters never touch its Stream (design §2.3).
+ * letters never touch its Stream (docs/compatibility.md#dead-letters).
  *
  * - `get` and `delete` address the item by (space, id); `get` reads strongly consistently.
  * - `list` queries {@link DEAD_LETTER_INDEX} backwards, so a page is one key range of the space's partition,

@@ -81,7 +81,7 @@ interface Subscriber {
 }
 
 /**
- * The {@link Registry} on DynamoDB (design §4); the tables are described in tables.ts.
+ * The {@link Registry} on DynamoDB (docs/architecture.md#on-aws); the tables are described in tables.ts.
  *
  * Reads are strongly consistent. The change feed does not come from the writes themselves: the registry table's
  * Stream feeds the invalidation handler ({@link applyStreamRecords}), which writes the change log, and each

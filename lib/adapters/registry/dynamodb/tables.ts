@@ -10,7 +10,7 @@ import type { Kind } from '../../../core/model/types.js';
 import { deadLetterTableInput } from '../../dead-letters/dynamodb/index.js';
 
 /**
- * The three tables of design §4.
+ * The three tables of docs/architecture.md#on-aws.
  *
  * `<prefix>registry`: one item per config item, keyed `pk` = `<kind>#<space>`, `sk` = `<id>`. A Query on one `pk`
  *   with `ScanIndexForward: false` is `list(kind, space)` in descending id order: DynamoDB compares string sort

@@ -8,8 +8,9 @@ import type { SqliteDatabase } from '../../sqlite/index.js';
 /**
  * The registry's schema history (see {@link migrate}); append, never edit.
  *
- * Ids compare with the BINARY collation, i.e. byte-wise on their UTF-8 text: the order of etcd's keys (spec §2.2)
- * and of DynamoDB's string sort keys, which JavaScript's UTF-16 string comparison is not.
+ * Ids compare with the BINARY collation, i.e. byte-wise on their UTF-8 text: the order of etcd's keys
+ * (docs/compatibility.md#conventions) and of DynamoDB's string sort keys, which JavaScript's UTF-16 string comparison
+ * is not.
  */
 export const REGISTRY_MIGRATIONS: readonly string[] = [
   `CREATE TABLE registry_items (
@@ -142,7 +143,7 @@ export class SqliteRegistry implements Registry {
     return json === undefined ? undefined : parseItem<K>(json);
   }
 
-  /** Descending byte-wise id order, like etcd's descending range (spec §2.2). */
+  /** Descending byte-wise id order, like etcd's descending range (docs/compatibility.md#conventions). */
   async list<K extends Kind>(kind: K, space: string): Promise<ItemByKind[K][]> {
     this.#assertOpen();
     return this.#selectItems.all(kind, space).map((json) => parseItem<K>(json));
