@@ -71,7 +71,7 @@ describe('docs stand alone and match the code', () => {
     const broken: string[] = [];
     const sources = tracked.filter((f) => /^(lib|functions|bin|test|bench|scripts)\/.*\.(ts|js|mjs)$/.test(f) || f === 'Dockerfile');
     for (const file of sources) {
-      // `docs/x.md#a`, and the short form `docs/x.md#a, #b and #c` for further anchors of the same page.
+      // `docs/<page>.md#a`, and the short form `docs/<page>.md#a, #b and #c` for further anchors of the same page.
       for (const [, doc, first, more] of read(file).matchAll(/docs\/([\w-]+\.md)(#[\w-]+)?((?:(?:,| and| to| or)? #[\w-]+)*)/g)) {
         const target = `docs/${doc}`;
         if (!existsSync(join(root, target))) {
