@@ -6,12 +6,17 @@ import { DeliveryWorkers } from '../delivery/worker.js';
 import { EventsApi } from '../events-api/router.js';
 import { SystemEvents } from '../events-api/system-events.js';
 import { HookRunner, loadHooks } from '../hooks/index.js';
+import { answerOutsideListener } from '../http/index.js';
 import { FirehoseInvoker, HttpInvoker, Invokers, KinesisInvoker, LambdaInvoker, SqsInvoker, targetPolicyFromFlags } from '../invokers/index.js';
 import { GatewayMetrics } from '../observability/metrics.js';
 import { createLogger, type Logger } from '../observability/logger.js';
 import { LiveRoutingTable } from '../routing/index.js';
 import { resolveOptions, type GatewayOptions, type ResolvedGatewayOptions } from './options.js';
 import { openStores } from './stores.js';
+
+/** What a 405 names as allowed: the events API takes any method node:http parses (but CONNECT) as an event. */
+const EVENTS_METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'];
+const CONFIG_METHODS = ['GET', 'POST', 'PUT', 'DELETE'];
 
 export interface RunningGateway {
   readonly options: ResolvedGatewayOptions;
@@ -85,6 +90,8 @@ export async function startLocalGateway(input: GatewayOptions & { logger?: Logge
   });
   const configServer = createServer({ maxHeaderSize: options.maxHeaderBytes }, nodeConfigListener(configApi, { maxHeaders: options.maxHeaders }));
   const eventsServer = createServer({ keepAliveTimeout: 60_000, maxHeaderSize: options.maxHeaderBytes }, eventsApi.listener);
+  answerOutsideListener(configServer, { allow: CONFIG_METHODS, maxHeaderBytes: options.maxHeaderBytes });
+  answerOutsideListener(eventsServer, { allow: EVENTS_METHODS, maxHeaderBytes: options.maxHeaderBytes });
 
   try {
     await listen(configServer, options.configPort, options.host);
