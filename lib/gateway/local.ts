@@ -18,6 +18,9 @@ import { openStores } from './stores.js';
 const EVENTS_METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'];
 const CONFIG_METHODS = ['GET', 'POST', 'PUT', 'DELETE'];
 
+/** Shorter admin keys get a warning at start: the key opens every space. */
+const MIN_ADMIN_KEY_LENGTH = 32;
+
 export interface RunningGateway {
   readonly options: ResolvedGatewayOptions;
   readonly configUrl: string;
@@ -76,7 +79,11 @@ export async function startLocalGateway(input: GatewayOptions & { logger?: Logge
   const keyStore = stores.accessKeys;
   const access = new AccessControl({ store: keyStore, required: !options.dev, adminKey: options.adminKey, publicMetrics: options.publicMetrics });
   const accessKeys = new AccessKeyService(keyStore, (hash) => access.forget(hash));
-  if (!options.dev && !options.adminKey && (await keyStore.list()).every((k) => k.revokedAt !== undefined)) {
+  if (options.adminKey !== undefined && options.adminKey.length < MIN_ADMIN_KEY_LENGTH) {
+    logger.warn(`the admin key (EVENT_GATEWAY_ADMIN_KEY or --admin-key) is shorter than ${MIN_ADMIN_KEY_LENGTH} characters: it opens every space, use a long random one (e.g. \`openssl rand -base64 32\`)`);
+  }
+  // A router-only process serves no config API, so no key needs to reach it.
+  if (!options.dev && !options.routerOnly && !options.adminKey && (await keyStore.list()).every((k) => k.revokedAt !== undefined)) {
     logger.warn('no access key can reach the config API: set EVENT_GATEWAY_ADMIN_KEY (or --admin-key), or run `event-gateway keys create --all-spaces`');
   }
   const configApi = createConfigApi({
