@@ -10,10 +10,10 @@ export interface OutsideListenerOptions {
 }
 
 /**
- * node:http hands some requests to no request listener: `CONNECT` goes to a `connect` event, and a request it
- * cannot parse (an unknown method, a bad header, headers over `maxHeaderSize`) to `clientError`. Left alone, the
- * first drops the connection and the second gets a status line with an empty body. This answers both with a status
- * and the APIs' error envelope, then closes the connection.
+ * node:http hands some requests to no request listener: `CONNECT` goes to a `connect` event, a request it cannot
+ * parse (an unknown method, a bad header, headers over `maxHeaderSize`) to `clientError`, and an `Expect` it cannot
+ * meet to `checkExpectation`. Left alone, the first drops the connection and the others get a status with an empty
+ * body. This answers each with its status and the APIs' error envelope, then closes the connection.
  *
  * Requests with an `Upgrade` header still reach the listener (there is no `upgrade` listener): the gateway never
  * switches protocols, so they are ordinary requests.
@@ -26,6 +26,14 @@ export function answerOutsideListener(server: Server, options: OutsideListenerOp
   server.on('connect', (_req: IncomingMessage, socket: Duplex) => {
     socket.on('error', () => socket.destroy());
     endWith(socket, methodNotAllowed('CONNECT'));
+  });
+
+  // An `Expect` other than 100-continue: node:http would answer 417 with an empty body.
+  server.on('checkExpectation', (req: IncomingMessage, res: ServerResponse) => {
+    req.resume();
+    const body = envelope('Expectation Failed: the only expectation this server meets is 100-continue.');
+    res.writeHead(417, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body), connection: 'close' });
+    res.end(body);
   });
 
   server.on('clientError', (error: ParseError, socket: Duplex) => {
@@ -79,8 +87,12 @@ function methodOf(packet: Buffer | undefined): string | undefined {
   return match?.[1];
 }
 
+function envelope(message: string): string {
+  return `${JSON.stringify(errorEnvelope(message))}\n`;
+}
+
 function rawResponse(status: number, message: string, extraHeaders: ReadonlyArray<readonly [string, string]> = []): string {
-  const body = `${JSON.stringify(errorEnvelope(message))}\n`;
+  const body = envelope(message);
   const headers = [
     ['content-type', 'application/json'],
     ['content-length', String(Buffer.byteLength(body))],

@@ -107,6 +107,14 @@ describe('requests node:http does not hand to the request listener get an answer
     }
   });
 
+  it('answers an Expect header other than 100-continue with 417 and the envelope on both APIs', async () => {
+    for (const url of [gw.eventsUrl, gw.configUrl]) {
+      const answer = await raw(url, 'POST / HTTP/1.1\r\nHost: x\r\nExpect: tea\r\nContent-Length: 2\r\n\r\n{}');
+      assert.equal(answer.status, 417);
+      assert.match(envelopeMessage(answer), /Expectation Failed/);
+    }
+  });
+
   it('keeps serving afterwards', async () => {
     assert.equal((await http(gw.eventsUrl, '/after')).status, 202);
     assert.equal((await http(gw.configUrl, '/v1/status')).status, 200);
