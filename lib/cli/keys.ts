@@ -45,7 +45,8 @@ export function keysCommand(): Command {
     .command('create')
     .description('create a key and print it once (only its hash is stored)')
     .option('--spaces <list>', 'comma-separated spaces the key may configure')
-    .option('--all-spaces', 'a key for every space, which may also manage keys')
+    // Both at once used to make an all-spaces key without a word: refused, the caller meant one of them.
+    .addOption(new Option('--all-spaces', 'a key for every space, which may also manage keys').conflicts('spaces'))
     .option('--description <text>', 'what the key is for', '');
   storeOptions(create).action(async (opts: StoreFlags & { spaces?: string; allSpaces?: boolean; description: string }) => {
     if (!opts.allSpaces && !opts.spaces) throw new Error('give --spaces <list> or --all-spaces');

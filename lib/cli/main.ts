@@ -110,7 +110,6 @@ export function buildProgram(): Command {
     .addOption(flag('--shutdown-timeout <seconds>', 'on SIGTERM/SIGINT, how long sync calls and deliveries in flight may take to finish').argParser(seconds).default(25))
     .addOption(flag('--log-level <level>', 'log level').choices(['debug', 'info', 'warn', 'error']).default('info'))
     .addOption(flag('--log-format <format>', 'log format (default: text with --dev, otherwise json)').choices(['text', 'json']))
-    .showHelpAfterError()
     .enablePositionalOptions();
 
   program.action(async (opts: CliOptions) => {
@@ -168,7 +167,14 @@ export function buildProgram(): Command {
     process.on('SIGTERM', onSignal);
   });
   program.addCommand(keysCommand());
+  hintHelpAfterErrors(program);
   return program;
+}
+
+/** A usage error prints its one line, a suggestion for a misspelt flag, and where the help is; not all of it. */
+function hintHelpAfterErrors(command: Command, path = command.name()): void {
+  command.showHelpAfterError(`(run '${path} --help' for usage)`).showSuggestionAfterError();
+  for (const sub of command.commands) hintHelpAfterErrors(sub, `${path} ${sub.name()}`);
 }
 
 /**

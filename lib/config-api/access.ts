@@ -41,8 +41,10 @@ export class AccessControl {
     if (this.adminHash && sameHash(hash, this.adminHash)) return;
     const record = await this.lookup(hash);
     if (!record || record.revokedAt !== undefined) throw new UnauthorizedError(UNAUTHORIZED);
-    if (record.spaces === '*' || scope.kind === 'metrics') return;
+    if (record.spaces === '*') return;
     if (scope.kind === 'admin') throw new ForbiddenError('Forbidden: managing access keys needs an all-spaces key.');
+    // The metrics carry the labels of every space.
+    if (scope.kind === 'metrics') throw new ForbiddenError('Forbidden: /v1/metrics needs an all-spaces key (or --public-metrics).');
     if (!record.spaces.includes(scope.space)) {
       throw new ForbiddenError(`Forbidden: the access key does not grant access to space "${scope.space}".`);
     }

@@ -6,12 +6,20 @@ import { DeliveryWorkers } from '../delivery/worker.js';
 import { EventsApi } from '../events-api/router.js';
 import { SystemEvents } from '../events-api/system-events.js';
 import { HookRunner, loadHooks } from '../hooks/index.js';
+import { answerOutsideListener } from '../http/index.js';
 import { FirehoseInvoker, HttpInvoker, Invokers, KinesisInvoker, LambdaInvoker, SqsInvoker, targetPolicyFromFlags } from '../invokers/index.js';
 import { GatewayMetrics } from '../observability/metrics.js';
 import { createLogger, type Logger } from '../observability/logger.js';
 import { LiveRoutingTable } from '../routing/index.js';
 import { resolveOptions, type GatewayOptions, type ResolvedGatewayOptions } from './options.js';
 import { openStores } from './stores.js';
+
+/** What a 405 names as allowed: the events API takes any method node:http parses (but CONNECT) as an event. */
+const EVENTS_METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'];
+const CONFIG_METHODS = ['GET', 'POST', 'PUT', 'DELETE'];
+
+/** Shorter admin keys get a warning at start: the key opens every space. */
+const MIN_ADMIN_KEY_LENGTH = 32;
 
 export interface RunningGateway {
   readonly options: ResolvedGatewayOptions;
@@ -76,7 +84,11 @@ export async function startLocalGateway(input: GatewayOptions & { logger?: Logge
   const keyStore = stores.accessKeys;
   const access = new AccessControl({ store: keyStore, required: !options.dev, adminKey: options.adminKey, publicMetrics: options.publicMetrics });
   const accessKeys = new AccessKeyService(keyStore, (hash) => access.forget(hash));
-  if (!options.dev && !options.adminKey && (await keyStore.list()).every((k) => k.revokedAt !== undefined)) {
+  if (options.adminKey !== undefined && options.adminKey.length < MIN_ADMIN_KEY_LENGTH) {
+    logger.warn(`the admin key (EVENT_GATEWAY_ADMIN_KEY or --admin-key) is shorter than ${MIN_ADMIN_KEY_LENGTH} characters: it opens every space, use a long random one (e.g. \`openssl rand -base64 32\`)`);
+  }
+  // A router-only process serves no config API, so no key needs to reach it.
+  if (!options.dev && !options.routerOnly && !options.adminKey && (await keyStore.list()).every((k) => k.revokedAt !== undefined)) {
     logger.warn('no access key can reach the config API: set EVENT_GATEWAY_ADMIN_KEY (or --admin-key), or run `event-gateway keys create --all-spaces`');
   }
   const configApi = createConfigApi({
@@ -90,6 +102,8 @@ export async function startLocalGateway(input: GatewayOptions & { logger?: Logge
   });
   const configServer = createServer({ maxHeaderSize: options.maxHeaderBytes }, nodeConfigListener(configApi, { maxHeaders: options.maxHeaders }));
   const eventsServer = createServer({ keepAliveTimeout: 60_000, maxHeaderSize: options.maxHeaderBytes }, eventsApi.listener);
+  answerOutsideListener(configServer, { allow: CONFIG_METHODS, maxHeaderBytes: options.maxHeaderBytes });
+  answerOutsideListener(eventsServer, { allow: EVENTS_METHODS, maxHeaderBytes: options.maxHeaderBytes });
 
   try {
     await listen(configServer, options.configPort, options.host);

@@ -1,1 +1,2 @@
+export { answerOutsideListener, type OutsideListenerOptions } from './outside-listener.js';
 export { readBody } from './read-body.js';

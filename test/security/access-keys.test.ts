@@ -49,6 +49,18 @@ describe('access keys on the config API (docs/compatibility.md#access-keys)', ()
     assert.equal((await as(ADMIN, gw, 'GET', '/v1/metrics')).status, 200);
   });
 
+  it('serves /v1/metrics, which carries every space\'s labels, to all-spaces keys only', async () => {
+    const spaceKey = (await as(ADMIN, gw, 'POST', '/v1/keys', { spaces: ['metrics-team'] })).json<{ key: string }>().key;
+    const allKey = (await as(ADMIN, gw, 'POST', '/v1/keys', { spaces: '*' })).json<{ key: string }>().key;
+    const scoped = await as(spaceKey, gw, 'GET', '/v1/metrics');
+    assert.equal(scoped.status, 403);
+    assert.equal(scoped.headers['content-type'], 'application/json');
+    assert.match(errorMessage(scoped), /^Forbidden: \/v1\/metrics needs an all-spaces key/);
+    const all = await as(allKey, gw, 'GET', '/v1/metrics');
+    assert.equal(all.status, 200);
+    assert.match(all.text, /eventgateway_events_received_total/);
+  });
+
   it('scopes a key to its spaces: 200 in its own, 403 elsewhere and on /v1/keys; 401 once revoked', async () => {
     const created = await as(ADMIN, gw, 'POST', '/v1/keys', { spaces: ['team-a'], description: 'team A deploys' });
     assert.equal(created.status, 201);
@@ -88,6 +100,21 @@ describe('access keys on the config API (docs/compatibility.md#access-keys)', ()
       assert.equal((await as(ADMIN, gw, 'POST', '/v1/keys', body)).status, 400, JSON.stringify(body));
     }
     assert.equal((await http(gw.configUrl, '/v1/keys', { method: 'POST', headers: { authorization: `bearer ${ADMIN}` }, body: '{' })).status, 400);
+  });
+});
+
+describe('--public-metrics', () => {
+  let gw: RunningGateway;
+  before(async () => {
+    gw = await startTestGateway({ dev: false, host: '127.0.0.1', adminKey: ADMIN, publicMetrics: true });
+  });
+  after(() => gw.close());
+
+  it('opens /v1/metrics to everyone, space-scoped keys included, and nothing else', async () => {
+    const spaceKey = (await as(ADMIN, gw, 'POST', '/v1/keys', { spaces: ['metrics-team'] })).json<{ key: string }>().key;
+    assert.equal((await as(undefined, gw, 'GET', '/v1/metrics')).status, 200);
+    assert.equal((await as(spaceKey, gw, 'GET', '/v1/metrics')).status, 200);
+    assert.equal((await as(undefined, gw, 'GET', '/v1/spaces/default/functions')).status, 401);
   });
 });
 
@@ -143,5 +170,18 @@ describe('event-gateway keys create|list|revoke', () => {
       await gw.close();
     }
     await assert.rejects(run(process.execPath, [CLI, 'keys', 'create', '--data-dir', dataDir]), /--spaces <list> or --all-spaces/);
+  });
+
+  it('refuses --spaces together with --all-spaces, and creates no key', async () => {
+    const before = (await run(process.execPath, [CLI, 'keys', 'list', '--data-dir', dataDir])).stdout;
+    for (const args of [['--spaces', 'a,b', '--all-spaces'], ['--all-spaces', '--spaces', 'a']]) {
+      await assert.rejects(run(process.execPath, [CLI, 'keys', 'create', ...args, '--data-dir', dataDir]), (error: { code: number; stderr: string; stdout: string }) => {
+        assert.equal(error.code, 1);
+        assert.match(error.stderr, /option '--all-spaces' cannot be used with option '--spaces <list>'/);
+        assert.doesNotMatch(error.stdout, /egk_/);
+        return true;
+      });
+    }
+    assert.equal((await run(process.execPath, [CLI, 'keys', 'list', '--data-dir', dataDir])).stdout, before);
   });
 });
