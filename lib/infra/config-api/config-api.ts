@@ -18,6 +18,8 @@ export interface ConfigApiProps {
   readonly environment: Readonly<Record<string, string>>;
   /** Requests per second across the API; the burst is twice this. */
   readonly rateLimit: number;
+  /** Reserved concurrency of the Lambda: deliveries can never starve it. @default 5 */
+  readonly reservedConcurrency?: number;
   /** @default 30 */
   readonly logRetentionDays?: number;
   /** Keep the log groups and the secret when the stack is deleted. @default true */
@@ -61,6 +63,7 @@ export class ConfigApi extends Construct {
       memorySize: 512,
       // API Gateway gives up on an integration after 30 s.
       timeout: Duration.seconds(29),
+      reservedConcurrentExecutions: props.reservedConcurrency ?? 5,
       environment: { ...props.environment, [ADMIN_KEY_SECRET_ARN_ENV]: this.adminKey.secretArn },
       logRetentionDays: props.logRetentionDays ?? 30,
       retainLogs: retain,

@@ -37,6 +37,10 @@ export const HEALTH_CHECK_PATH = '/v1/status';
 /** How long the load balancer keeps sending in-flight requests to a task it deregisters. */
 export const DEREGISTRATION_DELAY = Duration.seconds(30);
 export const ROUTER_CONTAINER_NAME = 'Router';
+/** Below the router's keep-alive timeout (60 s), so the router never closes a connection the ALB reuses. */
+export const LOAD_BALANCER_IDLE_TIMEOUT = Duration.seconds(50);
+/** V8's old space as a share of the container's memory limit: the heap is collected before the limit kills the task. */
+const HEAP_SHARE_OF_LIMIT = 0.75;
 
 export interface RouterServiceProps {
   readonly vpc: IVpc;
@@ -52,6 +56,8 @@ export interface RouterServiceProps {
   readonly settings: Required<RouterProps>;
   /** HTTPS on 443 with this ACM certificate (and a redirect from 80). @default HTTP on 80 */
   readonly certificateArn?: string;
+  /** Deletion protection on the load balancer (a production deploy). @default false */
+  readonly deletionProtection?: boolean;
   /** @default 30 */
   readonly logRetentionDays?: number;
   /** Keep the access-log bucket and the log group with the stack deleted. @default true */
@@ -99,7 +105,9 @@ export class RouterService extends Construct {
         { containerPort: EVENTS_PORT, name: 'events' },
         { containerPort: ADMIN_PORT, name: 'admin' },
       ],
-      environment: { ...props.environment },
+      // A hard limit of the task's memory: a leak ends this task (ECS replaces it), never starves a neighbour.
+      memoryLimitMiB: settings.memoryLimitMiB,
+      environment: { NODE_OPTIONS: `--max-old-space-size=${Math.floor(settings.memoryLimitMiB * HEAP_SHARE_OF_LIMIT)}`, ...props.environment },
       logging: LogDrivers.awsLogs({ streamPrefix: 'router', logGroup: this.logGroup }),
       readonlyRootFilesystem: true,
       // An init process forwards SIGTERM to node (a graceful drain, design §2.7) and reaps zombies.
@@ -145,8 +153,8 @@ export class RouterService extends Construct {
       vpcSubnets: props.publicSubnets,
       securityGroup: loadBalancerGroup,
       dropInvalidHeaderFields: true,
-      // Below the router's keep-alive timeout (60 s), so the router never closes a connection the ALB reuses.
-      idleTimeout: Duration.seconds(50),
+      idleTimeout: LOAD_BALANCER_IDLE_TIMEOUT,
+      deletionProtection: props.deletionProtection ?? false,
     });
     this.accessLogs = new AccessLogsBucket(this, 'AccessLogs', { retain });
     this.loadBalancer.setAttribute('access_logs.s3.enabled', 'true');
