@@ -4,6 +4,7 @@ export {
   DEREGISTRATION_DELAY,
   EVENTS_PORT,
   HEALTH_CHECK_PATH,
+  LOAD_BALANCER_IDLE_TIMEOUT,
   ROUTER_CONTAINER_NAME,
   RouterService,
   type RouterServiceProps,
