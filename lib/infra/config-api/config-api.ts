@@ -29,8 +29,8 @@ export interface ConfigApiProps {
 /**
  * The config API (design §4): a Lambda running the same handlers as local mode, behind an API Gateway HTTP API
  * (HTTPS only, payload format 2.0, throttled, access-logged). Access keys are checked by the handlers (design
- * §2.6); the first admin key is generated into Secrets Manager and the Lambda reads it at cold start through
- * `EVENT_GATEWAY_ADMIN_KEY_SECRET_ARN`, so the key itself never appears in the template or the function's
+ * §2.6); the first admin key is generated into Secrets Manager and the Lambda reads it through
+ * `EVENT_GATEWAY_ADMIN_KEY_SECRET_ARN`, again every 5 minutes at most (a rotated key stops working within that time), so the key itself never appears in the template or the function's
  * configuration.
  */
 export class ConfigApi extends Construct {
@@ -53,7 +53,7 @@ export class ConfigApi extends Construct {
     acknowledgeFinding(
       this.adminKey,
       'AwsSolutions-SMG4',
-      'The admin key only bootstraps access keys (design §2.6), and is read once per Lambda container: rotate it by ' +
+      'The admin key only bootstraps access keys (design §2.6), and each Lambda container re-reads it at least every 5 minutes: rotate it by ' +
         'putting a new value and creating keys through /v1/keys; a rotation Lambda cannot reach the clients that hold it.',
     );
 
