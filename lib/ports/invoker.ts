@@ -4,7 +4,7 @@ import type { FunctionConfig, FunctionType } from '../core/model/types.js';
 export interface InvocationRequest {
   /** The bytes sent: the event as JSON (spec §4.2), or the authorizer payload (spec §6). */
   payload: string;
-  /** Bounds the call; undefined means no gateway timeout (the default for AWS types, design §2.2). */
+  /** Bounds the call; undefined means the invoker's default (http: none here, its caller sets 5 s; AWS types: 25 s). */
   timeoutMs?: number;
   /** Extra headers for http targets (webhook-id, signatures). Ignored by other types. */
   headers?: Readonly<Record<string, string>>;
