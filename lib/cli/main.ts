@@ -18,6 +18,12 @@ function positiveInteger(value: string): number {
   return n;
 }
 
+function nonNegativeInteger(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0) throw new InvalidArgumentError('expected a whole number of at least 0.');
+  return n;
+}
+
 function collect(value: string, previous: string[] = []): string[] {
   return [...previous, ...value.split(',').filter(Boolean)];
 }
@@ -59,6 +65,9 @@ interface CliOptions {
   sqsEndpoint?: string;
   routerOnly?: boolean;
   allowTargets?: string;
+  emfInterval?: number;
+  metricsNamespace?: string;
+  loopbackMetrics?: boolean;
 }
 
 export function buildProgram(): Command {
@@ -93,6 +102,9 @@ export function buildProgram(): Command {
     .addOption(flag('--max-id-length <n>', 'longest id, name or path in the config API').argParser(positiveInteger).default(256))
     .addOption(flag('--admin-key <key>', 'an all-spaces access key that is not stored: bootstraps the others (needed outside --dev)'))
     .addOption(flag('--public-metrics', 'serve /v1/metrics without an access key'))
+    .addOption(flag('--loopback-metrics', 'serve /v1/metrics without an access key to loopback clients only (a scraper in the same task)'))
+    .addOption(flag('--emf-interval <seconds>', 'seconds between CloudWatch EMF metric documents on stdout; 0: none (default: 60 with --router-only, else 0)').argParser(nonNegativeInteger))
+    .addOption(flag('--metrics-namespace <name>', 'CloudWatch namespace of the EMF documents').default('EventGateway'))
     .addOption(flag('--log-level <level>', 'log level').choices(['debug', 'info', 'warn', 'error']).default('info'))
     .addOption(flag('--log-format <format>', 'log format (default: text with --dev, otherwise json)').choices(['text', 'json']))
     .showHelpAfterError()
@@ -128,6 +140,9 @@ export function buildProgram(): Command {
       sqsEndpoint: opts.sqsEndpoint,
       routerOnly: opts.routerOnly,
       allowTargets: opts.allowTargets,
+      emfInterval: opts.emfInterval,
+      metricsNamespace: opts.metricsNamespace,
+      loopbackMetrics: opts.loopbackMetrics,
     });
     const shutdown = (signal: string) => {
       gateway.logger.info({ signal }, 'shutting down');

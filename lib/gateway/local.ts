@@ -8,6 +8,7 @@ import { SystemEvents } from '../events-api/system-events.js';
 import { HookRunner, loadHooks } from '../hooks/index.js';
 import { FirehoseInvoker, HttpInvoker, Invokers, KinesisInvoker, LambdaInvoker, SqsInvoker, targetPolicyFromFlags } from '../invokers/index.js';
 import { GatewayMetrics } from '../observability/metrics.js';
+import { RouterEmf } from '../observability/router-emf.js';
 import { createLogger, type Logger } from '../observability/logger.js';
 import { LiveRoutingTable } from '../routing/index.js';
 import { resolveOptions, type GatewayOptions, type ResolvedGatewayOptions } from './options.js';
@@ -58,8 +59,13 @@ export async function startLocalGateway(input: GatewayOptions & { logger?: Logge
         // A burst may fill most of the queue before deliveries take the CPU back (design §7).
         yieldBacklog: Math.floor(options.maxPending * 0.9),
       });
+  const emf = options.emfInterval > 0
+    ? new RouterEmf({ metrics, routingVersion: () => routing.version, namespace: options.metricsNamespace, intervalMs: options.emfInterval * 1000 })
+    : undefined;
   const eventsApi = new EventsApi({
-    routing, queue, invokers, systemEvents, hooks, metrics, logger,
+    routing, systemEvents, hooks, metrics, logger,
+    queue: emf?.measureQueue(queue) ?? queue,
+    invokers: emf?.measureInvokers(invokers) ?? invokers,
     cloudEventsVersion: options.cloudEventsVersion,
     maxBodyBytes: options.maxBodyBytes,
     maxBatchSize: options.maxBatchSize,
@@ -97,6 +103,7 @@ export async function startLocalGateway(input: GatewayOptions & { logger?: Logge
     throw error;
   }
   workers?.start();
+  emf?.start();
 
   const configUrl = urlOf(configServer, options.host);
   const eventsUrl = urlOf(eventsServer, options.host);
@@ -116,6 +123,7 @@ export async function startLocalGateway(input: GatewayOptions & { logger?: Logge
         eventsApi.drain();
         await Promise.all([stop(eventsServer), stop(configServer)]);
         await workers?.stop();
+        await emf?.stop();
         await invokers.close();
         routing.close();
         await stores.close();

@@ -86,7 +86,8 @@ export class EventGatewayStack extends Stack {
       // Only staged by `cdk synth`; `cdk deploy` builds it (Docker needed there, not here).
       image: ContainerImage.fromAsset(REPO_ROOT, { file: 'Dockerfile', platform: Platform.LINUX_AMD64 }),
       // Fargate sets the region too; stated so the SDK never has to guess.
-      environment: { ...resources, AWS_REGION: Aws.REGION },
+      // The router writes its EMF metrics (every 60 s with --router-only) into the same namespace as the Lambdas.
+      environment: { ...resources, EVENT_GATEWAY_METRICS_NAMESPACE: settings.metricsNamespace, AWS_REGION: Aws.REGION },
       settings: settings.router,
       ...(settings.certificateArn ? { certificateArn: settings.certificateArn } : {}),
       deletionProtection: settings.production,

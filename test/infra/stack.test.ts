@@ -243,6 +243,7 @@ describe('Construct: RouterService', () => {
             { Name: 'EVENT_GATEWAY_DYNAMODB_TABLE_PREFIX', Value: 'event-gateway-' },
             { Name: 'EVENT_GATEWAY_SQS_QUEUE_URL', Value: ref(stack.queue.queue.queueUrl) },
             { Name: 'EVENT_GATEWAY_LOG_LEVEL', Value: 'info' },
+            { Name: 'EVENT_GATEWAY_METRICS_NAMESPACE', Value: 'EventGateway' },
             { Name: 'AWS_REGION', Value: { Ref: 'AWS::Region' } },
           ],
         }),
