@@ -75,7 +75,7 @@ export async function startLocalGateway(input: GatewayOptions & { logger?: Logge
 
   const deadLetterService = new DeadLetterService(deadLetters, queue, (count) => metrics.eventsBacklog.inc(count));
   const keyStore = stores.accessKeys;
-  const access = new AccessControl({ store: keyStore, required: !options.dev, adminKey: options.adminKey, publicMetrics: options.publicMetrics });
+  const access = new AccessControl({ store: keyStore, required: !options.dev, adminKey: options.adminKey, publicMetrics: options.publicMetrics, loopbackMetrics: options.loopbackMetrics });
   const accessKeys = new AccessKeyService(keyStore, (hash) => access.forget(hash));
   if (!options.dev && !options.adminKey && (await keyStore.list()).every((k) => k.revokedAt !== undefined)) {
     logger.warn('no access key can reach the config API: set EVENT_GATEWAY_ADMIN_KEY (or --admin-key), or run `event-gateway keys create --all-spaces`');
