@@ -19,6 +19,8 @@ export const CONTEXT_KEYS = {
   deliveryMaxConcurrency: 'deliveryMaxConcurrency',
   configApiReservedConcurrency: 'configApiReservedConcurrency',
   sqsEndpoint: 'sqsEndpoint (true or false)',
+  prometheus: 'prometheus (true: an ADOT sidecar remote-writing to a new Managed Prometheus workspace)',
+  prometheusWorkspaceArn: 'prometheus.workspaceArn (implies prometheus=true)',
   allowedTargetArns: 'allowedTargetArns',
   allowedTargetKeyArns: 'allowedTargetKeyArns',
   allowTargets: 'allowTargets',
@@ -102,6 +104,11 @@ export function propsFromContext(node: Pick<Node, 'tryGetContext'>): { stackName
     ...defined('deliveryMaxConcurrency', number('deliveryMaxConcurrency')),
     ...defined('configApiReservedConcurrency', number('configApiReservedConcurrency')),
     ...defined('sqsEndpoint', bool('sqsEndpoint')),
+    ...(text('prometheusWorkspaceArn')
+      ? { prometheus: { workspaceArn: text('prometheusWorkspaceArn')! } }
+      : bool('prometheus')
+        ? { prometheus: {} }
+        : {}),
     ...defined('configApiRateLimit', number('configApiRateLimit')),
     ...defined('retainData', bool('retainData')),
     ...defined('logRetentionDays', number('logRetentionDays')),

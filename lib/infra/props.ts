@@ -2,6 +2,7 @@ import type { StackProps } from 'aws-cdk-lib';
 import { DEFAULT_TABLE_PREFIX } from '../adapters/registry/dynamodb/tables.js';
 import { Cidr } from '../invokers/http/ssrf-guard.js';
 import { DEFAULT_METRICS_NAMESPACE } from '../lambda/metrics.js';
+import { PROMETHEUS_SIDECAR_MEMORY_MIB, PROMETHEUS_WORKSPACE_ARN } from './router/prometheus.js';
 import { parseTargetArn } from './targets/targets.js';
 
 /** A VPC that already exists, passed by ids (never looked up: synthesis stays offline). */
@@ -101,6 +102,13 @@ export interface EventGatewayStackProps extends StackProps {
    */
   readonly sqsEndpoint?: boolean;
   /**
+   * Prometheus on AWS: an ADOT collector sidecar in the router task scrapes the router's `/v1/metrics` over the
+   * task's loopback and remote-writes to an Amazon Managed Service for Prometheus workspace, a new one or
+   * `workspaceArn` (`-c prometheus=true`, `-c prometheusWorkspaceArn=…`).
+   * @default none: no sidecar, no workspace
+   */
+  readonly prometheus?: { readonly workspaceArn?: string };
+  /**
    * The only Lambda functions, Kinesis streams, Firehose delivery streams and SQS queues the router and the
    * delivery worker may call (functions of type `awslambda`, `awskinesis`, `awsfirehose`, `awssqs`). Each one is
    * granted exactly the call the gateway makes: `lambda:InvokeFunction`, `kinesis:PutRecord`,
@@ -150,6 +158,7 @@ export interface ResolvedEventGatewayProps {
   deliveryMaxConcurrency: number;
   configApiReservedConcurrency: number;
   sqsEndpoint: boolean;
+  prometheus?: { readonly workspaceArn?: string };
   router: Required<RouterProps>;
   alarms: ResolvedAlarmProps;
   configApiRateLimit: number;
@@ -171,6 +180,7 @@ export function resolveEventGatewayProps(props: EventGatewayStackProps = {}): Re
     deliveryMaxConcurrency: props.deliveryMaxConcurrency ?? 50,
     configApiReservedConcurrency: props.configApiReservedConcurrency ?? 5,
     sqsEndpoint: props.sqsEndpoint ?? true,
+    ...(props.prometheus ? { prometheus: props.prometheus } : {}),
     allowedTargetArns: props.allowedTargetArns ?? [],
     allowedTargetKeyArns: props.allowedTargetKeyArns ?? [],
     allowTargets: props.allowTargets ?? [],
@@ -290,6 +300,12 @@ export function validateEventGatewayProps(props: ResolvedEventGatewayProps): str
   if (!(alarms.max429Percent > 0 && alarms.max429Percent <= 100)) problems.push(`alarms.max429Percent must be above 0 and at most 100, not ${alarms.max429Percent}`);
   if (!(Number.isInteger(alarms.maxQueueAgeSeconds) && alarms.maxQueueAgeSeconds >= 60)) {
     problems.push(`alarms.maxQueueAgeSeconds must be a whole number of at least 60, not ${alarms.maxQueueAgeSeconds}`);
+  }
+  if (props.prometheus?.workspaceArn !== undefined && !PROMETHEUS_WORKSPACE_ARN.test(props.prometheus.workspaceArn)) {
+    problems.push(`prometheus.workspaceArn "${props.prometheus.workspaceArn}" is not a Managed Prometheus workspace ARN (arn:aws:aps:<region>:<account>:workspace/ws-<id>)`);
+  }
+  if (props.prometheus && fitsMemory?.(router.memoryLimitMiB) && router.memoryLimitMiB < 1024) {
+    problems.push(`router.memoryLimitMiB must be at least 1024 with prometheus (the collector sidecar takes ${PROMETHEUS_SIDECAR_MEMORY_MIB} MiB), not ${router.memoryLimitMiB}`);
   }
   if (alarms.email !== undefined && !EMAIL.test(alarms.email)) problems.push(`alarms.email "${alarms.email}" is not an e-mail address`);
   if (!Number.isInteger(props.deliveryMaxConcurrency) || props.deliveryMaxConcurrency < 2 || props.deliveryMaxConcurrency > 1000) {

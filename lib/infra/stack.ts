@@ -91,6 +91,7 @@ export class EventGatewayStack extends Stack {
       settings: settings.router,
       ...(settings.certificateArn ? { certificateArn: settings.certificateArn } : {}),
       deletionProtection: settings.production,
+      ...(settings.prometheus ? { prometheus: settings.prometheus } : {}),
       retain,
       ...logs,
     });

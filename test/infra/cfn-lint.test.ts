@@ -50,6 +50,7 @@ const configurations = {
   'production, HTTPS, targets and their keys': {
     certificateArn: CERTIFICATE_ARN,
     production: true,
+    prometheus: {},
     allowedTargetArns: Object.values(TARGETS),
     allowedTargetKeyArns: ['arn:aws:kms:eu-west-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab'],
     alarms: { email: 'oncall@example.com' },

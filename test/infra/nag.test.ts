@@ -35,6 +35,12 @@ const configurations = {
     allowedTargetKeyArns: ['arn:aws:kms:eu-west-1:123456789012:key/*'],
     alarms: { topicArn: 'arn:aws:sns:eu-west-1:123456789012:oncall' },
   },
+  'production, Prometheus and an alarm e-mail': {
+    allowHttp: true,
+    production: true,
+    prometheus: {},
+    alarms: { email: 'oncall@example.com' },
+  },
 } as const;
 
 describe('cdk-nag AwsSolutions and Serverless', () => {

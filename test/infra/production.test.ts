@@ -202,3 +202,65 @@ describe('Alarms that reach someone', () => {
     }
   });
 });
+
+describe('Prometheus on AWS (off by default)', () => {
+  it('adds no sidecar, workspace or loopback flag by default', () => {
+    const { template } = buildStack();
+    template.resourceCountIs('AWS::APS::Workspace', 0);
+    const task = only<{ Properties: { ContainerDefinitions: Array<{ Name: string; Environment: Array<{ Name: string }> }> } }>(template, 'AWS::ECS::TaskDefinition');
+    assert.deepEqual(task.Properties.ContainerDefinitions.map((c) => c.Name), ['Router']);
+    assert.ok(!task.Properties.ContainerDefinitions[0]!.Environment.some((e) => e.Name === 'EVENT_GATEWAY_LOOPBACK_METRICS'));
+  });
+
+  describe('with a new workspace', () => {
+    const { stack, template } = buildStack({ prometheus: {} });
+    const task = only<{ Properties: { ContainerDefinitions: Array<Record<string, unknown>> } }>(template, 'AWS::ECS::TaskDefinition');
+    const sidecar = task.Properties.ContainerDefinitions.find((c) => c['Name'] === 'PrometheusCollector')!;
+    const router = task.Properties.ContainerDefinitions.find((c) => c['Name'] === 'Router')!;
+    const config = JSON.stringify(stack.resolve((sidecar['Environment'] as Array<{ Name: string; Value: unknown }>).find((e) => e.Name === 'AOT_CONFIG_CONTENT')!.Value));
+
+    it('creates a workspace and runs the pinned ADOT collector as a non-essential sidecar with its own memory', () => {
+      template.resourceCountIs('AWS::APS::Workspace', 1);
+      assert.match(String(sidecar['Image']), /^public\.ecr\.aws\/aws-observability\/aws-otel-collector:v\d+\.\d+\.\d+$/);
+      assert.equal(sidecar['Essential'], false);
+      assert.equal(sidecar['Memory'], 256);
+      assert.equal(router['Memory'], 1024 - 256, 'the router keeps the rest of the task');
+      assert.ok(JSON.stringify(sidecar['LogConfiguration']).includes('adot'));
+    });
+
+    it('scrapes the router on localhost at the admin port and remote-writes to the workspace with SigV4', () => {
+      assert.match(config, /metrics_path: \/v1\/metrics/);
+      assert.match(config, /targets: \['localhost:4001'\]/);
+      assert.match(config, /sigv4auth/);
+      assert.match(config, /service: aps/);
+      assert.match(config, /prometheusremotewrite/);
+      assert.match(config, /PrometheusEndpoint/);
+      assert.match(config, /api\/v1\/remote_write/);
+    });
+
+    it('starts the router with --loopback-metrics, so the scrape needs no key', () => {
+      assert.ok((router['Environment'] as Array<{ Name: string; Value: string }>).some((e) => e.Name === 'EVENT_GATEWAY_LOOPBACK_METRICS' && e.Value === 'true'));
+    });
+
+    it('lets the task role remote-write to that workspace only', () => {
+      const role = stack.resolve(stack.router.taskDefinition.taskRole.roleName) as unknown;
+      const writes = statements(template).filter((s) => s.action.includes('aps:RemoteWrite'));
+      assert.equal(writes.length, 1);
+      assert.deepEqual(writes[0]!.action, ['aps:RemoteWrite']);
+      assert.deepEqual(writes[0]!.resource, [stack.resolve(stack.router.prometheus!.workspaceArn)]);
+      assert.deepEqual(writes[0]!.roles, [role]);
+    });
+  });
+
+  it('takes an existing workspace by ARN and derives its remote-write URL', () => {
+    const workspaceArn = 'arn:aws:aps:eu-west-1:123456789012:workspace/ws-0123abcd-4567-89ef-0123-456789abcdef';
+    const { stack, template } = buildStack({ prometheus: { workspaceArn } });
+    template.resourceCountIs('AWS::APS::Workspace', 0);
+    assert.equal(stack.router.prometheus!.remoteWriteUrl, 'https://aps-workspaces.eu-west-1.amazonaws.com/workspaces/ws-0123abcd-4567-89ef-0123-456789abcdef/api/v1/remote_write');
+    const writes = statements(template).filter((s) => s.action.includes('aps:RemoteWrite'));
+    assert.deepEqual(writes[0]!.resource, [workspaceArn]);
+    const { props } = propsFromContext(new App({ context: { prometheusWorkspaceArn: workspaceArn } }).node);
+    assert.deepEqual(props, { prometheus: { workspaceArn } });
+    assert.throws(() => buildStack({ prometheus: { workspaceArn: 'arn:aws:s3:::bucket' } }), /prometheus.workspaceArn/);
+  });
+});

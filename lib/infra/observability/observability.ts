@@ -24,6 +24,7 @@ import { EmailSubscription } from 'aws-cdk-lib/aws-sns-subscriptions';
 import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { ROUTER_EMF_METRICS, ROUTER_EMF_SERVICE } from '../../observability/emf-names.js';
+import { acknowledgeFinding } from '../nag.js';
 import type { ResolvedAlarmProps } from '../props.js';
 
 /** The `Service` dimension each handler writes its EMF metrics with (lib/lambda/metrics.ts, functions/*.ts). */
@@ -209,7 +210,14 @@ export class Observability extends Construct {
       });
       key.grant(new ServicePrincipal('cloudwatch.amazonaws.com'), 'kms:Decrypt', 'kms:GenerateDataKey*');
       const topic = new Topic(this, 'AlarmTopic', { displayName: 'Event gateway alarms', masterKey: key, enforceSSL: true });
-      if (alarms.email) topic.addSubscription(new EmailSubscription(alarms.email));
+      if (alarms.email) {
+        const subscription = topic.addSubscription(new EmailSubscription(alarms.email));
+        acknowledgeFinding(
+          subscription,
+          'Serverless-SNSRedrivePolicy',
+          'An e-mail subscription to the alarm topic: a notification e-mail cannot be redriven to anyone, and the alarm stays in ALARM on the dashboard.',
+        );
+      }
       this.topic = topic;
     }
     const action = new SnsAction(this.topic);

@@ -9,3 +9,11 @@ export {
   RouterService,
   type RouterServiceProps,
 } from './service.js';
+export {
+  ADOT_COLLECTOR_IMAGE,
+  PROMETHEUS_SCRAPE_INTERVAL,
+  PROMETHEUS_SIDECAR_MEMORY_MIB,
+  PROMETHEUS_SIDECAR_NAME,
+  PrometheusSidecar,
+  type PrometheusSidecarProps,
+} from './prometheus.js';

@@ -27,6 +27,7 @@ import { acknowledgeFinding } from '../nag.js';
 import { DEFAULT_CONFIG_PORT, DEFAULT_EVENTS_PORT } from '../../gateway/options.js';
 import type { RouterProps } from '../props.js';
 import { AccessLogsBucket } from './access-logs.js';
+import { PROMETHEUS_SIDECAR_MEMORY_MIB, PrometheusSidecar } from './prometheus.js';
 
 /** The events API port of the container (the CLI's default `--events-port`). */
 export const EVENTS_PORT = DEFAULT_EVENTS_PORT;
@@ -58,6 +59,12 @@ export interface RouterServiceProps {
   readonly certificateArn?: string;
   /** Deletion protection on the load balancer (a production deploy). @default false */
   readonly deletionProtection?: boolean;
+  /**
+   * An ADOT collector sidecar that scrapes the router's `/v1/metrics` and remote-writes to Amazon Managed Service
+   * for Prometheus (a new workspace, or `workspaceArn`).
+   * @default none
+   */
+  readonly prometheus?: { readonly workspaceArn?: string };
   /** @default 30 */
   readonly logRetentionDays?: number;
   /** Keep the access-log bucket and the log group with the stack deleted. @default true */
@@ -80,6 +87,8 @@ export class RouterService extends Construct {
   readonly logGroup: LogGroup;
   /** `http(s)://<load balancer DNS name>`. */
   readonly eventsUrl: string;
+  /** The collector sidecar, when `prometheus` is set. */
+  readonly prometheus: PrometheusSidecar | undefined;
 
   constructor(scope: Construct, id: string, props: RouterServiceProps) {
     super(scope, id);
@@ -98,6 +107,8 @@ export class RouterService extends Construct {
       // The root file system is read-only; tsx caches its transforms under /tmp.
       volumes: [{ name: 'tmp' }],
     });
+    // With the sidecar, the router's hard limit is what the sidecar leaves of the task's memory.
+    const routerMemoryMiB = settings.memoryLimitMiB - (props.prometheus ? PROMETHEUS_SIDECAR_MEMORY_MIB : 0);
     const container = this.taskDefinition.addContainer(ROUTER_CONTAINER_NAME, {
       image: props.image,
       essential: true,
@@ -106,8 +117,13 @@ export class RouterService extends Construct {
         { containerPort: ADMIN_PORT, name: 'admin' },
       ],
       // A hard limit of the task's memory: a leak ends this task (ECS replaces it), never starves a neighbour.
-      memoryLimitMiB: settings.memoryLimitMiB,
-      environment: { NODE_OPTIONS: `--max-old-space-size=${Math.floor(settings.memoryLimitMiB * HEAP_SHARE_OF_LIMIT)}`, ...props.environment },
+      memoryLimitMiB: routerMemoryMiB,
+      environment: {
+        NODE_OPTIONS: `--max-old-space-size=${Math.floor(routerMemoryMiB * HEAP_SHARE_OF_LIMIT)}`,
+        ...props.environment,
+        // --loopback-metrics: the sidecar scrapes over the task's loopback without a key.
+        ...(props.prometheus ? { EVENT_GATEWAY_LOOPBACK_METRICS: 'true' } : {}),
+      },
       logging: LogDrivers.awsLogs({ streamPrefix: 'router', logGroup: this.logGroup }),
       readonlyRootFilesystem: true,
       // An init process forwards SIGTERM to node (a graceful drain, design §2.7) and reaps zombies.
@@ -122,6 +138,14 @@ export class RouterService extends Construct {
       },
     });
     container.addMountPoints({ containerPath: '/tmp', sourceVolume: 'tmp', readOnly: false });
+    this.prometheus = props.prometheus
+      ? new PrometheusSidecar(this, 'Prometheus', {
+          taskDefinition: this.taskDefinition,
+          adminPort: ADMIN_PORT,
+          logGroup: this.logGroup,
+          ...(props.prometheus.workspaceArn ? { workspaceArn: props.prometheus.workspaceArn } : {}),
+        })
+      : undefined;
     const pullPolicy = this.taskDefinition.executionRole?.node.tryFindChild('DefaultPolicy');
     if (pullPolicy) {
       acknowledgeFinding(
