@@ -29,6 +29,8 @@ export interface ConfigApiHandlerDeps {
   logger?: Logger;
   /** Receives each EMF document. @default stdout */
   writeMetrics?: (document: string) => void;
+  /** The clock of the admin key's cache. @default Date.now */
+  now?: () => number;
 }
 
 export type ConfigApiHandler = ((event: unknown, context?: LambdaContext) => Promise<LambdaHttpResult>) & {
@@ -48,11 +50,12 @@ export function createHandler(deps: ConfigApiHandlerDeps = {}): ConfigApiHandler
     return { stores, sqs, byAdminKey: new Map<string | undefined, ReturnType<typeof lambdaConfigHandler>>() };
   });
 
-  /** The admin key is fixed once read, so in practice this builds one API per container. */
+  /** One API per admin key: a new one when the key was rotated (read again after `adminKeyCacheMs`), the old one dropped. */
   const serve = async (adminKey: string | undefined) => {
     const { stores, sqs, byAdminKey } = await app.get();
     let handle = byAdminKey.get(adminKey);
     if (!handle) {
+      byAdminKey.clear();
       if (adminKey === undefined) logger.warn('no admin key: set EVENT_GATEWAY_ADMIN_KEY_SECRET_ARN, or create keys with `event-gateway keys create`');
       const metrics = new GatewayMetrics({ processMetrics: false });
       const access = new AccessControl({
@@ -89,6 +92,8 @@ export function createHandler(deps: ConfigApiHandlerDeps = {}): ConfigApiHandler
     .use(configApiErrors({ log: (error) => logger.error({ err: error }, 'config API invocation failed') }))
     .use(adminKeyFromSecret({
       env,
+      cacheMs: settings.adminKeyCacheMs,
+      ...(deps.now ? { now: deps.now } : {}),
       ...(deps.secretsManager ? { clientConfig: deps.secretsManager } : {}),
       warn: (message) => logger.warn(message),
     }));

@@ -27,6 +27,12 @@ function seconds(value: string): number {
   return n;
 }
 
+function nonNegativeInteger(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0) throw new InvalidArgumentError('expected a whole number of at least 0.');
+  return n;
+}
+
 function collect(value: string, previous: string[] = []): string[] {
   return [...previous, ...value.split(',').filter(Boolean)];
 }
@@ -69,6 +75,9 @@ interface CliOptions {
   routerOnly?: boolean;
   allowTargets?: string;
   shutdownTimeout?: number;
+  emfInterval?: number;
+  metricsNamespace?: string;
+  loopbackMetrics?: boolean;
 }
 
 /** Signals this soon after the first are the same request (Ctrl-C under `npm start` reaches the gateway twice). */
@@ -108,6 +117,9 @@ export function buildProgram(): Command {
     .addOption(flag('--admin-key <key>', 'an all-spaces access key that is not stored: bootstraps the others (needed outside --dev)'))
     .addOption(flag('--public-metrics', 'serve /v1/metrics without an access key'))
     .addOption(flag('--shutdown-timeout <seconds>', 'on SIGTERM/SIGINT, how long sync calls and deliveries in flight may take to finish').argParser(seconds).default(25))
+    .addOption(flag('--loopback-metrics', 'serve /v1/metrics without an access key to loopback clients only (a scraper in the same task)'))
+    .addOption(flag('--emf-interval <seconds>', 'seconds between CloudWatch EMF metric documents on stdout; 0: none (default: 60 with --router-only, else 0)').argParser(nonNegativeInteger))
+    .addOption(flag('--metrics-namespace <name>', 'CloudWatch namespace of the EMF documents').default('EventGateway'))
     .addOption(flag('--log-level <level>', 'log level').choices(['debug', 'info', 'warn', 'error']).default('info'))
     .addOption(flag('--log-format <format>', 'log format (default: text with --dev, otherwise json)').choices(['text', 'json']))
     .enablePositionalOptions();
@@ -143,6 +155,9 @@ export function buildProgram(): Command {
       routerOnly: opts.routerOnly,
       allowTargets: opts.allowTargets,
       ...(opts.shutdownTimeout !== undefined ? { shutdownTimeoutMs: Math.round(opts.shutdownTimeout * 1000) } : {}),
+      emfInterval: opts.emfInterval,
+      metricsNamespace: opts.metricsNamespace,
+      loopbackMetrics: opts.loopbackMetrics,
     });
     let firstSignalAt: number | undefined;
     const onSignal = (signal: NodeJS.Signals) => {

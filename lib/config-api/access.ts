@@ -14,6 +14,11 @@ export interface AccessControlOptions {
   adminKey?: string;
   /** `/v1/metrics` without a key. @default false */
   publicMetrics?: boolean;
+  /**
+   * `/v1/metrics` without a key for requests whose TCP peer is on the loopback interface (a scraper in the same
+   * task or host); everyone else still needs a key. @default false
+   */
+  loopbackMetrics?: boolean;
   /** How long a key lookup is reused; a revocation takes at most this long elsewhere. @default 0 */
   cacheTtlMs?: number;
 }
@@ -34,7 +39,7 @@ export class AccessControl {
 
   async authorize(request: ConfigRequest, scope: AccessScope): Promise<void> {
     if (!this.options.required || scope.kind === 'open') return;
-    if (scope.kind === 'metrics' && this.options.publicMetrics) return;
+    if (scope.kind === 'metrics' && (this.options.publicMetrics || (this.options.loopbackMetrics && request.fromLoopback === true))) return;
     const key = bearerToken(request.headers.authorization);
     if (!key) throw new UnauthorizedError(UNAUTHORIZED);
     const hash = hashAccessKey(key);

@@ -12,6 +12,8 @@ export interface ConfigRequest {
   headers: Readonly<Record<string, string | undefined>>;
   /** The body as UTF-8 text (`''` when there is none). */
   body: string;
+  /** The TCP peer is on the loopback interface (set by the node:http adapter from the socket, never from headers). */
+  fromLoopback?: boolean;
 }
 
 export interface ConfigResponse {

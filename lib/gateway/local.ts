@@ -9,6 +9,7 @@ import { HookRunner, loadHooks } from '../hooks/index.js';
 import { answerOutsideListener } from '../http/index.js';
 import { FirehoseInvoker, HttpInvoker, Invokers, KinesisInvoker, LambdaInvoker, SqsInvoker, targetPolicyFromFlags } from '../invokers/index.js';
 import { GatewayMetrics } from '../observability/metrics.js';
+import { RouterEmf } from '../observability/router-emf.js';
 import { createLogger, type Logger } from '../observability/logger.js';
 import { LiveRoutingTable } from '../routing/index.js';
 import { resolveOptions, type GatewayOptions, type ResolvedGatewayOptions } from './options.js';
@@ -71,8 +72,13 @@ export async function startLocalGateway(input: GatewayOptions & { logger?: Logge
         // A burst may fill most of the queue before deliveries take the CPU back (bench/README.md).
         yieldBacklog: Math.floor(options.maxPending * 0.9),
       });
+  const emf = options.emfInterval > 0
+    ? new RouterEmf({ metrics, routingVersion: () => routing.version, namespace: options.metricsNamespace, intervalMs: options.emfInterval * 1000 })
+    : undefined;
   const eventsApi = new EventsApi({
-    routing, queue, invokers, systemEvents, hooks, metrics, logger,
+    routing, systemEvents, hooks, metrics, logger,
+    queue: emf?.measureQueue(queue) ?? queue,
+    invokers: emf?.measureInvokers(invokers) ?? invokers,
     cloudEventsVersion: options.cloudEventsVersion,
     maxBodyBytes: options.maxBodyBytes,
     maxBatchSize: options.maxBatchSize,
@@ -82,7 +88,7 @@ export async function startLocalGateway(input: GatewayOptions & { logger?: Logge
 
   const deadLetterService = new DeadLetterService(deadLetters, queue, (count) => metrics.eventsBacklog.inc(count));
   const keyStore = stores.accessKeys;
-  const access = new AccessControl({ store: keyStore, required: !options.dev, adminKey: options.adminKey, publicMetrics: options.publicMetrics });
+  const access = new AccessControl({ store: keyStore, required: !options.dev, adminKey: options.adminKey, publicMetrics: options.publicMetrics, loopbackMetrics: options.loopbackMetrics });
   const accessKeys = new AccessKeyService(keyStore, (hash) => access.forget(hash));
   if (options.adminKey !== undefined && options.adminKey.length < MIN_ADMIN_KEY_LENGTH) {
     logger.warn(`the admin key (EVENT_GATEWAY_ADMIN_KEY or --admin-key) is shorter than ${MIN_ADMIN_KEY_LENGTH} characters: it opens every space, use a long random one (e.g. \`openssl rand -base64 32\`)`);
@@ -116,6 +122,7 @@ export async function startLocalGateway(input: GatewayOptions & { logger?: Logge
     throw error;
   }
   workers?.start();
+  emf?.start();
 
   const configUrl = urlOf(configServer, options.host);
   const eventsUrl = urlOf(eventsServer, options.host);
@@ -151,6 +158,7 @@ export async function startLocalGateway(input: GatewayOptions & { logger?: Logge
         }
         await Promise.all([stop(eventsServer), stop(configServer)]);
         await workers?.stop();
+        await emf?.stop();
         await invokers.close();
         routing.close();
         await stores.close();

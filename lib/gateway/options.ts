@@ -82,6 +82,20 @@ export interface GatewayOptions {
    * @default 25000
    */
   shutdownTimeoutMs?: number;
+  /**
+   * Seconds between the router's Embedded Metric Format documents on stdout (CloudWatch metrics on AWS); 0 writes
+   * none.
+   * @default 60 with `routerOnly`, otherwise 0
+   */
+  emfInterval?: number;
+  /** CloudWatch namespace of those documents. @default 'EventGateway' */
+  metricsNamespace?: string;
+  /**
+   * Serve `/v1/metrics` without an access key to clients on the loopback interface only (a Prometheus sidecar in
+   * the same task); every other client still needs a key.
+   * @default false
+   */
+  loopbackMetrics?: boolean;
   /** @default 'info' */
   logLevel?: 'debug' | 'info' | 'warn' | 'error' | 'silent';
   /** @default 'text' with `dev`, otherwise 'json' */
@@ -124,6 +138,9 @@ export function resolveOptions(options: GatewayOptions): ResolvedGatewayOptions 
     ...(options.sqsQueueUrl ? { sqsQueueUrl: options.sqsQueueUrl } : {}),
     ...(options.sqsEndpoint ? { sqsEndpoint: options.sqsEndpoint } : {}),
     routerOnly: options.routerOnly ?? false,
+    emfInterval: options.emfInterval ?? (options.routerOnly ? 60 : 0),
+    metricsNamespace: options.metricsNamespace ?? 'EventGateway',
+    loopbackMetrics: options.loopbackMetrics ?? false,
     ...(options.allowTargets ? { allowTargets: options.allowTargets } : {}),
     shutdownTimeoutMs: options.shutdownTimeoutMs ?? DEFAULT_SHUTDOWN_TIMEOUT_MS,
     logLevel: options.logLevel ?? 'info',

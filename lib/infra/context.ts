@@ -14,6 +14,13 @@ export const CONTEXT_KEYS = {
   privateSubnetIds: 'existingVpc.privateSubnetIds',
   natGateways: 'natGateways',
   certificateArn: 'certificateArn',
+  allowHttp: 'allowHttp (true: plain HTTP without a certificate)',
+  production: 'production (true: deletion protection, one NAT gateway per zone)',
+  deliveryMaxConcurrency: 'deliveryMaxConcurrency',
+  configApiReservedConcurrency: 'configApiReservedConcurrency',
+  sqsEndpoint: 'sqsEndpoint (true or false)',
+  prometheus: 'prometheus (true: an ADOT sidecar remote-writing to a new Managed Prometheus workspace)',
+  prometheusWorkspaceArn: 'prometheus.workspaceArn (implies prometheus=true)',
   allowedTargetArns: 'allowedTargetArns',
   allowedTargetKeyArns: 'allowedTargetKeyArns',
   allowTargets: 'allowTargets',
@@ -22,6 +29,7 @@ export const CONTEXT_KEYS = {
   routerMinTasks: 'router.minTasks',
   routerMaxTasks: 'router.maxTasks',
   alarmTopicArn: 'alarms.topicArn',
+  alarmEmail: 'alarms.email',
   configApiRateLimit: 'configApiRateLimit',
   retainData: 'retainData (true or false)',
   logRetentionDays: 'logRetentionDays',
@@ -88,7 +96,19 @@ export function propsFromContext(node: Pick<Node, 'tryGetContext'>): { stackName
     ...defined('allowedTargetKeyArns', list('allowedTargetKeyArns')),
     ...defined('allowTargets', list('allowTargets')),
     ...(Object.keys(router).length > 0 ? { router } : {}),
-    ...(text('alarmTopicArn') ? { alarms: { topicArn: text('alarmTopicArn')! } } : {}),
+    ...(text('alarmTopicArn') || text('alarmEmail')
+      ? { alarms: { ...defined('topicArn', text('alarmTopicArn')), ...defined('email', text('alarmEmail')) } }
+      : {}),
+    ...defined('allowHttp', bool('allowHttp')),
+    ...defined('production', bool('production')),
+    ...defined('deliveryMaxConcurrency', number('deliveryMaxConcurrency')),
+    ...defined('configApiReservedConcurrency', number('configApiReservedConcurrency')),
+    ...defined('sqsEndpoint', bool('sqsEndpoint')),
+    ...(text('prometheusWorkspaceArn')
+      ? { prometheus: { workspaceArn: text('prometheusWorkspaceArn')! } }
+      : bool('prometheus')
+        ? { prometheus: {} }
+        : {}),
     ...defined('configApiRateLimit', number('configApiRateLimit')),
     ...defined('retainData', bool('retainData')),
     ...defined('logRetentionDays', number('logRetentionDays')),

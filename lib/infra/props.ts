@@ -2,6 +2,7 @@ import type { StackProps } from 'aws-cdk-lib';
 import { DEFAULT_TABLE_PREFIX } from '../adapters/registry/dynamodb/tables.js';
 import { Cidr } from '../invokers/http/ssrf-guard.js';
 import { DEFAULT_METRICS_NAMESPACE } from '../lambda/metrics.js';
+import { PROMETHEUS_SIDECAR_MEMORY_MIB, PROMETHEUS_WORKSPACE_ARN } from './router/prometheus.js';
 import { parseTargetArn } from './targets/targets.js';
 
 /** A VPC that already exists, passed by ids (never looked up: synthesis stays offline). */
@@ -40,8 +41,16 @@ export interface AlarmProps {
   readonly maxP99LatencyMs?: number;
   /** Average router CPU, in percent, for 15 minutes. @default 80 */
   readonly maxRouterCpuPercent?: number;
-  /** Where alarms send their state changes (an SNS topic ARN). @default no action: the alarms show on the dashboard */
+  /** Where alarms send their state changes (an SNS topic ARN). @default a new encrypted SNS topic of the stack */
   readonly topicArn?: string;
+  /** An e-mail address subscribed to the stack's own topic (ignored with `topicArn`). @default none: subscribe yourself */
+  readonly email?: string;
+  /** Events API requests over 5 minutes below which the 5xx-rate alarm stays quiet (no noise at low traffic). @default 100 */
+  readonly min5xxRequests?: number;
+  /** Events refused with 429 (queue full), in percent of events received over 5 minutes. @default 1 */
+  readonly max429Percent?: number;
+  /** Age of the oldest message in the delivery queue, in seconds. @default 1800 */
+  readonly maxQueueAgeSeconds?: number;
 }
 
 /** Everything the event gateway stack can be built with. Defaults are applied once, in {@link resolveEventGatewayProps}. */
@@ -54,10 +63,51 @@ export interface EventGatewayStackProps extends StackProps {
   readonly tablePrefix?: string;
   /** Use this VPC instead of creating one. @default a new VPC: two zones, public and private subnets */
   readonly existingVpc?: ExistingVpcProps;
-  /** NAT gateways of the new VPC (ignored with `existingVpc`); 2 survives the loss of a zone. @default 1 */
+  /**
+   * NAT gateways of the new VPC (ignored with `existingVpc`). Production guidance: one per zone (2), so losing a
+   * zone does not cut the other zone's tasks off the internet.
+   * @default 2 with `production`, else 1
+   */
   readonly natGateways?: number;
-  /** An ACM certificate for the events API: HTTPS on 443, and port 80 redirects to it. @default HTTP on port 80 */
+  /**
+   * An ACM certificate for the events API: HTTPS on 443, and port 80 redirects to it. Required unless
+   * `allowHttp` is set.
+   * @default none: synthesis fails unless `allowHttp` is true
+   */
   readonly certificateArn?: string;
+  /**
+   * Serve the events API over plain HTTP on port 80 when no `certificateArn` is given (`-c allowHttp=true`):
+   * events, their payloads and access keys then cross the internet unencrypted. For trials and private networks.
+   * @default false
+   */
+  readonly allowHttp?: boolean;
+  /**
+   * A production deploy (`-c production=true`): deletion protection on the load balancer and the three tables,
+   * and one NAT gateway per zone unless `natGateways` says otherwise.
+   * @default false
+   */
+  readonly production?: boolean;
+  /**
+   * Concurrent delivery Lambda invocations the SQS event source may run (`maxConcurrency`, 2–1000): bounds the
+   * load on targets and leaves the account's concurrency to the config API and the other functions.
+   * @default 50
+   */
+  readonly deliveryMaxConcurrency?: number;
+  /** Reserved concurrency of the config API Lambda: a delivery burst can never starve it. @default 5 */
+  readonly configApiReservedConcurrency?: number;
+  /**
+   * An SQS interface endpoint in the new VPC (ignored with `existingVpc`), so the router's queue traffic stays off
+   * the NAT gateways.
+   * @default true
+   */
+  readonly sqsEndpoint?: boolean;
+  /**
+   * Prometheus on AWS: an ADOT collector sidecar in the router task scrapes the router's `/v1/metrics` over the
+   * task's loopback and remote-writes to an Amazon Managed Service for Prometheus workspace, a new one or
+   * `workspaceArn` (`-c prometheus=true`, `-c prometheusWorkspaceArn=…`).
+   * @default none: no sidecar, no workspace
+   */
+  readonly prometheus?: { readonly workspaceArn?: string };
   /**
    * The only Lambda functions, Kinesis streams, Firehose delivery streams and SQS queues the router and the
    * delivery worker may call (functions of type `awslambda`, `awskinesis`, `awsfirehose`, `awssqs`). Each one is
@@ -67,7 +117,11 @@ export interface EventGatewayStackProps extends StackProps {
    * @default none: only `http` functions can be called
    */
   readonly allowedTargetArns?: readonly string[];
-  /** KMS keys of encrypted target streams and queues (`kms:GenerateDataKey` for the same two roles). @default none */
+  /**
+   * KMS keys of encrypted target streams and queues: `kms:GenerateDataKey` for the same two roles, and
+   * `kms:Decrypt` as well when an SQS queue is among the targets (sending to a KMS-encrypted queue needs both).
+   * @default none
+   */
   readonly allowedTargetKeyArns?: readonly string[];
   /**
    * Private address ranges `http` functions may reach (`--allow-targets`, docs/compatibility.md#ssrf-guard); everything
@@ -89,6 +143,8 @@ export interface EventGatewayStackProps extends StackProps {
   readonly metricsNamespace?: string;
 }
 
+export type ResolvedAlarmProps = Required<Omit<AlarmProps, 'topicArn' | 'email'>> & Pick<AlarmProps, 'topicArn' | 'email'>;
+
 export interface ResolvedEventGatewayProps {
   tablePrefix: string;
   existingVpc?: ExistingVpcProps;
@@ -97,8 +153,14 @@ export interface ResolvedEventGatewayProps {
   allowedTargetArns: readonly string[];
   allowedTargetKeyArns: readonly string[];
   allowTargets: readonly string[];
+  allowHttp: boolean;
+  production: boolean;
+  deliveryMaxConcurrency: number;
+  configApiReservedConcurrency: number;
+  sqsEndpoint: boolean;
+  prometheus?: { readonly workspaceArn?: string };
   router: Required<RouterProps>;
-  alarms: Required<Omit<AlarmProps, 'topicArn'>> & Pick<AlarmProps, 'topicArn'>;
+  alarms: ResolvedAlarmProps;
   configApiRateLimit: number;
   retainData: boolean;
   logRetentionDays: number;
@@ -111,8 +173,14 @@ export function resolveEventGatewayProps(props: EventGatewayStackProps = {}): Re
   return {
     tablePrefix: props.tablePrefix ?? DEFAULT_TABLE_PREFIX,
     ...(props.existingVpc ? { existingVpc: props.existingVpc } : {}),
-    natGateways: props.natGateways ?? 1,
+    natGateways: props.natGateways ?? (props.production ? 2 : 1),
     ...(props.certificateArn ? { certificateArn: props.certificateArn } : {}),
+    allowHttp: props.allowHttp ?? false,
+    production: props.production ?? false,
+    deliveryMaxConcurrency: props.deliveryMaxConcurrency ?? 50,
+    configApiReservedConcurrency: props.configApiReservedConcurrency ?? 5,
+    sqsEndpoint: props.sqsEndpoint ?? true,
+    ...(props.prometheus ? { prometheus: props.prometheus } : {}),
     allowedTargetArns: props.allowedTargetArns ?? [],
     allowedTargetKeyArns: props.allowedTargetKeyArns ?? [],
     allowTargets: props.allowTargets ?? [],
@@ -128,7 +196,11 @@ export function resolveEventGatewayProps(props: EventGatewayStackProps = {}): Re
       max5xxPercent: alarms.max5xxPercent ?? 1,
       maxP99LatencyMs: alarms.maxP99LatencyMs ?? 1000,
       maxRouterCpuPercent: alarms.maxRouterCpuPercent ?? 80,
+      min5xxRequests: alarms.min5xxRequests ?? 100,
+      max429Percent: alarms.max429Percent ?? 1,
+      maxQueueAgeSeconds: alarms.maxQueueAgeSeconds ?? 1800,
       ...(alarms.topicArn ? { topicArn: alarms.topicArn } : {}),
+      ...(alarms.email ? { email: alarms.email } : {}),
     },
     configApiRateLimit: props.configApiRateLimit ?? 50,
     retainData: props.retainData ?? true,
@@ -163,6 +235,13 @@ const CERTIFICATE_ARN = /^arn:aws[a-z-]*:acm:[a-z0-9-]+:\d{12}:certificate\/[A-Z
 const SNS_TOPIC_ARN = /^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[A-Za-z0-9_-]+$/;
 const KMS_KEY_ARN = /^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:(key|alias)\/[A-Za-z0-9/_*-]+$/;
 const METRICS_NAMESPACE = /^[A-Za-z0-9.\-_/#:]{1,255}$/;
+const EMAIL = /^[^@\s]+@[^@\s]+\.[^@\s]+$/;
+
+/** Why synthesis stops without a certificate, and the two ways on. */
+export const HTTPS_REQUIRED =
+  'certificateArn is not set, so the events API would serve events and access keys over plain HTTP on the internet. ' +
+  'Give an ACM certificate (-c certificateArn=arn:aws:acm:<region>:<account>:certificate/<id>), or accept plain HTTP ' +
+  'explicitly with -c allowHttp=true (prop allowHttp: true)';
 
 /** Every problem of the resolved props (empty when they can be built). */
 export function validateEventGatewayProps(props: ResolvedEventGatewayProps): string[] {
@@ -174,6 +253,7 @@ export function validateEventGatewayProps(props: ResolvedEventGatewayProps): str
   else if (!Number.isInteger(props.natGateways) || props.natGateways < 1 || props.natGateways > 2) {
     problems.push(`natGateways must be 1 or 2 (the new VPC has two zones), not ${props.natGateways}`);
   }
+  if (props.certificateArn === undefined && !props.allowHttp) problems.push(HTTPS_REQUIRED);
   if (props.certificateArn !== undefined && !CERTIFICATE_ARN.test(props.certificateArn)) {
     problems.push(`certificateArn "${props.certificateArn}" is not an ACM certificate ARN (arn:aws:acm:<region>:<account>:certificate/<id>)`);
   }
@@ -215,6 +295,24 @@ export function validateEventGatewayProps(props: ResolvedEventGatewayProps): str
   if (!(alarms.maxP99LatencyMs > 0)) problems.push(`alarms.maxP99LatencyMs must be above 0, not ${alarms.maxP99LatencyMs}`);
   if (!(alarms.maxRouterCpuPercent > 0 && alarms.maxRouterCpuPercent <= 100)) {
     problems.push(`alarms.maxRouterCpuPercent must be above 0 and at most 100, not ${alarms.maxRouterCpuPercent}`);
+  }
+  if (!(Number.isInteger(alarms.min5xxRequests) && alarms.min5xxRequests >= 0)) problems.push(`alarms.min5xxRequests must be a whole number of at least 0, not ${alarms.min5xxRequests}`);
+  if (!(alarms.max429Percent > 0 && alarms.max429Percent <= 100)) problems.push(`alarms.max429Percent must be above 0 and at most 100, not ${alarms.max429Percent}`);
+  if (!(Number.isInteger(alarms.maxQueueAgeSeconds) && alarms.maxQueueAgeSeconds >= 60)) {
+    problems.push(`alarms.maxQueueAgeSeconds must be a whole number of at least 60, not ${alarms.maxQueueAgeSeconds}`);
+  }
+  if (props.prometheus?.workspaceArn !== undefined && !PROMETHEUS_WORKSPACE_ARN.test(props.prometheus.workspaceArn)) {
+    problems.push(`prometheus.workspaceArn "${props.prometheus.workspaceArn}" is not a Managed Prometheus workspace ARN (arn:aws:aps:<region>:<account>:workspace/ws-<id>)`);
+  }
+  if (props.prometheus && fitsMemory?.(router.memoryLimitMiB) && router.memoryLimitMiB < 1024) {
+    problems.push(`router.memoryLimitMiB must be at least 1024 with prometheus (the collector sidecar takes ${PROMETHEUS_SIDECAR_MEMORY_MIB} MiB), not ${router.memoryLimitMiB}`);
+  }
+  if (alarms.email !== undefined && !EMAIL.test(alarms.email)) problems.push(`alarms.email "${alarms.email}" is not an e-mail address`);
+  if (!Number.isInteger(props.deliveryMaxConcurrency) || props.deliveryMaxConcurrency < 2 || props.deliveryMaxConcurrency > 1000) {
+    problems.push(`deliveryMaxConcurrency must be a whole number from 2 to 1000 (SQS event source limits), not ${props.deliveryMaxConcurrency}`);
+  }
+  if (!Number.isInteger(props.configApiReservedConcurrency) || props.configApiReservedConcurrency < 1) {
+    problems.push(`configApiReservedConcurrency must be a whole number of at least 1, not ${props.configApiReservedConcurrency}`);
   }
   if (alarms.topicArn !== undefined && !SNS_TOPIC_ARN.test(alarms.topicArn)) {
     problems.push(`alarms.topicArn "${alarms.topicArn}" is not an SNS topic ARN (arn:aws:sns:<region>:<account>:<name>)`);

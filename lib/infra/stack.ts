@@ -56,10 +56,11 @@ export class EventGatewayStack extends Stack {
     this.network = new GatewayNetwork(this, 'Network', {
       ...(settings.existingVpc ? { existingVpc: settings.existingVpc } : {}),
       natGateways: settings.natGateways,
+      sqsEndpoint: settings.sqsEndpoint,
       flowLogRetentionDays: settings.logRetentionDays,
       destroyLogs: !retain,
     });
-    this.tables = new RegistryTables(this, 'Registry', { tablePrefix: settings.tablePrefix, retain });
+    this.tables = new RegistryTables(this, 'Registry', { tablePrefix: settings.tablePrefix, retain, deletionProtection: settings.production });
     this.queue = new DeliveryQueue(this, 'Fanout', {
       visibilityTimeout: Duration.seconds(DELIVERY_TIMEOUT.toSeconds() * VISIBILITY_PER_TIMEOUT),
       deadLetterVisibilityTimeout: Duration.seconds(DLQ_DRAINER_TIMEOUT.toSeconds() * VISIBILITY_PER_TIMEOUT),
@@ -85,18 +86,28 @@ export class EventGatewayStack extends Stack {
       // Only staged by `cdk synth`; `cdk deploy` builds it (Docker needed there, not here).
       image: ContainerImage.fromAsset(REPO_ROOT, { file: 'Dockerfile', platform: Platform.LINUX_AMD64 }),
       // Fargate sets the region too; stated so the SDK never has to guess.
-      environment: { ...resources, AWS_REGION: Aws.REGION },
+      // The router writes its EMF metrics (every 60 s with --router-only) into the same namespace as the Lambdas.
+      environment: { ...resources, EVENT_GATEWAY_METRICS_NAMESPACE: settings.metricsNamespace, AWS_REGION: Aws.REGION },
       settings: settings.router,
       ...(settings.certificateArn ? { certificateArn: settings.certificateArn } : {}),
+      deletionProtection: settings.production,
+      ...(settings.prometheus ? { prometheus: settings.prometheus } : {}),
       retain,
       ...logs,
     });
+    this.network.sqsEndpoint?.connections.allowDefaultPortFrom(this.router.service, 'The router sends to the delivery queue');
     const taskRole = this.router.taskDefinition.taskRole;
     grantTableAccess(taskRole, this.tables, TABLE_ACCESS.router);
     grantQueueSend(taskRole, this.queue.queue, this.queue.encryptionKey);
     this.targets.attachTo(taskRole);
 
-    this.configApi = new ConfigApi(this, 'ConfigApi', { environment: lambdaEnvironment, rateLimit: settings.configApiRateLimit, retain, ...logs });
+    this.configApi = new ConfigApi(this, 'ConfigApi', {
+      environment: lambdaEnvironment,
+      rateLimit: settings.configApiRateLimit,
+      reservedConcurrency: settings.configApiReservedConcurrency,
+      retain,
+      ...logs,
+    });
     grantTableAccess(this.configApi.function, this.tables, TABLE_ACCESS.configApi);
     grantQueueSend(this.configApi.function, this.queue.queue, this.queue.encryptionKey);
 
@@ -105,6 +116,7 @@ export class EventGatewayStack extends Stack {
       tables: this.tables,
       queue: this.queue,
       targets: this.targets,
+      deliveryMaxConcurrency: settings.deliveryMaxConcurrency,
       retain,
       ...logs,
     });
@@ -112,6 +124,7 @@ export class EventGatewayStack extends Stack {
     this.observability = new Observability(this, 'Observability', {
       metricsNamespace: settings.metricsNamespace,
       alarms: settings.alarms,
+      retain,
       loadBalancer: this.router.loadBalancer,
       targetGroup: this.router.targetGroup,
       routerService: this.router.service,
@@ -122,6 +135,8 @@ export class EventGatewayStack extends Stack {
       dlqDrainer: this.workers.dlqDrainer,
       queue: this.queue.queue,
       deadLetterQueue: this.queue.deadLetterQueue,
+      invalidationFailures: this.workers.invalidationFailures,
+      tables: [this.tables.registry, this.tables.changes, this.tables.deadLetters],
     });
 
     new CfnOutput(this, 'EventsUrl', { value: this.router.eventsUrl, description: 'Events API: emit events and call HTTP routes here' });
@@ -130,6 +145,7 @@ export class EventGatewayStack extends Stack {
       value: this.configApi.adminKey.secretArn,
       description: 'The admin key: aws secretsmanager get-secret-value --secret-id <this> --query SecretString --output text',
     });
+    new CfnOutput(this, 'AlarmTopicArn', { value: this.observability.topic.topicArn, description: 'Every alarm notifies this SNS topic: subscribe to it' });
     new CfnOutput(this, 'DashboardName', { value: this.observability.dashboard.dashboardName, description: 'CloudWatch dashboard' });
     new CfnOutput(this, 'TablePrefix', { value: settings.tablePrefix, description: 'Prefix of the registry, changes and deadletters tables' });
   }

@@ -10,6 +10,8 @@ export const ADMIN_KEY_INTERNAL_KEY = 'eventGateway.adminKey';
 export const ADMIN_KEY_SECRET_ARN_ENV = 'EVENT_GATEWAY_ADMIN_KEY_SECRET_ARN';
 /** The plain admin key of local runs (`--admin-key`); ignored inside Lambda. */
 export const ADMIN_KEY_ENV = 'EVENT_GATEWAY_ADMIN_KEY';
+/** The longest a container keeps a key read from the secret: a rotated key stops working within this time. */
+export const MAX_ADMIN_KEY_CACHE_MS = 5 * 60_000;
 
 /** The context a handler behind {@link adminKeyFromSecret} sees. */
 export interface AdminKeyContext {
@@ -24,6 +26,10 @@ export interface AdminKeyFromSecretOptions {
   clientConfig?: SecretsManagerClientConfig;
   /** Told once when a plain `EVENT_GATEWAY_ADMIN_KEY` is ignored. @default a process warning */
   warn?: (message: string) => void;
+  /** How long a key read from the secret is reused before it is read again (at most 5 minutes). @default 300000 */
+  cacheMs?: number;
+  /** The clock of that cache. @default Date.now */
+  now?: () => number;
 }
 
 /** The admin key's secret could not be read or holds no key. */
@@ -39,21 +45,32 @@ export class AdminKeySecretError extends Error {
 }
 
 /**
- * Resolves the admin key once per container (the cold start) and keeps it; a failed read is tried again on the
- * next invocation. With `EVENT_GATEWAY_ADMIN_KEY_SECRET_ARN` it comes from Secrets Manager. Inside Lambda
+ * Resolves the admin key and keeps it for `cacheMs` (5 minutes at most), so a key rotated in Secrets Manager stops
+ * working within that time; a failed read fails the invocation and is tried again on the next one (the old key is
+ * not kept past its time). With `EVENT_GATEWAY_ADMIN_KEY_SECRET_ARN` it comes from Secrets Manager. Inside Lambda
  * (`AWS_LAMBDA_FUNCTION_NAME` set) a plain `EVENT_GATEWAY_ADMIN_KEY` is never used: the key must not sit in the
  * function's configuration. Elsewhere (local runs, tests) that variable is honoured.
  */
 export class AdminKeySource {
   #pending: Promise<string | undefined> | undefined;
+  #loadedAt = 0;
+  readonly #cacheMs: number;
+  readonly #now: () => number;
 
-  constructor(private readonly options: AdminKeyFromSecretOptions = {}) {}
+  constructor(private readonly options: AdminKeyFromSecretOptions = {}) {
+    this.#cacheMs = Math.min(Math.max(0, options.cacheMs ?? MAX_ADMIN_KEY_CACHE_MS), MAX_ADMIN_KEY_CACHE_MS);
+    this.#now = options.now ?? Date.now;
+  }
 
   get(): Promise<string | undefined> {
-    this.#pending ??= this.#load().catch((error: unknown) => {
-      this.#pending = undefined;
-      throw error;
-    });
+    if (this.#pending !== undefined && this.#now() - this.#loadedAt >= this.#cacheMs) this.#pending = undefined;
+    if (this.#pending === undefined) {
+      this.#loadedAt = this.#now();
+      this.#pending = this.#load().catch((error: unknown) => {
+        this.#pending = undefined;
+        throw error;
+      });
+    }
     return this.#pending;
   }
 

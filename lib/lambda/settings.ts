@@ -1,4 +1,5 @@
 import type { LevelWithSilent } from 'pino';
+import { MAX_ADMIN_KEY_CACHE_MS } from './admin-key.js';
 import { DEFAULT_METRICS_NAMESPACE } from './metrics.js';
 
 /**
@@ -22,6 +23,12 @@ export interface LambdaSettings {
   metricsNamespace: string;
   /** `EVENT_GATEWAY_ACCESS_KEY_CACHE_MS`: how long a key lookup is reused (a revocation's delay). @default 5000 */
   accessKeyCacheMs: number;
+  /**
+   * `EVENT_GATEWAY_ADMIN_KEY_CACHE_MS`: how long the config API reuses the admin key read from Secrets Manager; a
+   * rotated key stops working within this time. 300000 (5 minutes) at most.
+   * @default 300000
+   */
+  adminKeyCacheMs: number;
 }
 
 const LOG_LEVELS: readonly LevelWithSilent[] = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
@@ -47,14 +54,17 @@ export function lambdaSettingsFromEnv(env: NodeJS.ProcessEnv = process.env): Lam
     publicMetrics: publicMetrics === 'true',
     metricsNamespace: env.EVENT_GATEWAY_METRICS_NAMESPACE || DEFAULT_METRICS_NAMESPACE,
     accessKeyCacheMs: wholeNumber(env, 'EVENT_GATEWAY_ACCESS_KEY_CACHE_MS', 5000, 0),
+    adminKeyCacheMs: wholeNumber(env, 'EVENT_GATEWAY_ADMIN_KEY_CACHE_MS', MAX_ADMIN_KEY_CACHE_MS, 0, MAX_ADMIN_KEY_CACHE_MS),
   };
 }
 
-function wholeNumber(env: NodeJS.ProcessEnv, name: string, fallback: number, min: number): number {
+function wholeNumber(env: NodeJS.ProcessEnv, name: string, fallback: number, min: number, max = Number.MAX_SAFE_INTEGER): number {
   const text = env[name];
   if (!text) return fallback;
   const value = Number(text);
-  if (!Number.isSafeInteger(value) || value < min) throw invalid(name, text, `a whole number of at least ${min}`);
+  if (!Number.isSafeInteger(value) || value < min || value > max) {
+    throw invalid(name, text, max === Number.MAX_SAFE_INTEGER ? `a whole number of at least ${min}` : `a whole number from ${min} to ${max}`);
+  }
   return value;
 }
 

@@ -7,10 +7,7 @@ export interface InvocationRequest {
    * (docs/compatibility.md#authorizers).
    */
   payload: string;
-  /**
-   * Bounds the call; undefined means no gateway timeout (the default for AWS types,
-   * docs/compatibility.md#retries-and-timeouts).
-   */
+  /** Bounds the call; undefined means the invoker's default (http: none here, its caller sets 5 s; AWS types: 25 s). */
   timeoutMs?: number;
   /** Extra headers for http targets (webhook-id, signatures). Ignored by other types. */
   headers?: Readonly<Record<string, string>>;

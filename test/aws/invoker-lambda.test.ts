@@ -3,7 +3,8 @@ import { after, afterEach, before, describe, it } from 'node:test';
 import type { FunctionConfig, LambdaProvider } from '../../lib/core/model/types.js';
 import { InvocationError, syncInvocationErrorMessage } from '../../lib/core/response/index.js';
 import { classifyInvocationError } from '../../lib/delivery/worker.js';
-import { LambdaInvoker } from '../../lib/invokers/aws/index.js';
+import { DEFAULT_AWS_CALL_TIMEOUT_MS, LambdaInvoker } from '../../lib/invokers/aws/index.js';
+import { DEREGISTRATION_DELAY, LOAD_BALANCER_IDLE_TIMEOUT } from '../../lib/infra/router/service.js';
 import { Invokers } from '../../lib/invokers/index.js';
 import { FakeLambda } from './fakes/lambda.js';
 
@@ -253,10 +254,25 @@ describe('LambdaInvoker against a fake of Lambda Invoke', () => {
       }
     });
 
-    it('[lambda] without timeoutMs the call waits for the function', async () => {
+    it('[lambda] without timeoutMs the call waits for the function up to the default bound', async () => {
       fake.setFunction('slow', { delayMs: 300, payload: '"late"' });
       const result = await invoker.invoke(lambdaFunction(fake.arn('slow')), { payload: '{}' });
       assert.equal(result.body.toString(), '"late"');
+    });
+
+    it('[lambda] without timeoutMs a call is still bounded, below the load balancer idle timeout and the deregistration delay', async () => {
+      assert.ok(DEFAULT_AWS_CALL_TIMEOUT_MS < LOAD_BALANCER_IDLE_TIMEOUT.toMilliseconds());
+      assert.ok(DEFAULT_AWS_CALL_TIMEOUT_MS < DEREGISTRATION_DELAY.toMilliseconds());
+      const bounded = new LambdaInvoker({ endpoint: fake.endpoint, maxAttempts: 1, defaultTimeoutMs: 150 });
+      try {
+        fake.setFunction('slow', { delayMs: 2000 });
+        const started = Date.now();
+        const error = await invocationError(bounded.invoke(lambdaFunction(fake.arn('slow')), { payload: '{}' }));
+        assert.ok(Date.now() - started < 1000, `took ${Date.now() - started} ms`);
+        assert.equal(error.kind, 'timeout');
+      } finally {
+        await bounded.close();
+      }
     });
 
     it("[lambda] the caller's signal cancels the call in flight as a retryable call failure", async () => {

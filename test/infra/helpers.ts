@@ -13,13 +13,13 @@ export interface BuiltStack {
 }
 
 /**
- * The stack with `props`, synthesized without bundling the Lambdas (`aws:cdk:bundling-stacks` empty) and without
+ * The stack with `props` (plain HTTP allowed unless a test says otherwise, as most tests need no certificate), synthesized without bundling the Lambdas (`aws:cdk:bundling-stacks` empty) and without
  * the built-in CloudFormation schema validation: both run in the `cdk synth` test, and skipping them here keeps
  * each of these tests under a second.
  */
 export function buildStack(props: EventGatewayStackProps = {}, id = 'Test'): BuiltStack {
   const app = new App({ builtinCloudFormationValidation: false, context: { ...CDK_JSON_CONTEXT, 'aws:cdk:bundling-stacks': [] } });
-  const stack = new EventGatewayStack(app, id, props);
+  const stack = new EventGatewayStack(app, id, { allowHttp: true, ...props });
   return { app, stack, template: Template.fromStack(stack) };
 }
 

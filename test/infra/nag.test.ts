@@ -3,14 +3,16 @@ import { readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
 import { App, CfnResource, Stack, Validations } from 'aws-cdk-lib';
 import { Queue } from 'aws-cdk-lib/aws-sqs';
-import { AwsSolutionsChecks } from 'cdk-nag';
+import { Function as LambdaFunction, Code, Runtime } from 'aws-cdk-lib/aws-lambda';
+import { AwsSolutionsChecks, ServerlessChecks } from 'cdk-nag';
 import type { IConstruct } from 'constructs';
 import { CERTIFICATE_ARN, EXISTING_VPC, TARGETS, buildStack } from './helpers.js';
 
-/** The cdk-nag AwsSolutions findings nobody acknowledged, as `rule at path`. */
+/** The cdk-nag AwsSolutions and Serverless findings nobody acknowledged, as `rule at path`. */
 function findings(scope: IConstruct): string[] {
-  const report = new AwsSolutionsChecks().validateScope(scope);
-  return report.violations.flatMap((v) => v.violatingResources.map((r) => `${v.ruleName} at ${r.constructPath ?? r.resourceLogicalId}`));
+  return [new AwsSolutionsChecks(), new ServerlessChecks()].flatMap((pack) =>
+    pack.validateScope(scope).violations.flatMap((v) => v.violatingResources.map((r) => `${v.ruleName} at ${r.constructPath ?? r.resourceLogicalId}`)),
+  );
 }
 
 /** Every cdk-nag acknowledgement in the tree: where it sits, the rule and the reason. */
@@ -20,7 +22,7 @@ function acknowledgements(scope: IConstruct): Array<{ node: IConstruct; rule: st
       .filter((entry) => entry.type === Validations.ACKNOWLEDGED_RULES_METADATA_KEY)
       .flatMap((entry) => Object.entries(entry.data as Record<string, string>))
       .map(([id, reason]) => ({ node, rule: id.replace(/^annotation::/i, ''), reason }))
-      .filter(({ rule }) => rule.startsWith('AwsSolutions-')),
+      .filter(({ rule }) => rule.startsWith('AwsSolutions-') || rule.startsWith('Serverless-')),
   );
 }
 
@@ -33,9 +35,15 @@ const configurations = {
     allowedTargetKeyArns: ['arn:aws:kms:eu-west-1:123456789012:key/*'],
     alarms: { topicArn: 'arn:aws:sns:eu-west-1:123456789012:oncall' },
   },
+  'production, Prometheus and an alarm e-mail': {
+    allowHttp: true,
+    production: true,
+    prometheus: {},
+    alarms: { email: 'oncall@example.com' },
+  },
 } as const;
 
-describe('cdk-nag AwsSolutions', () => {
+describe('cdk-nag AwsSolutions and Serverless', () => {
   for (const [name, props] of Object.entries(configurations)) {
     it(`reports no unacknowledged finding with ${name}`, () => {
       const { stack } = buildStack(props);
@@ -49,6 +57,12 @@ describe('cdk-nag AwsSolutions', () => {
     assert.ok(findings(stack).some((f) => /^AwsSolutions-SQS4 at Test\/UnsafeQueue/.test(f)), findings(stack).join('\n'));
   });
 
+  it('does report a Serverless finding the stack would introduce (the second pack is live)', () => {
+    const { stack } = buildStack();
+    new LambdaFunction(stack, 'UntracedFunction', { runtime: Runtime.NODEJS_24_X, handler: 'index.handler', code: Code.fromInline('exports.handler = async () => 1') });
+    assert.ok(findings(stack).some((f) => /^Serverless-LambdaTracing at Test\/UntracedFunction/.test(f)), findings(stack).join('\n'));
+  });
+
   it('acknowledges every finding on the resource it concerns, never on the app or the stack', () => {
     for (const props of Object.values(configurations)) {
       const { app, stack } = buildStack(props);
@@ -58,7 +72,7 @@ describe('cdk-nag AwsSolutions', () => {
         assert.ok(!(node instanceof App) && !Stack.isStack(node), `${rule} is acknowledged on ${node.node.path}`);
         assert.ok(CfnResource.isCfnResource(node), `${rule} is acknowledged on ${node.node.path}, which is not one resource`);
       }
-      assert.equal(stack.node.metadata.filter((m) => m.type === Validations.ACKNOWLEDGED_RULES_METADATA_KEY && /AwsSolutions/.test(JSON.stringify(m.data))).length, 0);
+      assert.equal(stack.node.metadata.filter((m) => m.type === Validations.ACKNOWLEDGED_RULES_METADATA_KEY && /AwsSolutions|Serverless/.test(JSON.stringify(m.data))).length, 0);
     }
   });
 

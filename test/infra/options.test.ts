@@ -83,7 +83,7 @@ describe('Prop: allowedTargetArns', () => {
   it('grants each service exactly the one call its invoker makes, on the allowed ARNs only', () => {
     const byAction = Object.fromEntries(
       targetStatements
-        .filter((s) => JSON.stringify(s.resource) !== JSON.stringify([ref(stack.queue.queue.queueArn)]))
+        .filter((s) => ![stack.queue.queue.queueArn, stack.workers.invalidationFailures.queueArn].some((arn) => JSON.stringify(s.resource) === JSON.stringify([ref(arn)])))
         .map((s) => [s.action.join(','), s.resource]),
     );
     assert.deepEqual(byAction, {
@@ -103,7 +103,7 @@ describe('Prop: allowedTargetArns', () => {
 
   it('rejects an ARN that names no function, stream or queue at synthesis', () => {
     assert.throws(
-      () => new EventGatewayStack(new App(), 'Bad', { allowedTargetArns: ['arn:aws:s3:::my-bucket'] }),
+      () => new EventGatewayStack(new App(), 'Bad', { allowedTargetArns: ['arn:aws:s3:::my-bucket'], allowHttp: true }),
       (error: unknown) => error instanceof EventGatewayPropsError && /allowedTargetArns: "arn:aws:s3:::my-bucket" is not the ARN/.test(error.message),
     );
   });
@@ -131,7 +131,8 @@ describe('Prop: alarms.topicArn', () => {
 
   it('sends every alarm and its recovery to the topic', () => {
     const alarms = Object.values(template.findResources('AWS::CloudWatch::Alarm'));
-    assert.equal(alarms.length, 8);
+    assert.equal(alarms.length, 14);
+    template.resourceCountIs('AWS::SNS::Topic', 0);
     for (const alarm of alarms) {
       assert.deepEqual((alarm.Properties as { AlarmActions: unknown }).AlarmActions, [topicArn]);
       assert.deepEqual((alarm.Properties as { OKActions: unknown }).OKActions, [topicArn]);
@@ -149,8 +150,8 @@ describe('Prop: retainData', () => {
 });
 
 describe('Function: validateEventGatewayProps', () => {
-  it('finds nothing wrong with the defaults', () => {
-    assert.deepEqual(validateEventGatewayProps(resolveEventGatewayProps()), []);
+  it('finds nothing wrong with the defaults and a certificate', () => {
+    assert.deepEqual(validateEventGatewayProps(resolveEventGatewayProps({ certificateArn: CERTIFICATE_ARN })), []);
   });
 
   it('reports every problem at once, each naming its prop', () => {
@@ -179,7 +180,7 @@ describe('Function: validateEventGatewayProps', () => {
   it('is thrown once, before any resource is built', () => {
     const app = new App();
     assert.throws(
-      () => new EventGatewayStack(app, 'Bad', { tablePrefix: 'a b', natGateways: 3 }),
+      () => new EventGatewayStack(app, 'Bad', { tablePrefix: 'a b', natGateways: 3, allowHttp: true }),
       (error: unknown) => error instanceof EventGatewayPropsError && error.problems.length === 2,
     );
     assert.equal(app.node.findChild('Bad').node.children.length, 0);

@@ -1,5 +1,5 @@
 // `npx cdk synth` as a user runs it (issue 6, "offline synthesis"): the pinned CLI, the app from cdk.json, the
-// Lambdas bundled by the local esbuild and cdk-nag's AwsSolutions pack, with no AWS credentials, no network
+// Lambdas bundled by the local esbuild and cdk-nag's AwsSolutions and Serverless packs, with no AWS credentials, no network
 // configuration and a Docker binary that does not exist, so any attempt to use Docker or an account fails the test.
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
@@ -35,10 +35,11 @@ function offlineEnv(): NodeJS.ProcessEnv {
   };
 }
 
-function synth(outdir: string): Promise<Synth> {
+function synth(outdir: string, context: string[] = ['allowHttp=true']): Promise<Synth> {
   const started = Date.now();
   return new Promise((resolve, reject) => {
-    const child = spawn('npx', ['--no-install', 'cdk', 'synth', '--quiet', '--output', outdir], { cwd: ROOT, env: offlineEnv(), stdio: ['ignore', 'pipe', 'pipe'] });
+    const args = ['--no-install', 'cdk', 'synth', '--quiet', '--output', outdir, ...context.flatMap((c) => ['-c', c])];
+    const child = spawn('npx', args, { cwd: ROOT, env: offlineEnv(), stdio: ['ignore', 'pipe', 'pipe'] });
     let output = '';
     child.stdout.on('data', (c: Buffer) => (output += c.toString()));
     child.stderr.on('data', (c: Buffer) => (output += c.toString()));
@@ -67,7 +68,7 @@ describe('npx cdk synth', { timeout: SYNTH_TIMEOUT_MS + 10_000 }, () => {
 
   it('succeeds with no AWS account, no Docker and no cdk-nag finding left unacknowledged', () => {
     assert.equal(result.code, 0, result.output);
-    assert.doesNotMatch(result.output, /AwsSolutions-/);
+    assert.doesNotMatch(result.output, /AwsSolutions-|Serverless-/);
     assert.ok(existsSync(join(outdir, 'EventGateway.template.json')));
   });
 
@@ -88,6 +89,13 @@ describe('npx cdk synth', { timeout: SYNTH_TIMEOUT_MS + 10_000 }, () => {
     assert.deepEqual(readdirSync(join(context, 'bin')), ['event-gateway.js']);
     assert.ok(!existsSync(join(context, 'lib', 'infra')), 'the CDK code stays out of the image');
     assert.ok(existsSync(join(context, 'lib', 'cli', 'main.ts')));
+  });
+
+  it('fails without a certificate, naming -c allowHttp=true, unless it is given', async () => {
+    const refused = await synth(mkdtempSync(join(tmpdir(), 'eg-cdk-synth-http-')), []);
+    assert.notEqual(refused.code, 0);
+    assert.match(refused.output, /certificateArn is not set/);
+    assert.match(refused.output, /-c allowHttp=true/);
   });
 
   it(`finishes within the time box (${SYNTH_TIMEOUT_MS / 1000} s; docs/architecture.md#testing-without-aws measured about 20 s)`, () => {

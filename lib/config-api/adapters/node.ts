@@ -43,6 +43,13 @@ export function nodeConfigListener(handler: ConfigHandler, options: NodeConfigLi
   };
 }
 
+/** 127.0.0.0/8, ::1, and IPv4 loopback mapped into IPv6. */
+export function isLoopbackAddress(address: string | undefined): boolean {
+  if (address === undefined) return false;
+  const v4 = address.startsWith('::ffff:') ? address.slice(7) : address;
+  return address === '::1' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(v4);
+}
+
 function toConfigRequest(req: IncomingMessage, body: string): ConfigRequest {
   const url = req.url ?? '/';
   const q = url.indexOf('?');
@@ -56,6 +63,7 @@ function toConfigRequest(req: IncomingMessage, body: string): ConfigRequest {
     rawQuery: q === -1 ? '' : url.slice(q + 1),
     headers,
     body,
+    fromLoopback: isLoopbackAddress(req.socket.remoteAddress),
   };
 }
 

@@ -18,6 +18,8 @@ export interface ConfigApiProps {
   readonly environment: Readonly<Record<string, string>>;
   /** Requests per second across the API; the burst is twice this. */
   readonly rateLimit: number;
+  /** Reserved concurrency of the Lambda: deliveries can never starve it. @default 5 */
+  readonly reservedConcurrency?: number;
   /** @default 30 */
   readonly logRetentionDays?: number;
   /** Keep the log groups and the secret when the stack is deleted. @default true */
@@ -25,11 +27,11 @@ export interface ConfigApiProps {
 }
 
 /**
- * The config API (docs/architecture.md#on-aws): a Lambda running the same handlers as local mode, behind an API Gateway
- * HTTP API (HTTPS only, payload format 2.0, throttled, access-logged). Access keys are checked by the handlers
- * (docs/compatibility.md#access-keys); the first admin key is generated into Secrets Manager and the Lambda reads it at
- * cold start through `EVENT_GATEWAY_ADMIN_KEY_SECRET_ARN`, so the key itself never appears in the template or the
- * function's configuration.
+ * The config API (docs/architecture.md#on-aws): a Lambda running the same handlers as local mode, behind an API
+ * Gateway HTTP API (HTTPS only, payload format 2.0, throttled, access-logged). Access keys are checked by the handlers
+ * (docs/compatibility.md#access-keys); the first admin key is generated into Secrets Manager and the Lambda reads it
+ * through `EVENT_GATEWAY_ADMIN_KEY_SECRET_ARN`, again every 5 minutes at most (a rotated key stops working within
+ * that time), so the key itself never appears in the template or the function's configuration.
  */
 export class ConfigApi extends Construct {
   readonly function: GatewayFunction;
@@ -51,7 +53,7 @@ export class ConfigApi extends Construct {
     acknowledgeFinding(
       this.adminKey,
       'AwsSolutions-SMG4',
-      'The admin key only bootstraps access keys (docs/compatibility.md#access-keys), and is read once per Lambda container: rotate it by ' +
+      'The admin key only bootstraps access keys (docs/compatibility.md#access-keys), and each Lambda container re-reads it at least every 5 minutes: rotate it by ' +
         'putting a new value and creating keys through /v1/keys; a rotation Lambda cannot reach the clients that hold it.',
     );
 
@@ -61,6 +63,7 @@ export class ConfigApi extends Construct {
       memorySize: 512,
       // API Gateway gives up on an integration after 30 s.
       timeout: Duration.seconds(29),
+      reservedConcurrentExecutions: props.reservedConcurrency ?? 5,
       environment: { ...props.environment, [ADMIN_KEY_SECRET_ARN_ENV]: this.adminKey.secretArn },
       logRetentionDays: props.logRetentionDays ?? 30,
       retainLogs: retain,

@@ -5,6 +5,7 @@ import { Architecture, Runtime } from 'aws-cdk-lib/aws-lambda';
 import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
+import { acknowledgeFinding } from '../nag.js';
 import { REPO_ROOT } from '../paths.js';
 
 /** The Lambda runtime of every handler: the newest Node.js Lambda offers (docs/architecture.md#on-aws: 22 or newer). */
@@ -20,6 +21,8 @@ export interface GatewayFunctionProps {
   /** @default 512 */
   readonly memorySize?: number;
   readonly timeout: Duration;
+  /** Concurrency set aside for this function alone (and its ceiling). @default none: the account's unreserved pool */
+  readonly reservedConcurrentExecutions?: number;
   /** `EVENT_GATEWAY_*` settings; never secrets. */
   readonly environment: Readonly<Record<string, string>>;
   /** @default 30 */
@@ -54,6 +57,7 @@ export class GatewayFunction extends NodejsFunction {
       description: props.description,
       memorySize: props.memorySize ?? 512,
       timeout: props.timeout,
+      ...(props.reservedConcurrentExecutions === undefined ? {} : { reservedConcurrentExecutions: props.reservedConcurrentExecutions }),
       role,
       logGroup,
       environment: { NODE_OPTIONS: '--enable-source-maps', ...props.environment },
@@ -71,5 +75,15 @@ export class GatewayFunction extends NodejsFunction {
         banner: "import { createRequire as __egCreateRequire } from 'node:module'; const require = __egCreateRequire(import.meta.url);",
       },
     });
+    acknowledgeFinding(
+      this,
+      'Serverless-LambdaDLQ',
+      'Never invoked asynchronously (API Gateway calls it, or an event source mapping): a Lambda DLQ only catches async invocations; failed records stay in the queue (redrive to its DLQ) or go to the Stream mapping\'s on-failure queue.',
+    );
+    acknowledgeFinding(
+      this,
+      'Serverless-LambdaTracing',
+      'Observed through Embedded Metric Format metrics and structured logs; X-Ray tracing would add a cost per invocation and wildcard xray:Put* permissions to every role.',
+    );
   }
 }

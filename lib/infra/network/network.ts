@@ -3,6 +3,8 @@ import {
   FlowLogDestination,
   FlowLogTrafficType,
   GatewayVpcEndpointAwsService,
+  InterfaceVpcEndpointAwsService,
+  type InterfaceVpcEndpoint,
   IpAddresses,
   SubnetType,
   Vpc,
@@ -18,6 +20,8 @@ export interface GatewayNetworkProps {
   readonly existingVpc?: ExistingVpcProps;
   /** NAT gateways of a new VPC. @default 1 */
   readonly natGateways?: number;
+  /** An SQS interface endpoint in the new VPC's private subnets, so queue traffic skips the NAT. @default true */
+  readonly sqsEndpoint?: boolean;
   /** Days the new VPC's flow logs are kept. @default 30 */
   readonly flowLogRetentionDays?: number;
   /** Delete the flow log group with the stack. @default false */
@@ -26,7 +30,8 @@ export interface GatewayNetworkProps {
 
 /**
  * Where the router runs: a new VPC (two zones; public subnets for the load balancer, private subnets with NAT for
- * the tasks; flow logs of rejected traffic; a free gateway endpoint so DynamoDB traffic skips the NAT), or an
+ * the tasks; flow logs of rejected traffic; a free gateway endpoint so DynamoDB traffic skips the NAT, and an SQS
+ * interface endpoint so the router's sends do too: at high rates they would be the NAT's main bill), or an
  * existing VPC imported from its ids with `Vpc.fromVpcAttributes`, so synthesis needs no AWS account.
  */
 export class GatewayNetwork extends Construct {
@@ -35,6 +40,8 @@ export class GatewayNetwork extends Construct {
   readonly publicSubnets: SubnetSelection;
   /** Subnets of the router tasks. */
   readonly privateSubnets: SubnetSelection;
+  /** The SQS interface endpoint of a new VPC; whoever sends to SQS is let in with `connections.allowDefaultPortFrom`. */
+  readonly sqsEndpoint: InterfaceVpcEndpoint | undefined;
 
   constructor(scope: Construct, id: string, props: GatewayNetworkProps = {}) {
     super(scope, id);
@@ -48,6 +55,7 @@ export class GatewayNetwork extends Construct {
       });
       this.publicSubnets = { subnetType: SubnetType.PUBLIC };
       this.privateSubnets = { subnetType: SubnetType.PRIVATE_WITH_EGRESS };
+      this.sqsEndpoint = undefined;
       return;
     }
     const vpc = new Vpc(this, 'Vpc', {
@@ -64,6 +72,18 @@ export class GatewayNetwork extends Construct {
       retention: props.flowLogRetentionDays ?? 30,
       removalPolicy: props.destroyLogs ? RemovalPolicy.DESTROY : RemovalPolicy.RETAIN,
     });
+    if (props.sqsEndpoint ?? true) {
+      // Private DNS: the SDK's regional SQS hostname resolves to the endpoint inside the VPC, no client setting needed.
+      // Closed (open: false): only the router tasks are let in, by the stack.
+      this.sqsEndpoint = vpc.addInterfaceEndpoint('Sqs', {
+        service: InterfaceVpcEndpointAwsService.SQS,
+        subnets: { subnetType: SubnetType.PRIVATE_WITH_EGRESS },
+        privateDnsEnabled: true,
+        open: false,
+      });
+    } else {
+      this.sqsEndpoint = undefined;
+    }
     vpc.addFlowLog('FlowLog', { destination: FlowLogDestination.toCloudWatchLogs(flowLogs), trafficType: FlowLogTrafficType.REJECT });
     this.vpc = vpc;
     this.publicSubnets = { subnetType: SubnetType.PUBLIC };

@@ -1,4 +1,4 @@
-import { Duration } from 'aws-cdk-lib';
+import { Duration, RemovalPolicy } from 'aws-cdk-lib';
 import type { HttpApi } from 'aws-cdk-lib/aws-apigatewayv2';
 import {
   Alarm,
@@ -13,23 +13,37 @@ import {
   type IMetric,
 } from 'aws-cdk-lib/aws-cloudwatch';
 import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
+import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
 import type { FargateService } from 'aws-cdk-lib/aws-ecs';
+import { ServicePrincipal } from 'aws-cdk-lib/aws-iam';
+import { Key } from 'aws-cdk-lib/aws-kms';
 import { HttpCodeElb, HttpCodeTarget, type ApplicationLoadBalancer, type ApplicationTargetGroup } from 'aws-cdk-lib/aws-elasticloadbalancingv2';
 import type { IFunction } from 'aws-cdk-lib/aws-lambda';
-import { Topic } from 'aws-cdk-lib/aws-sns';
+import { Topic, type ITopic } from 'aws-cdk-lib/aws-sns';
+import { EmailSubscription } from 'aws-cdk-lib/aws-sns-subscriptions';
 import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
-import type { AlarmProps } from '../props.js';
+import { ROUTER_EMF_METRICS, ROUTER_EMF_SERVICE } from '../../observability/emf-names.js';
+import { acknowledgeFinding } from '../nag.js';
+import type { ResolvedAlarmProps } from '../props.js';
 
 /** The `Service` dimension each handler writes its EMF metrics with (lib/lambda/metrics.ts, functions/*.ts). */
-export const EMF_SERVICES = { delivery: 'delivery', dlqDrainer: 'dlq-drainer', invalidation: 'invalidation', configApi: 'config-api' } as const;
+export const EMF_SERVICES = {
+  delivery: 'delivery',
+  dlqDrainer: 'dlq-drainer',
+  invalidation: 'invalidation',
+  configApi: 'config-api',
+  router: ROUTER_EMF_SERVICE,
+} as const;
 
 const FIVE_MINUTES = Duration.minutes(5);
 
 export interface ObservabilityProps {
   /** CloudWatch namespace of the handlers' EMF metrics. */
   readonly metricsNamespace: string;
-  readonly alarms: Required<Omit<AlarmProps, 'topicArn'>> & Pick<AlarmProps, 'topicArn'>;
+  readonly alarms: ResolvedAlarmProps;
+  /** Keep the alarm topic's key when the stack is deleted. @default true */
+  readonly retain?: boolean;
   readonly loadBalancer: ApplicationLoadBalancer;
   readonly targetGroup: ApplicationTargetGroup;
   readonly routerService: FargateService;
@@ -40,13 +54,18 @@ export interface ObservabilityProps {
   readonly dlqDrainer: IFunction;
   readonly queue: IQueue;
   readonly deadLetterQueue: IQueue;
+  /** Where the invalidation mapping describes the Stream records it gave up on. */
+  readonly invalidationFailures: IQueue;
+  readonly tables: readonly ITable[];
 }
 
 /**
- * One dashboard and the alarms of docs/architecture.md#on-aws: dead letters, 5xx rate (events API and config API), p99
- * latency, router CPU and delivery errors, plus two that catch a stuck pipeline (the DLQ not draining, the registry
- * Stream falling behind). AWS metrics come from the services; the rest from the handlers' Embedded Metric Format lines.
- * Missing data never alarms.
+ * One dashboard and the alarms: dead letters, 5xx rate (events API, with a minimum of requests, and config API),
+ * p99 latency, router CPU, delivery errors, 429s, running tasks below desired, the queue's oldest message, the
+ * registry Stream's iterator age and its failure queue, DynamoDB and delivery Lambda throttles, and the DLQ not
+ * draining. AWS metrics come from the services; the rest from the router's and the handlers' Embedded Metric
+ * Format lines. Missing data never alarms. Every alarm notifies {@link Observability.topic} (the stack's own,
+ * encrypted, or one given by ARN), when it fires and when it recovers. docs/aws-operations.md has the runbooks.
  */
 export class Observability extends Construct {
   readonly dashboard: Dashboard;
@@ -58,6 +77,14 @@ export class Observability extends Construct {
   readonly routerCpuAlarm: Alarm;
   readonly deliveryErrorsAlarm: Alarm;
   readonly invalidationLagAlarm: Alarm;
+  readonly rejectedAlarm: Alarm;
+  readonly runningTasksAlarm: Alarm;
+  readonly queueAgeAlarm: Alarm;
+  readonly invalidationFailuresAlarm: Alarm;
+  readonly tableThrottlesAlarm: Alarm;
+  readonly deliveryThrottlesAlarm: Alarm;
+  /** Where every alarm sends its state changes. */
+  readonly topic: ITopic;
 
   constructor(scope: Construct, id: string, props: ObservabilityProps) {
     super(scope, id);
@@ -69,8 +96,10 @@ export class Observability extends Construct {
     const requests = alb.requestCount({ period: FIVE_MINUTES });
     const target5xx = alb.httpCodeTarget(HttpCodeTarget.TARGET_5XX_COUNT, { period: FIVE_MINUTES });
     const elb5xx = alb.httpCodeElb(HttpCodeElb.ELB_5XX_COUNT, { period: FIVE_MINUTES });
+    const { alarms } = props;
+    // Below min5xxRequests requests in 5 minutes one error is a large share: no alarm at low traffic.
     const events5xxPercent = new MathExpression({
-      expression: 'IF(requests > 0, 100 * (FILL(target5xx, 0) + FILL(elb5xx, 0)) / requests, 0)',
+      expression: `IF(requests >= ${Math.max(1, alarms.min5xxRequests)}, 100 * (FILL(target5xx, 0) + FILL(elb5xx, 0)) / requests, 0)`,
       usingMetrics: { requests, target5xx, elb5xx },
       label: 'Events API 5xx (%)',
       period: FIVE_MINUTES,
@@ -109,7 +138,42 @@ export class Observability extends Construct {
     const dlqOldest = props.deadLetterQueue.metricApproximateAgeOfOldestMessage({ statistic: 'Maximum', period: FIVE_MINUTES });
     const iteratorAge = props.invalidation.metric('IteratorAge', { statistic: 'Maximum', period: Duration.minutes(1) });
 
-    const { alarms } = props;
+    // The router's own metrics (EMF, one document per task per minute).
+    const router = (name: string, label = name, statistic = 'Sum') =>
+      new Metric({ namespace: props.metricsNamespace, metricName: name, dimensionsMap: { Service: EMF_SERVICES.router }, statistic, period: FIVE_MINUTES, label });
+    const received = router(ROUTER_EMF_METRICS.received, 'received');
+    const rejected = router(ROUTER_EMF_METRICS.rejected, 'rejected (429)');
+    const rejectedPercent = new MathExpression({
+      expression: 'IF(received > 0, 100 * FILL(rejected, 0) / received, 0)',
+      usingMetrics: { received, rejected },
+      label: 'Events refused with 429 (%)',
+      period: FIVE_MINUTES,
+    });
+    const clusterName = props.routerService.cluster.clusterName;
+    const serviceName = props.routerService.serviceName;
+    const insights = (metricName: string) =>
+      new Metric({ namespace: 'ECS/ContainerInsights', metricName, dimensionsMap: { ClusterName: clusterName, ServiceName: serviceName }, statistic: 'Minimum', period: Duration.minutes(1) });
+    const tasksMissing = new MathExpression({
+      expression: 'FILL(desired, 0) - FILL(running, 0)',
+      usingMetrics: { desired: insights('DesiredTaskCount'), running: insights('RunningTaskCount') },
+      label: 'Tasks below desired',
+      period: Duration.minutes(1),
+    });
+    const queueOldest = props.queue.metricApproximateAgeOfOldestMessage({ statistic: 'Maximum', period: FIVE_MINUTES });
+    const invalidationFailed = props.invalidationFailures.metricApproximateNumberOfMessagesVisible({ statistic: 'Maximum', period: FIVE_MINUTES });
+    const throttleMetrics: Record<string, IMetric> = {};
+    props.tables.forEach((table, index) => {
+      throttleMetrics[`r${index}`] = table.metric('ReadThrottleEvents', { statistic: 'Sum', period: FIVE_MINUTES });
+      throttleMetrics[`w${index}`] = table.metric('WriteThrottleEvents', { statistic: 'Sum', period: FIVE_MINUTES });
+    });
+    const tableThrottles = new MathExpression({
+      expression: Object.keys(throttleMetrics).map((id) => `FILL(${id}, 0)`).join(' + '),
+      usingMetrics: throttleMetrics,
+      label: 'DynamoDB throttled requests',
+      period: FIVE_MINUTES,
+    });
+    const deliveryThrottles = props.delivery.metricThrottles({ statistic: 'Sum', period: FIVE_MINUTES });
+
     const alarm = (constructId: string, metric: IMetric, threshold: number, description: string, evaluationPeriods = 1) =>
       new Alarm(this, constructId, {
         metric,
@@ -128,13 +192,38 @@ export class Observability extends Construct {
     this.routerCpuAlarm = alarm('RouterCpu', routerCpu, alarms.maxRouterCpuPercent, `Router tasks average ${alarms.maxRouterCpuPercent}% CPU or more for 15 minutes: autoscaling is at its limit.`, 3);
     this.deliveryErrorsAlarm = alarm('DeliveryErrors', deliveryErrors, 1, 'The delivery Lambda failed, or left records in the queue because of an error.');
     this.invalidationLagAlarm = alarm('ConfigPropagationLag', iteratorAge, 60_000, 'The registry Stream is a minute behind: config changes are not reaching the routers.', 3);
+    this.rejectedAlarm = alarm('EventsRejected', rejectedPercent, alarms.max429Percent, `${alarms.max429Percent}% or more of events were refused with 429: the delivery queue is full (deliveries are slower than intake).`);
+    this.runningTasksAlarm = alarm('RouterTasksBelowDesired', tasksMissing, 1, 'Fewer router tasks run than desired for 5 minutes: tasks fail to start or keep crashing.', 5);
+    this.queueAgeAlarm = alarm('QueueOldestMessage', queueOldest, alarms.maxQueueAgeSeconds, `A delivery queue message is ${alarms.maxQueueAgeSeconds} s old: deliveries are stuck or far behind.`);
+    this.invalidationFailuresAlarm = alarm('InvalidationRecordsDropped', invalidationFailed, 1, 'The invalidation mapping gave up on registry Stream records: some routers may serve stale config until restarted.');
+    this.tableThrottlesAlarm = alarm('DynamoDbThrottles', tableThrottles, 1, 'DynamoDB throttled requests of the registry, change log or dead-letter table.');
+    this.deliveryThrottlesAlarm = alarm('DeliveryThrottles', deliveryThrottles, 1, 'The delivery Lambda was throttled: the account or region concurrency is exhausted.');
 
     if (alarms.topicArn) {
-      const action = new SnsAction(Topic.fromTopicArn(this, 'AlarmTopic', alarms.topicArn));
-      for (const each of this.alarms) {
-        each.addAlarmAction(action);
-        each.addOkAction(action);
+      this.topic = Topic.fromTopicArn(this, 'AlarmTopic', alarms.topicArn);
+    } else {
+      // CloudWatch can publish to an encrypted topic only with a customer-managed key whose policy lets it.
+      const key = new Key(this, 'AlarmTopicKey', {
+        description: 'Encrypts the event gateway alarm topic',
+        enableKeyRotation: true,
+        removalPolicy: props.retain ?? true ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY,
+      });
+      key.grant(new ServicePrincipal('cloudwatch.amazonaws.com'), 'kms:Decrypt', 'kms:GenerateDataKey*');
+      const topic = new Topic(this, 'AlarmTopic', { displayName: 'Event gateway alarms', masterKey: key, enforceSSL: true });
+      if (alarms.email) {
+        const subscription = topic.addSubscription(new EmailSubscription(alarms.email));
+        acknowledgeFinding(
+          subscription,
+          'Serverless-SNSRedrivePolicy',
+          'An e-mail subscription to the alarm topic: a notification e-mail cannot be redriven to anyone, and the alarm stays in ALARM on the dashboard.',
+        );
       }
+      this.topic = topic;
+    }
+    const action = new SnsAction(this.topic);
+    for (const each of this.alarms) {
+      each.addAlarmAction(action);
+      each.addOkAction(action);
     }
 
     this.dashboard = new Dashboard(this, 'Dashboard', { defaultInterval: Duration.hours(3) });
@@ -142,8 +231,8 @@ export class Observability extends Construct {
     this.dashboard.addWidgets(
       new TextWidget({
         markdown:
-          '# Event gateway\nEvents API (ALB → router) on the first row, async delivery on the second, config and ' +
-          'registry on the third. Alarms are at the bottom; see the README, "Reading the dashboard".',
+          '# Event gateway\nEvents API (ALB → router) on the first row, the router\'s own metrics on the second, async ' +
+          'delivery on the third, config and registry on the fourth. Alarms are at the bottom; see the README, "Reading the dashboard".',
         width: 24,
         height: 2,
       }),
@@ -155,10 +244,23 @@ export class Observability extends Construct {
         props.targetGroup.metrics.healthyHostCount({ period: FIVE_MINUTES }),
       ]),
     );
+    const m = ROUTER_EMF_METRICS;
+    this.dashboard.addWidgets(
+      graph('Router: events', [received, router(m.accepted, 'accepted'), rejected, router(m.unrouted, 'unrouted')], [rejectedPercent]),
+      graph('Router: sync calls and queue sends', [
+        router(m.syncCallsSucceeded, 'sync calls ok'),
+        router(m.syncCallsFailed, 'sync calls failed'),
+        router(m.queueSends, 'queue sends'),
+      ], [router(m.syncCallLatency, 'sync call p99 (ms)', 'p99'), router(m.queueSendLatency, 'queue send p99 (ms)', 'p99')]),
+      graph('Router: config propagation', [router(m.configPropagationLag, 'lag p99 (ms)', 'p99'), router(m.configPropagationLag, 'lag max (ms)', 'Maximum')], [
+        router(m.routingTableVersion, 'routing table version (max)', 'Maximum'),
+        router(m.routingTableVersion, 'routing table version (min)', 'Minimum'),
+      ]),
+    );
     this.dashboard.addWidgets(
       graph('Delivery outcomes', ['Delivered', 'Retried', 'DeadLettered', 'Skipped', 'Vetoed', 'Failed'].map((name) => emf(EMF_SERVICES.delivery, name))),
       graph('Queue', [props.queue.metricApproximateNumberOfMessagesVisible({ period: FIVE_MINUTES }), props.queue.metricNumberOfMessagesSent({ period: FIVE_MINUTES })], [
-        props.queue.metricApproximateAgeOfOldestMessage({ period: FIVE_MINUTES }),
+        queueOldest,
       ]),
       graph('Dead letters and DLQ', [deadLettered, movedFromDlq, props.deadLetterQueue.metricApproximateNumberOfMessagesVisible({ period: FIVE_MINUTES })], [dlqOldest]),
     );
@@ -170,7 +272,7 @@ export class Observability extends Construct {
         fn.metricErrors({ period: FIVE_MINUTES }),
         fn.metricThrottles({ period: FIVE_MINUTES }),
       ])),
-      graph('Config propagation', [emf(EMF_SERVICES.invalidation, 'ChangesLogged')], [iteratorAge]),
+      graph('Config propagation', [emf(EMF_SERVICES.invalidation, 'ChangesLogged'), invalidationFailed, tableThrottles], [iteratorAge]),
     );
     this.dashboard.addWidgets(new AlarmStatusWidget({ title: 'Alarms', alarms: this.alarms, width: 24, height: 4 }));
   }
@@ -185,6 +287,12 @@ export class Observability extends Construct {
       this.routerCpuAlarm,
       this.deliveryErrorsAlarm,
       this.invalidationLagAlarm,
+      this.rejectedAlarm,
+      this.runningTasksAlarm,
+      this.queueAgeAlarm,
+      this.invalidationFailuresAlarm,
+      this.tableThrottlesAlarm,
+      this.deliveryThrottlesAlarm,
     ];
   }
 }

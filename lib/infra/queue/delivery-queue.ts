@@ -2,12 +2,20 @@ import { Duration, RemovalPolicy } from 'aws-cdk-lib';
 import { Key, type IKey } from 'aws-cdk-lib/aws-kms';
 import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
+import { acknowledgeFinding } from '../nag.js';
 
 /**
- * Receives after which SQS moves a message to the DLQ (docs/compatibility.md#dead-letters): only poison messages and
- * crashed workers.
+ * Receives after which SQS moves a message to the DLQ: only poison messages and crashed or timed-out workers get
+ * there (a failed delivery is retried as a new, delayed copy, so it never counts receives). AWS advises at least 5
+ * for a Lambda event source; with `maxConcurrency` the poller does not receive messages it cannot hand to a
+ * function, so throttling never burns receives. A poison message reaches the DLQ after 5 × the visibility
+ * timeout (30 minutes), not 10 hours.
  */
-export const MAX_RECEIVE_COUNT = 100;
+export const MAX_RECEIVE_COUNT = 5;
+/** How long the queue keeps a message; the DLQ keeps it longer (AWS's advice: expiry counts from the first send). */
+export const QUEUE_RETENTION = Duration.days(4);
+/** SQS's longest retention: a message moved to the DLQ near the end of its 4 days still has 10 days to be drained. */
+export const DEAD_LETTER_RETENTION = Duration.days(14);
 
 export interface DeliveryQueueProps {
   /**
@@ -24,10 +32,9 @@ export interface DeliveryQueueProps {
 }
 
 /**
- * The async fan-out queue and its safety-net DLQ (docs/compatibility.md#dead-letters, docs/architecture.md#on-aws).
- * Both are encrypted with a KMS key, refuse requests without TLS, and keep messages for the longest time SQS allows (14
- * days). A message lands in the DLQ after {@link MAX_RECEIVE_COUNT} receives; the DLQ drainer moves it on into the
- * dead-letter table.
+ * The async fan-out queue and its safety-net DLQ. Both are encrypted with a KMS key and refuse requests without
+ * TLS; the queue keeps messages {@link QUEUE_RETENTION}, the DLQ {@link DEAD_LETTER_RETENTION}. A message lands in the DLQ
+ * after {@link MAX_RECEIVE_COUNT} receives; the DLQ drainer moves it on into the dead-letter table.
  */
 export class DeliveryQueue extends Construct {
   readonly queue: Queue;
@@ -49,11 +56,20 @@ export class DeliveryQueue extends Construct {
       // Fewer KMS calls at 10,000 events/s: the data key is reused for 5 minutes.
       dataKeyReuse: Duration.minutes(5),
       enforceSSL: true,
-      retentionPeriod: Duration.days(14),
     };
-    this.deadLetterQueue = new Queue(this, 'DeadLetterQueue', { ...encryption, visibilityTimeout: props.deadLetterVisibilityTimeout });
+    this.deadLetterQueue = new Queue(this, 'DeadLetterQueue', {
+      ...encryption,
+      retentionPeriod: DEAD_LETTER_RETENTION,
+      visibilityTimeout: props.deadLetterVisibilityTimeout,
+    });
+    acknowledgeFinding(
+      this.deadLetterQueue,
+      'Serverless-SQSRedrivePolicy',
+      'This queue is the DLQ of the delivery queue; the DLQ drainer moves its messages into the dead-letter table, which is the last stop.',
+    );
     this.queue = new Queue(this, 'Queue', {
       ...encryption,
+      retentionPeriod: QUEUE_RETENTION,
       visibilityTimeout: props.visibilityTimeout,
       deadLetterQueue: { queue: this.deadLetterQueue, maxReceiveCount: MAX_RECEIVE_COUNT },
     });

@@ -1,1 +1,1 @@
-export { DeliveryQueue, MAX_RECEIVE_COUNT, type DeliveryQueueProps } from './delivery-queue.js';
+export { DEAD_LETTER_RETENTION, DeliveryQueue, MAX_RECEIVE_COUNT, QUEUE_RETENTION, type DeliveryQueueProps } from './delivery-queue.js';

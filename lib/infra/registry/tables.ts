@@ -26,6 +26,8 @@ export interface RegistryTablesProps {
   readonly encryptionKey?: IKey;
   /** Keep the tables when the stack is deleted. @default true */
   readonly retain?: boolean;
+  /** DynamoDB deletion protection on all three tables (a production deploy). @default false */
+  readonly deletionProtection?: boolean;
 }
 
 /**
@@ -58,6 +60,7 @@ export class RegistryTables extends Construct {
       return tableFromDefinition(this, constructId, definition, {
         encryptionKey: this.encryptionKey,
         removalPolicy: retain ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY,
+        deletionProtection: props.deletionProtection ?? false,
         ...extra,
       });
     };
@@ -88,7 +91,7 @@ function tableFromDefinition(
   scope: Construct,
   id: string,
   definition: TableDefinition,
-  options: { encryptionKey: IKey; removalPolicy: RemovalPolicy; timeToLiveAttribute?: string },
+  options: { encryptionKey: IKey; removalPolicy: RemovalPolicy; deletionProtection: boolean; timeToLiveAttribute?: string },
 ): Table {
   const streamView = definition.StreamSpecification?.StreamEnabled ? definition.StreamSpecification.StreamViewType : undefined;
   const table = new Table(scope, id, {
@@ -101,6 +104,7 @@ function tableFromDefinition(
     ...(streamView ? { stream: StreamViewType[streamView] } : {}),
     ...(options.timeToLiveAttribute ? { timeToLiveAttribute: options.timeToLiveAttribute } : {}),
     removalPolicy: options.removalPolicy,
+    ...(options.deletionProtection ? { deletionProtection: true } : {}),
   });
   for (const index of definition.GlobalSecondaryIndexes ?? []) {
     if (index.Projection?.ProjectionType !== 'ALL') throw new Error(`table ${definition.TableName}: only ALL projections are supported`);

@@ -27,6 +27,7 @@ import { acknowledgeFinding } from '../nag.js';
 import { DEFAULT_CONFIG_PORT, DEFAULT_EVENTS_PORT } from '../../gateway/options.js';
 import type { RouterProps } from '../props.js';
 import { AccessLogsBucket } from './access-logs.js';
+import { PROMETHEUS_SIDECAR_MEMORY_MIB, PrometheusSidecar } from './prometheus.js';
 
 /** The events API port of the container (the CLI's default `--events-port`). */
 export const EVENTS_PORT = DEFAULT_EVENTS_PORT;
@@ -40,6 +41,10 @@ export const HEALTH_CHECK_PATH = '/v1/status';
 /** How long the load balancer keeps sending in-flight requests to a task it deregisters. */
 export const DEREGISTRATION_DELAY = Duration.seconds(30);
 export const ROUTER_CONTAINER_NAME = 'Router';
+/** Below the router's keep-alive timeout (60 s), so the router never closes a connection the ALB reuses. */
+export const LOAD_BALANCER_IDLE_TIMEOUT = Duration.seconds(50);
+/** V8's old space as a share of the container's memory limit: the heap is collected before the limit kills the task. */
+const HEAP_SHARE_OF_LIMIT = 0.75;
 
 export interface RouterServiceProps {
   readonly vpc: IVpc;
@@ -55,6 +60,14 @@ export interface RouterServiceProps {
   readonly settings: Required<RouterProps>;
   /** HTTPS on 443 with this ACM certificate (and a redirect from 80). @default HTTP on 80 */
   readonly certificateArn?: string;
+  /** Deletion protection on the load balancer (a production deploy). @default false */
+  readonly deletionProtection?: boolean;
+  /**
+   * An ADOT collector sidecar that scrapes the router's `/v1/metrics` and remote-writes to Amazon Managed Service
+   * for Prometheus (a new workspace, or `workspaceArn`).
+   * @default none
+   */
+  readonly prometheus?: { readonly workspaceArn?: string };
   /** @default 30 */
   readonly logRetentionDays?: number;
   /** Keep the access-log bucket and the log group with the stack deleted. @default true */
@@ -77,6 +90,8 @@ export class RouterService extends Construct {
   readonly logGroup: LogGroup;
   /** `http(s)://<load balancer DNS name>`. */
   readonly eventsUrl: string;
+  /** The collector sidecar, when `prometheus` is set. */
+  readonly prometheus: PrometheusSidecar | undefined;
 
   constructor(scope: Construct, id: string, props: RouterServiceProps) {
     super(scope, id);
@@ -95,6 +110,8 @@ export class RouterService extends Construct {
       // The root file system is read-only; tsx caches its transforms under /tmp.
       volumes: [{ name: 'tmp' }],
     });
+    // With the sidecar, the router's hard limit is what the sidecar leaves of the task's memory.
+    const routerMemoryMiB = settings.memoryLimitMiB - (props.prometheus ? PROMETHEUS_SIDECAR_MEMORY_MIB : 0);
     const container = this.taskDefinition.addContainer(ROUTER_CONTAINER_NAME, {
       image: props.image,
       essential: true,
@@ -102,7 +119,14 @@ export class RouterService extends Construct {
         { containerPort: EVENTS_PORT, name: 'events' },
         { containerPort: ADMIN_PORT, name: 'admin' },
       ],
-      environment: { ...props.environment },
+      // A hard limit of the task's memory: a leak ends this task (ECS replaces it), never starves a neighbour.
+      memoryLimitMiB: routerMemoryMiB,
+      environment: {
+        NODE_OPTIONS: `--max-old-space-size=${Math.floor(routerMemoryMiB * HEAP_SHARE_OF_LIMIT)}`,
+        ...props.environment,
+        // --loopback-metrics: the sidecar scrapes over the task's loopback without a key.
+        ...(props.prometheus ? { EVENT_GATEWAY_LOOPBACK_METRICS: 'true' } : {}),
+      },
       logging: LogDrivers.awsLogs({ streamPrefix: 'router', logGroup: this.logGroup }),
       readonlyRootFilesystem: true,
       // An init process forwards SIGTERM to node (a graceful drain, docs/operations.md#graceful-shutdown) and reaps
@@ -118,6 +142,14 @@ export class RouterService extends Construct {
       },
     });
     container.addMountPoints({ containerPath: '/tmp', sourceVolume: 'tmp', readOnly: false });
+    this.prometheus = props.prometheus
+      ? new PrometheusSidecar(this, 'Prometheus', {
+          taskDefinition: this.taskDefinition,
+          adminPort: ADMIN_PORT,
+          logGroup: this.logGroup,
+          ...(props.prometheus.workspaceArn ? { workspaceArn: props.prometheus.workspaceArn } : {}),
+        })
+      : undefined;
     const pullPolicy = this.taskDefinition.executionRole?.node.tryFindChild('DefaultPolicy');
     if (pullPolicy) {
       acknowledgeFinding(
@@ -149,8 +181,8 @@ export class RouterService extends Construct {
       vpcSubnets: props.publicSubnets,
       securityGroup: loadBalancerGroup,
       dropInvalidHeaderFields: true,
-      // Below the router's keep-alive timeout (60 s), so the router never closes a connection the ALB reuses.
-      idleTimeout: Duration.seconds(50),
+      idleTimeout: LOAD_BALANCER_IDLE_TIMEOUT,
+      deletionProtection: props.deletionProtection ?? false,
     });
     this.accessLogs = new AccessLogsBucket(this, 'AccessLogs', { retain });
     this.loadBalancer.setAttribute('access_logs.s3.enabled', 'true');

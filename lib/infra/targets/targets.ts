@@ -38,7 +38,7 @@ export function parseTargetArn(arn: string): { service: TargetService; arn: stri
 export interface TargetAccessProps {
   /** ARNs of the functions, streams and queues that may be called (validated with {@link parseTargetArn}). */
   readonly allowedTargetArns: readonly string[];
-  /** KMS keys of encrypted targets. @default none */
+  /** KMS keys of encrypted targets: `kms:GenerateDataKey`, and `kms:Decrypt` too when an SQS queue is allowed. @default none */
   readonly allowedTargetKeyArns?: readonly string[];
 }
 
@@ -64,7 +64,9 @@ export class TargetAccess extends Construct {
     );
     const keyArns = props.allowedTargetKeyArns ?? [];
     if (keyArns.length > 0) {
-      statements.push(new PolicyStatement({ effect: Effect.ALLOW, actions: ['kms:GenerateDataKey'], resources: [...keyArns] }));
+      // Kinesis encrypts with a data key; SQS also decrypts it to send to a KMS-encrypted queue (else KMS.AccessDeniedException).
+      const actions = byService.has('sqs') ? ['kms:GenerateDataKey', 'kms:Decrypt'] : ['kms:GenerateDataKey'];
+      statements.push(new PolicyStatement({ effect: Effect.ALLOW, actions, resources: [...keyArns] }));
     }
     this.statements = statements;
     if (statements.length === 0) return;

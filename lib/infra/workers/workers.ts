@@ -1,6 +1,7 @@
 import { Duration } from 'aws-cdk-lib';
-import { StartingPosition } from 'aws-cdk-lib/aws-lambda';
-import { DynamoEventSource, SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
+import { EventSourceMapping, StartingPosition } from 'aws-cdk-lib/aws-lambda';
+import { DynamoEventSource, SqsDlq, SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
+import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { acknowledgeFinding } from '../nag.js';
 import { GatewayFunction } from '../lambdas/gateway-function.js';
@@ -17,6 +18,15 @@ export const DLQ_DRAINER_TIMEOUT = Duration.seconds(30);
 export const DELIVERY_BATCH_SIZE = 10;
 /** Stream records per invalidation invocation; the change log writes them 99 per transaction. */
 export const INVALIDATION_BATCH_SIZE = 100;
+/** @default concurrent delivery invocations (the SQS event source's `maxConcurrency`) */
+export const DEFAULT_DELIVERY_MAX_CONCURRENCY = 50;
+/**
+ * How the invalidation mapping gives up on a batch it cannot log: it halves a failing batch (bisect) down to the
+ * bad record, retries each part this many times, and drops records older than {@link INVALIDATION_MAX_RECORD_AGE};
+ * what it drops is described in the on-failure queue, whose alarm says to restart the routers (docs/aws-operations.md).
+ */
+export const INVALIDATION_RETRY_ATTEMPTS = 10;
+export const INVALIDATION_MAX_RECORD_AGE = Duration.hours(1);
 
 export interface WorkersProps {
   /** `EVENT_GATEWAY_*` settings shared by the handlers. */
@@ -25,6 +35,8 @@ export interface WorkersProps {
   readonly queue: DeliveryQueue;
   /** The calls to AWS function targets, for the delivery worker. */
   readonly targets: TargetAccess;
+  /** Concurrent delivery invocations at most. @default {@link DEFAULT_DELIVERY_MAX_CONCURRENCY} */
+  readonly deliveryMaxConcurrency?: number;
   /** @default 30 */
   readonly logRetentionDays?: number;
   /** Keep the log groups when the stack is deleted. @default true */
@@ -36,13 +48,17 @@ export interface WorkersProps {
  * - **delivery** consumes the fan-out queue (SQS event source, `ReportBatchItemFailures`): what it cannot settle
  *   stays in the queue; retries are re-sent copies with a delay;
  * - **invalidation** turns the registry table's Stream into the change log the routers poll (from the oldest
- *   record, in order, `ReportBatchItemFailures` resuming at the first unlogged record, retried until it succeeds);
+ *   record, in order, `ReportBatchItemFailures` resuming at the first unlogged record; a batch that keeps failing
+ *   is bisected, retried {@link INVALIDATION_RETRY_ATTEMPTS} times and at most for {@link INVALIDATION_MAX_RECORD_AGE},
+ *   then described in {@link Workers.invalidationFailures});
  * - **DLQ drainer** moves what the queue's redrive policy put in its DLQ into the dead-letter table.
  */
 export class Workers extends Construct {
   readonly delivery: GatewayFunction;
   readonly invalidation: GatewayFunction;
   readonly dlqDrainer: GatewayFunction;
+  /** Where the invalidation mapping describes the Stream records it gave up on (shard and sequence numbers). */
+  readonly invalidationFailures: Queue;
 
   constructor(scope: Construct, id: string, props: WorkersProps) {
     super(scope, id);
@@ -58,7 +74,11 @@ export class Workers extends Construct {
       ...common,
     });
     this.delivery.addEventSource(
-      new SqsEventSource(queue.queue, { batchSize: DELIVERY_BATCH_SIZE, reportBatchItemFailures: true }),
+      new SqsEventSource(queue.queue, {
+        batchSize: DELIVERY_BATCH_SIZE,
+        reportBatchItemFailures: true,
+        maxConcurrency: props.deliveryMaxConcurrency ?? DEFAULT_DELIVERY_MAX_CONCURRENCY,
+      }),
     );
     grantQueueSend(this.delivery, queue.queue, queue.encryptionKey);
     grantTableAccess(this.delivery, tables, TABLE_ACCESS.delivery);
@@ -72,12 +92,29 @@ export class Workers extends Construct {
       environment: props.environment,
       ...common,
     });
+    // It holds only shard ids and sequence numbers, never config: SQS-managed encryption, no key grants needed.
+    this.invalidationFailures = new Queue(this, 'InvalidationFailures', {
+      encryption: QueueEncryption.SQS_MANAGED,
+      enforceSSL: true,
+      retentionPeriod: Duration.days(14),
+    });
+    for (const rule of ['AwsSolutions-SQS3', 'Serverless-SQSRedrivePolicy']) {
+      acknowledgeFinding(
+        this.invalidationFailures,
+        rule,
+        'This queue is itself a failure destination: it holds descriptions of Stream records the invalidation mapping gave up on, read by an operator.',
+      );
+    }
     this.invalidation.addEventSource(
       new DynamoEventSource(tables.registry, {
         startingPosition: StartingPosition.TRIM_HORIZON,
         batchSize: INVALIDATION_BATCH_SIZE,
         reportBatchItemFailures: true,
         parallelizationFactor: 1,
+        bisectBatchOnError: true,
+        retryAttempts: INVALIDATION_RETRY_ATTEMPTS,
+        maxRecordAge: INVALIDATION_MAX_RECORD_AGE,
+        onFailure: new SqsDlq(this.invalidationFailures),
       }),
     );
     grantTableAccess(this.invalidation, tables, TABLE_ACCESS.invalidation);
@@ -99,6 +136,15 @@ export class Workers extends Construct {
       ...common,
     });
     this.dlqDrainer.addEventSource(new SqsEventSource(queue.deadLetterQueue, { batchSize: 10, reportBatchItemFailures: true }));
+    for (const fn of [this.delivery, this.dlqDrainer]) {
+      for (const mapping of fn.node.children.filter((child) => child instanceof EventSourceMapping)) {
+        acknowledgeFinding(
+          mapping,
+          'Serverless-LambdaEventSourceMappingDestination',
+          'An SQS event source takes no on-failure destination: a message that keeps failing goes to the queue\'s own DLQ by its redrive policy.',
+        );
+      }
+    }
     grantTableAccess(this.dlqDrainer, tables, TABLE_ACCESS.dlqDrainer);
   }
 }

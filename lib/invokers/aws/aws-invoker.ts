@@ -3,7 +3,7 @@ import { InvocationError, type InvocationErrorKind } from '../../core/response/i
 import type { InvocationRequest, InvocationResult, Invoker } from '../../ports/invoker.js';
 import { boundedCall } from './call.js';
 import { toInvocationError } from './errors.js';
-import { clientKey, clientSettings, type AwsInvokerOptions, type ClientSettings } from './settings.js';
+import { DEFAULT_AWS_CALL_TIMEOUT_MS, clientKey, clientSettings, type AwsInvokerOptions, type ClientSettings } from './settings.js';
 
 export type AwsFunctionType = 'awslambda' | 'awskinesis' | 'awsfirehose' | 'awssqs';
 
@@ -11,8 +11,8 @@ export const CLOSED = 'the invoker is closed';
 
 /**
  * What the four AWS invokers share: the SDK module loaded on first use, one client per region and static keys
- * (created on first use, destroyed by `close()`), the call bounded by `timeoutMs` and the caller's signal, and SDK
- * errors turned into `InvocationError`. A subclass supplies the SDK call itself.
+ * (created on first use, destroyed by `close()`), the call bounded by `timeoutMs` (or the invoker's
+ * `defaultTimeoutMs`) and the caller's signal, and SDK errors turned into `InvocationError`. A subclass supplies the SDK call itself.
  */
 export abstract class AwsInvoker<T extends AwsFunctionType, Sdk, Client extends { destroy(): void }>
   implements Invoker
@@ -58,7 +58,7 @@ export abstract class AwsInvoker<T extends AwsFunctionType, Sdk, Client extends 
       const client = this.clientOf(sdk, provider);
       const body = await boundedCall(
         (abortSignal) => this.call(sdk, client, provider, request.payload, abortSignal),
-        request.timeoutMs,
+        request.timeoutMs ?? this.options.defaultTimeoutMs ?? DEFAULT_AWS_CALL_TIMEOUT_MS,
         request.signal,
       );
       return { status: 200, body };

@@ -5,5 +5,5 @@ export { FirehoseInvoker, type FirehoseInvokerOptions } from './firehose-invoker
 export { KinesisInvoker, type KinesisInvokerOptions } from './kinesis-invoker.js';
 export { LambdaInvoker, MAX_FUNCTION_ERROR_TEXT, type LambdaInvokerOptions } from './lambda-invoker.js';
 export { SqsInvoker, type SqsInvokerOptions } from './sqs-invoker.js';
-export { clientKey, clientSettings, staticCredentials } from './settings.js';
+export { DEFAULT_AWS_CALL_TIMEOUT_MS, clientKey, clientSettings, staticCredentials } from './settings.js';
 export type { AwsInvokerOptions, ClientSettings, StaticCredentials } from './settings.js';

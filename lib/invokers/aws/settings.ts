@@ -1,5 +1,12 @@
 import type { AwsCredentials } from '../../core/model/types.js';
 
+/**
+ * How long an AWS call may take when its subscription sets no `timeoutMs`: below the router's 30 s deregistration
+ * delay and the load balancer's 50 s idle timeout, so a slow target never outlives the connection that waits for it
+ * (the caller gets a clean timeout instead of the load balancer's 504).
+ */
+export const DEFAULT_AWS_CALL_TIMEOUT_MS = 25_000;
+
 /** Options every AWS invoker takes. */
 export interface AwsInvokerOptions<ClientConfig extends object> {
   /** One endpoint for every client instead of the region's AWS endpoint (local servers in tests and development). */
@@ -15,6 +22,8 @@ export interface AwsInvokerOptions<ClientConfig extends object> {
    * the SDK's (3)
    */
   maxAttempts?: number;
+  /** The bound of a call whose request has no `timeoutMs`. @default {@link DEFAULT_AWS_CALL_TIMEOUT_MS} */
+  defaultTimeoutMs?: number;
 }
 
 export interface StaticCredentials {

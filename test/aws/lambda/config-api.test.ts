@@ -42,8 +42,8 @@ describe('the config API Lambda handler [lambda-handler]', () => {
     EVENT_GATEWAY_SQS_QUEUE_URL: queueUrl,
     EVENT_GATEWAY_LOG_LEVEL: 'silent',
   });
-  const newHandler = (env: NodeJS.ProcessEnv, writeMetrics?: (document: string) => void) => {
-    const created = createHandler({ env, secretsManager: awsClientConfig(secrets.endpoint), writeMetrics: writeMetrics ?? (() => {}) });
+  const newHandler = (env: NodeJS.ProcessEnv, writeMetrics?: (document: string) => void, now?: () => number) => {
+    const created = createHandler({ env, secretsManager: awsClientConfig(secrets.endpoint), writeMetrics: writeMetrics ?? (() => {}), ...(now ? { now } : {}) });
     handlers.push(created);
     return created;
   };
@@ -276,5 +276,30 @@ describe('the config API Lambda handler [lambda-handler]', () => {
     const second = asAlb(await failing(albEvent({ method: 'GET', url: '/v1/spaces/alb/eventtypes', headers: admin })));
     assert.equal(second.statusCode, 200);
     assert.equal(secrets.reads(name), 2);
+  });
+
+  it('stops accepting a rotated admin key within 5 minutes, and accepts the new one', async () => {
+    const name = `${RUN}/rotated`;
+    const oldKey = `old-${randomUUID()}`;
+    const newKey = `new-${randomUUID()}`;
+    secrets.putSecret(name, oldKey);
+    let now = 1_000_000;
+    const rotating = newHandler({ ...baseEnv(), EVENT_GATEWAY_ADMIN_KEY_SECRET_ARN: name }, undefined, () => now);
+    const list = (key: string) => rotating(apiGatewayV2Event({ method: 'GET', url: '/v1/spaces/alb/eventtypes', headers: { authorization: `bearer ${key}` } })).then(asV2);
+
+    assert.equal((await list(oldKey)).statusCode, 200);
+    secrets.putSecret(name, newKey);
+    now += 4 * 60_000;
+    assert.equal((await list(oldKey)).statusCode, 200, 'within the cache time the old key still works');
+    assert.equal(secrets.reads(name), 1);
+
+    now += 60_000;
+    assert.equal((await list(oldKey)).statusCode, 401, 'five minutes after it was read, the rotated key no longer works');
+    assert.equal((await list(newKey)).statusCode, 200);
+    assert.equal(secrets.reads(name), 2);
+  });
+
+  it('refuses an admin key cache longer than 5 minutes', () => {
+    assert.throws(() => createHandler({ env: { ...baseEnv(), EVENT_GATEWAY_ADMIN_KEY_CACHE_MS: '300001' } }), /EVENT_GATEWAY_ADMIN_KEY_CACHE_MS="300001" is not valid: expected a whole number from 0 to 300000/);
   });
 });

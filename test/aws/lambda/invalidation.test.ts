@@ -192,6 +192,46 @@ describe('the invalidation Lambda handler [lambda-handler]', () => {
     assert.equal(emf.at(-1)!.ChangeLogWriteErrors, 1);
   });
 
+  it('logs a record the change log refuses by its key alone, so the changes after it still reach the routers', async () => {
+    const changes: RegistryChange[] = [];
+    const router = new DynamoRegistry({ client: stores.client, tablePrefix: PREFIX, pollIntervalMs: 50 });
+    const unsubscribe = router.onChange((change) => changes.push(change));
+    try {
+      const reader = await StreamReader.open(stores, streams);
+      const versionBefore = await readCounter(stores.client, stores.registry.tableNames.changes);
+      await config.createFunction('default', '{"functionId":"poisoned","type":"http","provider":{"url":"https://example.com/p"}}');
+      await config.createFunction('default', '{"functionId":"after","type":"http","provider":{"url":"https://example.com/a"}}');
+      const records: DynamoDBStreamRecordLike[] = [];
+      while (records.length < 2) records.push(...(await reader.take(1)).filter((r) => !isGuard(r)));
+      assert.equal(records.length, 2);
+      // A record DynamoDB refuses to log as it is: its write time is not a number.
+      const bad = JSON.parse(JSON.stringify(records[0])) as DynamoDBStreamRecordLike;
+      bad.dynamodb!.NewImage = { ...bad.dynamodb!.NewImage, writtenAt: { N: 'not-a-number' } };
+
+      const response = await handler({ Records: [bad, records[1]!] });
+
+      assert.deepEqual(response, { batchItemFailures: [] }, 'nothing is left for the mapping to retry');
+      assert.equal(await readCounter(stores.client, stores.registry.tableNames.changes), versionBefore + 2);
+      const deadline = Date.now() + 5000;
+      while (changes.length < 2) {
+        assert.ok(Date.now() < deadline, `the listener saw ${changes.length} of 2 changes`);
+        await sleep(20);
+      }
+      assert.deepEqual(
+        changes.map(({ kind, id, item }) => ({ kind, id, url: (item as { provider?: { url?: string } } | undefined)?.provider?.url })),
+        [
+          { kind: 'function', id: 'poisoned', url: 'https://example.com/p' },
+          { kind: 'function', id: 'after', url: 'https://example.com/a' },
+        ],
+      );
+      assert.equal(emf.at(-1)!.RecordsLoggedByKeyOnly, 1);
+      assert.equal(emf.at(-1)!.ChangesLogged, 2);
+    } finally {
+      unsubscribe();
+      await router.close();
+    }
+  });
+
   it('fails the whole invocation for an event that is not a Stream event, so Lambda retries the batch', async () => {
     await assert.rejects(handler({} as never), /expects a DynamoDB Stream event/);
   });

@@ -199,6 +199,7 @@ describe('the Lambda middleware [lambda-handler]', () => {
         publicMetrics: false,
         metricsNamespace: 'EventGateway',
         accessKeyCacheMs: 5000,
+        adminKeyCacheMs: 300_000,
       });
       assert.throws(() => lambdaSettingsFromEnv({ EVENT_GATEWAY_CLOUDEVENTS_VERSION: '2.0' }), {
         message: 'EVENT_GATEWAY_CLOUDEVENTS_VERSION="2.0" is not valid: expected 0.1 or 1.0',
