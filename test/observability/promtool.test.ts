@@ -33,7 +33,9 @@ describe('promtool check metrics on a real scrape', () => {
 
   it('finds nothing but the four compatibility gauges, after config and event traffic', async (t) => {
     if (promtoolMissing) {
-      t.skip('SKIPPED: promtool is not installed (Debian package `prometheus`; .ci/run installs it): metrics are not linted');
+      const message = 'promtool is not installed (apt-get install -y prometheus): the metrics lint test was SKIPPED';
+      process.stderr.write(`\n*** ${message} ***\n\n`);
+      t.skip(message);
       return;
     }
     const post = async (resource: string, body: object) =>
