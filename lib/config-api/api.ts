@@ -1,5 +1,6 @@
 import { InternalError, isHttpError } from '../core/errors/index.js';
 import { toJson, type Kind } from '../core/model/index.js';
+import { idOf } from '../core/model/types.js';
 import type { GatewayMetrics } from '../observability/metrics.js';
 import type { Logger } from '../observability/logger.js';
 import { ConfigRouter } from './router.js';
@@ -89,8 +90,9 @@ export function createConfigApi(options: ConfigApiOptions): ConfigHandler {
       };
     const countRequest = (space: string, kind: Kind, operation: Operation) =>
       metrics.configRequests.inc({ space, resource: kind, operation });
-    const gauges = { eventtype: metrics.eventTypesTotal, function: metrics.functionsTotal, subscription: metrics.subscriptionsTotal, cors: metrics.corsTotal };
-    const gauge = (kind: Kind) => gauges[kind];
+    /** One line per config change, so that `info` tells who changed what. */
+    const logChange = (change: 'created' | 'updated' | 'deleted', kind: Kind, space: string, id: string) =>
+      options.logger?.info({ change, space, kind, id }, `${kind} ${change}: ${space}/${id}`);
 
     const collection = <K extends Kind>(
       kind: K,
@@ -103,7 +105,7 @@ export function createConfigApi(options: ConfigApiOptions): ConfigHandler {
         update(space: string, id: string, body: string): Promise<unknown>;
         delete(space: string, id: string): Promise<void>;
       },
-      idOf: (request: ConfigRequest, params: Params) => string,
+      idFrom: (request: ConfigRequest, params: Params) => string,
       itemPattern: string,
     ) => {
       const base = `/v1/spaces/:space/${segment}`;
@@ -113,17 +115,21 @@ export function createConfigApi(options: ConfigApiOptions): ConfigHandler {
         const items = await ops.list(space, metadataFilters(request.rawQuery));
         return json(200, { [listKey]: items.map(out) });
       }));
-      router.add('GET', item, resource(kind, 'get', async (request, space, params) => json(200, out(await ops.get(space, idOf(request, params))))));
+      router.add('GET', item, resource(kind, 'get', async (request, space, params) => json(200, out(await ops.get(space, idFrom(request, params))))));
       router.add('POST', base, resource(kind, 'create', async (request, space) => {
         const created = await ops.create(space, request.body);
-        gauge(kind).inc({ space });
+        logChange('created', kind, space, idOf(kind, created as never));
         return json(201, out(created));
       }));
-      router.add('PUT', item, resource(kind, 'update', async (request, space, params) =>
-        json(200, out(await ops.update(space, idOf(request, params), request.body)))));
+      router.add('PUT', item, resource(kind, 'update', async (request, space, params) => {
+        const updated = await ops.update(space, idFrom(request, params), request.body);
+        logChange('updated', kind, space, idOf(kind, updated as never));
+        return json(200, out(updated));
+      }));
       router.add('DELETE', item, resource(kind, 'delete', async (request, space, params) => {
-        await ops.delete(space, idOf(request, params));
-        gauge(kind).dec({ space });
+        const id = idFrom(request, params);
+        await ops.delete(space, id);
+        logChange('deleted', kind, space, id);
         return { statusCode: 204, headers: {}, body: '' };
       }));
     };

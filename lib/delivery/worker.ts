@@ -221,8 +221,8 @@ export class DeliveryWorkers {
     if (item.attempts === 0) metrics.customProcessingSeconds.observe(Math.max(0, this.now() - item.acceptedAt) / 1000);
 
     const fn = table.function(item.space, item.functionId);
-    if (!fn) return this.deadLetter(item, { message: `Function "${item.functionId}" not found.` });
     const subscription = table.subscription(item.space, item.subscriptionId);
+    if (!fn) return this.deadLetter(item, { message: `Function "${item.functionId}" not found.` }, this.now(), subscription?.path);
     // Hot path: the stored JSON is the payload; it is parsed only for a system event or an authorizer.
     let parsed: GatewayEvent | undefined;
     const event = () => (parsed ??= JSON.parse(item.event) as GatewayEvent);
@@ -297,10 +297,16 @@ export class DeliveryWorkers {
       const delay = backoffDelayMs(policy, item.attempts, retryAfterMs);
       await queue.retry(item, delay, error!);
       metrics.deliveryRetries.inc();
-      logger.debug({ itemId: item.id, attempt: item.attempts + 1, delayMs: delay, error: error!.message }, 'delivery will be retried');
+      // One warn line per item: its first failure. The later ones of the same item are debug.
+      const fields = {
+        ...describeItem(item, subscription?.path), attempt: item.attempts + 1, ...describeError(error!),
+        nextAttemptAt: new Date(this.now() + delay).toISOString(),
+      };
+      if (item.attempts === 0) logger.warn(fields, `delivery to function ${item.space}/${item.functionId} failed; will retry`);
+      else logger.debug(fields, `delivery to function ${item.space}/${item.functionId} failed again; will retry`);
       return 'retried';
     }
-    return this.deadLetter(item, error!, attemptAt);
+    return this.deadLetter(item, error!, attemptAt, subscription?.path);
   }
 
   /**
@@ -316,7 +322,7 @@ export class DeliveryWorkers {
     return 'retried';
   }
 
-  private async deadLetter(item: DeliveryItem, error: DeliveryError, attemptAt = this.now()): Promise<SettledAs> {
+  private async deadLetter(item: DeliveryItem, error: DeliveryError, attemptAt = this.now(), path?: string): Promise<SettledAs> {
     const { deadLetters, metrics, logger } = this.options;
     const deadAt = this.now();
     if (deadLetters) {
@@ -329,7 +335,10 @@ export class DeliveryWorkers {
         lastError: error,
       });
     }
-    logger.warn({ itemId: item.id, space: item.space, subscriptionId: item.subscriptionId, error: error.message }, 'delivery dead-lettered');
+    logger.warn(
+      { ...describeItem(item, path), attempts: item.attempts + 1, ...describeError(error) },
+      `delivery to function ${item.space}/${item.functionId} dead-lettered after ${item.attempts + 1} attempt(s): ${error.message}`,
+    );
     await this.settle(item);
     metrics.countDelivery('dead-lettered');
     metrics.deadLettersTotal.inc({ space: item.space });
@@ -340,6 +349,18 @@ export class DeliveryWorkers {
     await this.options.queue.ack(item);
     this.options.metrics.eventsBacklog.dec();
   }
+}
+
+/** What a person needs to find a delivery in the config: the function by name, the path and event type. */
+function describeItem(item: DeliveryItem, path: string | undefined) {
+  return {
+    itemId: item.id, space: item.space, functionId: item.functionId, subscriptionId: item.subscriptionId,
+    ...(path !== undefined ? { path } : {}), eventType: item.eventType,
+  };
+}
+
+function describeError(error: DeliveryError) {
+  return { error: error.message, ...(error.status !== undefined ? { status: error.status } : {}) };
 }
 
 /** The value of the backlog gauge (no labels). */

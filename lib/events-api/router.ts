@@ -249,6 +249,7 @@ export class EventsApi {
         }
       }
       if (syncMatch) sync = { match: syncMatch, event };
+      else if (subscribers.length === 0) this.unrouted(table, rawPath, eventType);
     }
 
     // Async items are committed first; only then is the sync function called (docs/compatibility.md#durable-delivery).
@@ -345,6 +346,18 @@ export class EventsApi {
       if (fn) await systemEvents.functionInvocationFailed(table, space, fn.functionId, eventOf, error.message);
       sendJson(res, 500, errorEnvelope(syncInvocationErrorMessage(error)));
     }
+  }
+
+  /**
+   * An event no subscription took still gets 202 (the original's answer); it is counted, per space that defines its
+   * event type ("" when none does), so that a typo in a type or path shows in the metrics.
+   */
+  private unrouted(table: RoutingTable, path: string, eventType: string): void {
+    const { metrics, logger } = this.options;
+    const spaces = table.spacesDefining(eventType);
+    if (spaces.length === 0) metrics.countUnrouted('', eventType);
+    else for (const space of spaces) metrics.countUnrouted(space, eventType);
+    if (logger.isLevelEnabled('debug')) logger.debug({ path, eventType, spaces }, 'event matched no subscription');
   }
 
   /**

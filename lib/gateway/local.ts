@@ -54,6 +54,7 @@ export async function startLocalGateway(input: GatewayOptions & { logger?: Logge
   const { registry, queue, deadLetters } = stores;
   const routing = await LiveRoutingTable.start(registry, logger);
   metrics.observeStores({ queuePending: () => queue.pending(), deadLetters: stores.deadLetterCount });
+  metrics.observeConfig((kind) => routing.countBySpace(kind));
   metrics.eventsBacklog.set(await queue.pending());
   // The AWS SDK clients load on the first call of a function of that type.
   const http = new HttpInvoker({

@@ -1,4 +1,19 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics, type CounterConfiguration } from 'prom-client';
+import type { Kind } from '../core/model/types.js';
+
+/** Items of one kind per space, as the routing table holds them now. */
+export type ConfigCounts = (kind: Kind) => ReadonlyMap<string, number>;
+
+/**
+ * prom-client's default metrics that are gauges named like counters (`promtool check metrics` rejects them). Each is
+ * the sum of a labelled gauge it also exports (`nodejs_active_handles` and so on), so nothing is lost.
+ */
+const COUNTER_NAMED_DEFAULT_GAUGES = ['nodejs_active_handles_total', 'nodejs_active_requests_total', 'nodejs_active_resources_total'];
+
+/** Distinct event types counted per space by the unrouted counter; beyond, they share one series (clients choose them). */
+const MAX_UNROUTED_TYPES_PER_SPACE = 1000;
+/** The `event_type` of unrouted events beyond {@link MAX_UNROUTED_TYPES_PER_SPACE}. */
+export const OTHER_EVENT_TYPES = '(other)';
 
 /** Buckets `start × 2^k` for k = 0…count-1, as Prometheus' Go client `ExponentialBuckets` makes them. */
 function exponentialBuckets(start: number, count: number): number[] {
@@ -32,9 +47,14 @@ class BufferedCounter<L extends string> {
   readonly counter: Counter<L>;
   private readonly series = new Map<string, Map<string, BufferedSeries>>();
 
+  /**
+   * `maxSecond` caps the distinct second label values per first label value, for labels a client chooses: the
+   * values beyond it are counted as `otherSecond`.
+   */
   constructor(
     config: Omit<CounterConfiguration<L>, 'collect'>,
     private readonly names: readonly [L] | readonly [L, L],
+    private readonly cap: { maxSecond: number; otherSecond: string } = { maxSecond: Infinity, otherSecond: '' },
   ) {
     this.counter = new Counter<L>({ ...config, labelNames: names, collect: () => this.flush() });
   }
@@ -44,6 +64,10 @@ class BufferedCounter<L extends string> {
     let inner = this.series.get(first);
     if (inner === undefined) this.series.set(first, (inner = new Map()));
     let series = inner.get(second);
+    if (series === undefined && inner.size >= this.cap.maxSecond) {
+      second = this.cap.otherSecond;
+      series = inner.get(second);
+    }
     if (series === undefined) {
       const [firstName, secondName] = this.names;
       const labels: Record<string, string> = { [firstName]: first };
@@ -84,6 +108,17 @@ export class GatewayMetrics {
   readonly eventsReceived = this.received.counter;
   /** Counted per request through {@link countProcessed}. */
   readonly eventsProcessed = this.processed.counter;
+  private readonly unrouted = new BufferedCounter(
+    {
+      name: 'eventgateway_events_unrouted_total',
+      help: 'Events that matched no subscription (answered 202 all the same): by the space defining the event type ("" when none does) and event type.',
+      registers: [this.registry],
+    },
+    ['space', 'event_type'],
+    { maxSecond: MAX_UNROUTED_TYPES_PER_SPACE, otherSecond: OTHER_EVENT_TYPES },
+  );
+  /** Counted per event through {@link countUnrouted}. */
+  readonly eventsUnrouted = this.unrouted.counter;
   /**
    * Stays at 0 by construction: nothing accepted is ever dropped (docs/compatibility.md#durable-delivery). Kept for
    * dashboards.
@@ -190,10 +225,11 @@ export class GatewayMetrics {
     registers: [this.registry],
   });
 
-  readonly eventTypesTotal = this.configGauge('eventgateway_eventtypes_total', 'Gauge of event types count.');
-  readonly functionsTotal = this.configGauge('eventgateway_functions_total', 'Gauge of functions count.');
-  readonly subscriptionsTotal = this.configGauge('eventgateway_subscriptions_total', 'Gauge of subscriptions count.');
-  readonly corsTotal = this.configGauge('eventgateway_cors_total', 'Gauge of CORS configurations count.');
+  // The config gauges: the items stored, per space (see observeConfig).
+  readonly eventTypesTotal = this.configGauge('eventtype', 'eventgateway_eventtypes_total', 'Gauge of event types count.');
+  readonly functionsTotal = this.configGauge('function', 'eventgateway_functions_total', 'Gauge of functions count.');
+  readonly subscriptionsTotal = this.configGauge('subscription', 'eventgateway_subscriptions_total', 'Gauge of subscriptions count.');
+  readonly corsTotal = this.configGauge('cors', 'eventgateway_cors_total', 'Gauge of CORS configurations count.');
 
   readonly configRequests = new Counter({
     name: 'eventgateway_config_requests_total',
@@ -209,7 +245,10 @@ export class GatewayMetrics {
   });
 
   constructor(options: { processMetrics?: boolean } = {}) {
-    if (options.processMetrics ?? true) collectDefaultMetrics({ register: this.registry });
+    if (options.processMetrics ?? true) {
+      collectDefaultMetrics({ register: this.registry });
+      for (const name of COUNTER_NAMED_DEFAULT_GAUGES) this.registry.removeSingleMetric(name);
+    }
   }
 
   // Hot path: the per-event counts (see BufferedCounter).
@@ -220,6 +259,10 @@ export class GatewayMetrics {
 
   countProcessed(space: string, type: string): void {
     this.processed.inc(space, type);
+  }
+
+  countUnrouted(space: string, eventType: string): void {
+    this.unrouted.inc(space, eventType);
   }
 
   countDeliveryAttempt(outcome: 'delivered' | 'retry' | 'permanent'): void {
@@ -236,6 +279,15 @@ export class GatewayMetrics {
     if (sources.deadLetters) this.deadLetterCount = sources.deadLetters;
   }
 
+  /**
+   * Where the config gauges read from at each scrape: the items the routing table holds, which it loaded from the
+   * store at start and keeps up to date from the registry's change feed (a full reload included). A space whose
+   * last item went reads 0.
+   */
+  observeConfig(counts: ConfigCounts): void {
+    this.configCounts = counts;
+  }
+
   /** The text exposition format for `GET /v1/metrics`. */
   expose(): Promise<string> {
     return this.registry.metrics();
@@ -245,7 +297,26 @@ export class GatewayMetrics {
     return this.registry.contentType;
   }
 
-  private configGauge(name: string, help: string) {
-    return new Gauge({ name, help, labelNames: ['space'] as const, registers: [this.registry] });
+  private configCounts: ConfigCounts | undefined;
+
+  private configGauge(kind: Kind, name: string, help: string): Gauge<'space'> {
+    const seen = new Set<string>();
+    const gauge: Gauge<'space'> = new Gauge({
+      name,
+      help,
+      labelNames: ['space'] as const,
+      registers: [this.registry],
+      collect: (): void => {
+        if (!this.configCounts) return;
+        const counts = this.configCounts(kind);
+        // A space whose last item went keeps its series, at 0.
+        for (const space of seen) if (!counts.has(space)) gauge.set({ space }, 0);
+        for (const [space, count] of counts) {
+          gauge.set({ space }, count);
+          seen.add(space);
+        }
+      },
+    });
+    return gauge;
   }
 }

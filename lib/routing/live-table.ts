@@ -47,6 +47,13 @@ export class LiveRoutingTable {
     return () => this.listeners.delete(listener);
   }
 
+  /** Items of `kind` per space, as loaded from the registry and kept up to date by its change feed. */
+  countBySpace(kind: Kind): Map<string, number> {
+    const counts = new Map<string, number>();
+    for (const item of this.items.get(kind)!.values()) counts.set(item.space, (counts.get(item.space) ?? 0) + 1);
+    return counts;
+  }
+
   close(): void {
     this.unsubscribe();
     this.listeners.clear();

@@ -42,4 +42,26 @@ describe('GatewayMetrics', () => {
     metrics.intake.requestsInFlight = 5;
     assert.equal(sample(await metrics.expose(), 'eventgateway_events_api_requests_in_flight'), 5);
   });
+
+  it('counts unrouted events per space and event type, at most 1000 types per space, the rest as (other)', async () => {
+    const metrics = new GatewayMetrics({ processMetrics: false });
+    for (let i = 0; i < 1000; i++) metrics.countUnrouted('', `type-${i}`);
+    metrics.countUnrouted('', 'type-0');
+    metrics.countUnrouted('', 'one-too-many');
+    metrics.countUnrouted('', 'and-another');
+    metrics.countUnrouted('default', 'user.created');
+    const text = await metrics.expose();
+    assert.equal(sample(text, 'eventgateway_events_unrouted_total{space="",event_type="type-0"}'), 2);
+    assert.equal(sample(text, 'eventgateway_events_unrouted_total{space="",event_type="one-too-many"}'), undefined);
+    assert.equal(sample(text, 'eventgateway_events_unrouted_total{space="",event_type="(other)"}'), 2);
+    assert.equal(sample(text, 'eventgateway_events_unrouted_total{space="default",event_type="user.created"}'), 1);
+  });
+
+  it('leaves out the process gauges named like counters, and keeps their labelled versions', async () => {
+    const text = await new GatewayMetrics().expose();
+    for (const name of ['nodejs_active_handles', 'nodejs_active_requests', 'nodejs_active_resources']) {
+      assert.doesNotMatch(text, new RegExp(`^# TYPE ${name}_total `, 'm'));
+      assert.match(text, new RegExp(`^# TYPE ${name} gauge$`, 'm'));
+    }
+  });
 });

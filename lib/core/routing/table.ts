@@ -94,6 +94,13 @@ export class RoutingTable {
     return this.eventTypes.get(space)?.get(name);
   }
 
+  /** The spaces that define an event type of this name (not a hot path: for events that matched nothing). */
+  spacesDefining(eventType: string): string[] {
+    const spaces: string[] = [];
+    for (const [space, types] of this.eventTypes) if (types.has(eventType)) spaces.push(space);
+    return spaces;
+  }
+
   /**
    * Whether the event type names an authorizer in `space` (docs/compatibility.md#authorizers): callers skip
    * authorization work otherwise.
