@@ -198,6 +198,7 @@ describe('the Lambda middleware [lambda-handler]', () => {
         maxJsonDepth: 64,
         publicMetrics: false,
         metricsNamespace: 'EventGateway',
+        workers: 64,
         accessKeyCacheMs: 5000,
       });
       assert.throws(() => lambdaSettingsFromEnv({ EVENT_GATEWAY_CLOUDEVENTS_VERSION: '2.0' }), {

@@ -305,14 +305,14 @@ export class SqsDeliveryQueue implements DeliveryQueue {
     signal?.addEventListener('abort', abort, { once: true });
     this.#closing.signal.addEventListener('abort', abort, { once: true });
     try {
-      return await this.#receiveUntil(stopper.signal, limit, leaseMs, visibility, performance.now() + waitMs);
+      return await this.#receiveUntil(stopper.signal, limit, visibility, performance.now() + waitMs);
     } finally {
       signal?.removeEventListener('abort', abort);
       this.#closing.signal.removeEventListener('abort', abort);
     }
   }
 
-  async #receiveUntil(stop: AbortSignal, limit: number, leaseMs: number, visibility: number, deadline: number): Promise<DeliveryItem[]> {
+  async #receiveUntil(stop: AbortSignal, limit: number, visibility: number, deadline: number): Promise<DeliveryItem[]> {
     // Messages, not items: a bundle holds several, so ask for about as many as `limit` items fill.
     const messages = Math.max(1, Math.min(MAX_BATCH_ENTRIES, Math.ceil(limit / Math.max(1, this.#itemsPerMessageNow()))));
     for (;;) {
@@ -326,8 +326,8 @@ export class SqsDeliveryQueue implements DeliveryQueue {
         if (stop.aborted) return [];
         throw error;
       }
-      await this.#takeRecords(records, receivedAt + visibility * 1000);
-      const items = await this.#claim(limit, leaseMs);
+      // Fresh items are handed out whatever their lease (0 included): only leftovers of earlier receives expire.
+      const items = (await this.#takeRecords(records, receivedAt + visibility * 1000)).splice(0, limit).map(({ item }) => item);
       if (items.length > 0) return items;
       const left = deadline - performance.now();
       if (stop.aborted || this.#closed || left <= 0) return [];
@@ -343,6 +343,7 @@ export class SqsDeliveryQueue implements DeliveryQueue {
   async #claim(limit: number, leaseMs: number): Promise<DeliveryItem[]> {
     const now = performance.now();
     this.#unclaimed = this.#unclaimed.filter(({ message }) => (message.visibleUntil ?? Infinity) > now);
+    if (this.#unclaimed.length === 0) return [];
     const claimed = this.#unclaimed.splice(0, limit);
     const extend = new Set<MessageLease>();
     for (const { message } of claimed) {
@@ -366,8 +367,10 @@ export class SqsDeliveryQueue implements DeliveryQueue {
   }
 
   /** The items of received messages become unclaimed, less those deferred to their due time and bundles split. */
-  async #takeRecords(records: SqsEventRecord[], visibleUntil: number): Promise<void> {
+  async #takeRecords(records: SqsEventRecord[], visibleUntil: number): Promise<Unclaimed[]> {
     const waits: Promise<unknown>[] = [];
+    // Only reached with no leftovers: what is not handed out now becomes the leftovers.
+    const taken = this.#unclaimed;
     for (const record of records) {
       let opened: ReturnType<typeof recordToDeliveryItems>;
       try {
@@ -387,11 +390,12 @@ export class SqsDeliveryQueue implements DeliveryQueue {
         continue;
       }
       for (const item of items) {
-        if ((leaseOf(item)?.dueAt ?? 0) <= this.#now()) this.#unclaimed.push({ item, message: opened.message });
+        if ((leaseOf(item)?.dueAt ?? 0) <= this.#now()) taken.push({ item, message: opened.message });
         else waits.push(this.deferIfNotDue(item).catch((error: unknown) => this.#report(error)));
       }
     }
     await Promise.all(waits);
+    return taken;
   }
 
   /**
