@@ -119,12 +119,13 @@ describe('Construct: Workers and ConfigApi (the Lambdas)', () => {
     }
   });
 
-  it('consumes the fan-out queue with the delivery Lambda, reporting batch item failures', () => {
+  it('consumes the fan-out queue with the delivery Lambda, reporting batch item failures, 100 bundles per batch gathered for 1 s', () => {
     template.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
       EventSourceArn: ref(stack.queue.queue.queueArn),
       FunctionName: ref(stack.workers.delivery.functionName),
       FunctionResponseTypes: ['ReportBatchItemFailures'],
-      BatchSize: 10,
+      BatchSize: 100,
+      MaximumBatchingWindowInSeconds: 1,
     });
   });
 
