@@ -181,7 +181,8 @@ export function stackCost(eventsPerSecond) {
     ? (items * run.routerSqsBytesPerEvent) / GB
     : (items * a('sqsSendBytes') + tasks * seconds * a('queueCountRefreshPerSecond') * 1024) / GB;
   const viaEndpoint = a('sqsEndpointZones') > 0;
-  const natGb = viaEndpoint ? 0 : sqsGb;
+  // Without a NAT gateway (the small profile) queue traffic leaves through the internet gateway, free of charge.
+  const natGb = viaEndpoint || a('natGateways') === 0 ? 0 : sqsGb;
 
   const rru = run
     ? events * (run.routerDynamoReadsPerEvent * tasks + run.deliveryDynamoReadsPerEvent)
