@@ -127,6 +127,8 @@ describe('Construct: Workers and ConfigApi (the Lambdas)', () => {
       BatchSize: 100,
       MaximumBatchingWindowInSeconds: 1,
     });
+    // Bundles of many items fill messages up to SQS's largest, in the queue and in its DLQ.
+    template.resourcePropertiesCountIs('AWS::SQS::Queue', { MaximumMessageSize: 1_048_576 }, 2);
   });
 
   it('consumes the DLQ with the DLQ drainer, reporting batch item failures', () => {

@@ -46,6 +46,8 @@ export class DeliveryQueue extends Construct {
       dataKeyReuse: Duration.minutes(5),
       enforceSSL: true,
       retentionPeriod: Duration.days(14),
+      // Messages are bundles of many items: SQS's largest message (the adapter fills bundles up to it).
+      maxMessageSizeBytes: 1_048_576,
     };
     this.deadLetterQueue = new Queue(this, 'DeadLetterQueue', { ...encryption, visibilityTimeout: props.deadLetterVisibilityTimeout });
     this.queue = new Queue(this, 'Queue', {
