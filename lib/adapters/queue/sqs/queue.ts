@@ -175,7 +175,8 @@ interface Unclaimed {
  *
  * **Settling**: a bundle is deleted once every one of its items is settled: acked, or retried. A worker that dies
  * mid-bundle leaves it in the queue and the whole bundle comes back (at-least-once: items already delivered are
- * delivered again with the same id, the `webhook-id`). A bundle of several items received a second time is split:
+ * delivered again with the same id, the `webhook-id`). A bundle whose lease ends in a live process comes back
+ * without the items that process settled (it remembers them by MessageId until the bundle is deleted). A bundle of several items received a second time is split:
  * each item is re-sent as its own message, with its state, and the bundle deleted, so a poison item (one that
  * kills its worker) ends alone in the DLQ through the redrive policy instead of taking its bundle with it.
  *
