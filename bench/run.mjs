@@ -1,4 +1,5 @@
-// The benchmark of issue 7 (bench/README.md). `npm run bench [-- --quick | --smoke | --seconds N | --rounds N]`.
+// The benchmark of issue 7 (bench/README.md). `npm run bench [-- --quick | --smoke | --seconds N | --rounds N]`;
+// `npm run bench -- aws` runs bench/aws.ts.
 // Starts the function (count-target.mjs, :5055), the baseline proxy (proxy.mjs, :4100) and the gateway in local mode
 // on 127.0.0.1, drives them with wrk, and stops all of it at the end. See bench/README.md for the method.
 // Environment: BENCH_SECONDS (seconds per wrk run), BENCH_PROFILE=1 (a --cpu-prof phase), BENCH_RESULTS_DIR.
@@ -20,6 +21,12 @@ const PROXY_PORT = 4100;
 const CONNECTIONS = 32;
 /** Exit code when the fixed ports are taken (another bench running): the smoke test skips on it. */
 const EXIT_PORTS_BUSY = 3;
+
+// `npm run bench -- aws [...]`: the AWS request-count bench (bench/aws.ts, run through tsx), documented in bench/README.md.
+if (process.argv[2] === 'aws') {
+  const aws = spawnSync(process.execPath, ['--import', 'tsx', join(bench, 'aws.ts'), ...process.argv.slice(3)], { cwd: root, stdio: 'inherit' });
+  process.exit(aws.status ?? 1);
+}
 
 const { values: flags } = parseArgs({
   options: {

@@ -1,7 +1,9 @@
 /**
  * The SQS-triggered delivery worker (docs/architecture.md#on-aws): the event source mapping uses
- * `ReportBatchItemFailures`. Each record is delivered by the same {@link DeliveryWorkers.deliver} as local mode; what
- * it cannot settle stays in the queue (reported in `batchItemFailures`) and comes back after its visibility timeout.
+ * `ReportBatchItemFailures`. Each record is a bundle of items; every item is delivered by the same
+ * {@link DeliveryWorkers.deliver} as local mode, at most `EVENT_GATEWAY_WORKERS` at once. A record with an item it
+ * cannot settle stays in the queue (reported in `batchItemFailures`) and comes back after its visibility timeout,
+ * then split into one message per item.
  */
 import { registryTableNames } from '../lib/adapters/registry/dynamodb/index.js';
 import { readCounter } from '../lib/adapters/registry/dynamodb/index.js';
@@ -76,7 +78,13 @@ export function createHandler(deps: DeliveryHandlerDeps = {}): DeliveryHandler {
     async handle(event, context) {
       const { stores, sqs, routing, workers, changesTable } = await runtime.get();
       await catchUpRouting(routing, () => readCounter(stores.client, changesTable), catchUpTimeoutMs, logger);
-      return deliverSqsRecords(event.Records, { queue: sqs.queue, workers, logger, metrics: context.eventGatewayMetrics });
+      return deliverSqsRecords(event.Records, {
+        queue: sqs.queue,
+        workers,
+        logger,
+        concurrency: settings.workers,
+        metrics: context.eventGatewayMetrics,
+      });
     },
     async close() {
       const started = await runtime.started?.catch(() => undefined);

@@ -4,7 +4,7 @@
  * (or is not a delivery item) is reported in `batchItemFailures` and stays in the DLQ.
  */
 import type { SqsEventRecord } from '../lib/adapters/queue/sqs/index.js';
-import { sqsDlqRecordToDeadLetter } from '../lib/delivery/dlq-drainer.js';
+import { sqsDlqRecordToDeadLetters } from '../lib/delivery/dlq-drainer.js';
 import { awsResourceOptionsFromEnv, openDynamoStores } from '../lib/gateway/aws.js';
 import {
   ColdStart,
@@ -38,20 +38,22 @@ export function createHandler(deps: DlqDrainerHandlerDeps = {}): DlqDrainerHandl
 
   const runtime = new ColdStart(() => openDynamoStores(awsResourceOptionsFromEnv(env)));
 
-  async function moveRecord(store: DeadLetterStore, record: SqsEventRecord): Promise<RecordOutcome> {
-    let deadLetter;
+  /** Every item of the record's bundle becomes its own dead letter; the record is moved once all are stored. */
+  async function moveRecord(store: DeadLetterStore, record: SqsEventRecord): Promise<{ outcome: RecordOutcome; items: number }> {
+    let deadLetters;
     try {
-      deadLetter = sqsDlqRecordToDeadLetter(record, now());
+      deadLetters = sqsDlqRecordToDeadLetters(record, now());
     } catch (error) {
-      logger.error({ err: error, messageId: record.messageId }, 'DLQ message does not hold a delivery item; it stays in the DLQ');
-      return 'not-an-item';
+      logger.error({ err: error, messageId: record.messageId }, 'DLQ message does not hold delivery items; it stays in the DLQ');
+      return { outcome: 'not-an-item', items: 0 };
     }
     try {
-      await store.put(deadLetter);
-      return 'moved';
+      // A put replaces: items stored before a failure are stored again, not twice, when the record comes back.
+      await Promise.all(deadLetters.map((deadLetter) => store.put(deadLetter)));
+      return { outcome: 'moved', items: deadLetters.length };
     } catch (error) {
-      logger.error({ err: error, messageId: record.messageId, itemId: deadLetter.item.id }, 'could not store the dead letter; it stays in the DLQ');
-      return 'failed';
+      logger.error({ err: error, messageId: record.messageId }, 'could not store the dead letters; the message stays in the DLQ');
+      return { outcome: 'failed', items: 0 };
     }
   }
 
@@ -62,10 +64,11 @@ export function createHandler(deps: DlqDrainerHandlerDeps = {}): DlqDrainerHandl
     describe: 'the DLQ drainer',
     async handle(event, context) {
       const stores = await runtime.get();
-      const outcomes = await Promise.all(event.Records.map((record) => moveRecord(stores.deadLetters, record)));
+      const results = await Promise.all(event.Records.map((record) => moveRecord(stores.deadLetters, record)));
+      const outcomes = results.map((result) => result.outcome);
       const metrics = context.eventGatewayMetrics;
       if (metrics) {
-        metrics.count('DeadLettersMoved', outcomes.filter((o) => o === 'moved').length);
+        metrics.count('DeadLettersMoved', results.reduce((sum, result) => sum + result.items, 0));
         metrics.count('NotDeliveryItems', outcomes.filter((o) => o === 'not-an-item').length);
         metrics.count('Failed', outcomes.filter((o) => o === 'failed').length);
       }

@@ -6,7 +6,11 @@
 //   node scripts/cost-model.mjs                  Markdown tables for 100, 1,000 and 10,000 events/s
 //   node scripts/cost-model.mjs --rates 50,5000  other rates
 //   node scripts/cost-model.mjs --json           the same as JSON
-import { pathToFileURL } from 'node:url';
+//   node scripts/cost-model.mjs --measured f     the bench's figures from f (`npm run bench -- aws` writes
+//                                                bench/results/aws.json; without it, docs/cost-measured.json, the
+//                                                run docs/cost.md shows); --assumed ignores measured figures
+import { existsSync, readFileSync } from 'node:fs';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 
 export const PRICES_AS_OF = '2026-11-28';
 export const REGION = 'us-east-1 (US East, N. Virginia)';
@@ -22,6 +26,8 @@ export const PRICES = {
   albLcuHour: { usd: 0.008, unit: 'LCU-hour', source: 'https://aws.amazon.com/elasticloadbalancing/pricing/' },
   natHour: { usd: 0.045, unit: 'NAT gateway-hour', source: 'https://aws.amazon.com/vpc/pricing/' },
   natGb: { usd: 0.045, unit: 'GB processed by a NAT gateway', source: 'https://aws.amazon.com/vpc/pricing/' },
+  vpcEndpointHour: { usd: 0.01, unit: 'interface VPC endpoint-hour, per Availability Zone', source: 'https://aws.amazon.com/privatelink/pricing/' },
+  vpcEndpointGb: { usd: 0.01, unit: 'GB processed by an interface VPC endpoint (first PB)', source: 'https://aws.amazon.com/privatelink/pricing/' },
   publicIpv4Hour: { usd: 0.005, unit: 'public IPv4 address-hour', source: 'https://aws.amazon.com/vpc/pricing/' },
   sqsMillion: { usd: 0.4, unit: 'million SQS standard requests (64 KB chunks)', source: 'https://aws.amazon.com/sqs/pricing/' },
   lambdaArmGbSecond: { usd: 0.0000133334, unit: 'GB-second, arm64 (first 7.5 billion)', source: 'https://aws.amazon.com/lambda/pricing/' },
@@ -78,10 +84,67 @@ export const ASSUMPTIONS = {
   ecrGb: { value: 0.5, why: 'router image versions kept in the CDK asset repository' },
   configApiRequestsPerMonth: { value: 100000, why: 'SDK, Serverless Framework plugin and dashboards calling the config API' },
   natGateways: { value: 1, why: 'the stack default (natGateways)' },
+  sqsEndpointZones: { value: 2, why: 'the SQS interface endpoint (added with the production hardening) in the two zones of the tasks: queue traffic leaves the NAT gateway' },
+  targetLatencyMs: { value: 50, why: 'how long a target takes to answer one delivery; items of an invocation are delivered 64 at a time' },
   publicIpv4: { value: 3, why: 'the ALB in two zones plus the NAT gateway' },
 };
 
-const a = (name) => ASSUMPTIONS[name].value;
+/** Installation profiles (`-c profile=…` of the stack): what differs from the default. */
+export const PROFILES = {
+  default: {},
+  small: {
+    minTasks: 1,
+    natGateways: 0,
+    sqsEndpointZones: 0,
+    publicIpv4: 3,
+    why: 'one router task in a public subnet with a public IPv4 address, no NAT gateway and no interface endpoints: AWS calls and targets go through the internet gateway (the ALB in two zones plus the task: 3 addresses)',
+  },
+};
+
+let profile = PROFILES.default;
+let measured;
+
+/** Uses a profile's values instead of the default ones for the following calls. */
+export function useProfile(name) {
+  if (!PROFILES[name]) throw new Error(`unknown profile ${name}: ${Object.keys(PROFILES).join(', ')}`);
+  profile = PROFILES[name];
+}
+
+/**
+ * Uses the figures `npm run bench -- aws` wrote (its JSON) instead of the assumed ones: SQS billed requests,
+ * DynamoDB reads and bytes to SQS per event, events per vCPU-second of a router, items per delivery invocation.
+ * Each rate takes the run of the closest offered rate at or below it (the lowest run below that).
+ */
+export function useMeasured(file) {
+  const bench = JSON.parse(readFileSync(file, 'utf8'));
+  const runs = [...bench.runs].sort((x, y) => x.offeredRate - y.offeredRate);
+  const sum = (o) => Object.values(o ?? {}).reduce((total, n) => total + n, 0);
+  const delivered = runs.reduce((total, run) => total + run.delivered, 0);
+  const perVcpu = Math.max(...runs.map((run) => run.acceptedPerVcpuSecond ?? 0));
+  measured = {
+    file,
+    date: bench.date,
+    itemsPerInvocation: bench.delivery.invocations > 0 ? delivered / bench.delivery.invocations : undefined,
+    eventsPerVcpuSecond: perVcpu > 0 ? perVcpu : undefined,
+    runs: runs.map((run) => ({
+      rate: run.offeredRate,
+      sqsBilledPerEvent: run.sqsPer1000.billedTotal / 1000,
+      sqsRequestsPer1000: run.sqsPer1000.total,
+      routerDynamoReadsPerEvent: sum(run.dynamodbPer1000.router) / 1000,
+      deliveryDynamoReadsPerEvent: sum(run.dynamodbPer1000.delivery) / 1000,
+      routerSqsBytesPerEvent: run.bytesPerEvent.routerToSqs,
+    })),
+  };
+  return measured;
+}
+
+function measuredAt(eventsPerSecond) {
+  if (!measured) return undefined;
+  const below = measured.runs.filter((run) => run.rate <= eventsPerSecond);
+  return below.at(-1) ?? measured.runs[0];
+}
+
+const a = (name) => (name in profile ? profile[name] : ASSUMPTIONS[name].value);
 const p = (name) => PRICES[name].usd;
 const GB = 1e9;
 
@@ -91,25 +154,39 @@ export function stackCost(eventsPerSecond) {
   const seconds = hours * 3600;
   const events = eventsPerSecond * seconds;
   const items = events * a('subscriptionsPerEvent');
-  const tasks = Math.max(a('minTasks'), Math.ceil(eventsPerSecond / a('eventsPerTaskPerSecond')));
+  const run = measuredAt(eventsPerSecond);
+  // A task runs at the 60% CPU target of its autoscaling.
+  const perTask = measured?.eventsPerVcpuSecond ? measured.eventsPerVcpuSecond * a('taskVcpu') * 0.6 : a('eventsPerTaskPerSecond');
+  const tasks = Math.max(a('minTasks'), Math.ceil(eventsPerSecond / perTask));
 
   const lcuBytes = (eventsPerSecond * 3600 * (a('eventBytes') + a('httpOverheadBytes'))) / GB;
   const lcuConnections = (eventsPerSecond * a('newConnectionShare')) / 25;
   const lcus = Math.max(lcuBytes, lcuConnections);
 
-  const batch = Math.min(10, Math.max(1, eventsPerSecond / 20));
+  const batch = measured?.itemsPerInvocation ?? Math.min(10, Math.max(1, eventsPerSecond / 20));
   const invocations = items / batch;
-  const containers = (invocations / seconds) * (a('deliveryMsPerBatch') / 1000);
-  const gbSeconds = invocations * (a('deliveryMsPerBatch') / 1000) * a('deliveryMemoryGb');
+  const msPerInvocation = measured?.itemsPerInvocation
+    ? a('targetLatencyMs') * Math.ceil(batch / 64) + 50
+    : a('deliveryMsPerBatch');
+  const containers = (invocations / seconds) * (msPerInvocation / 1000);
+  const gbSeconds = invocations * (msPerInvocation / 1000) * a('deliveryMemoryGb');
 
-  const sqsRequests =
-    items / a('sendBatchSize') + // sends
-    invocations * 2 + // receives and batch deletes by the event source
-    tasks * seconds * a('queueCountRefreshPerSecond') +
-    a('esmIdlePollers') * (seconds / 20);
-  const natGb = (items * a('sqsSendBytes') + tasks * seconds * a('queueCountRefreshPerSecond') * 1024) / GB;
+  const sqsRequests = run
+    ? items * run.sqsBilledPerEvent + a('esmIdlePollers') * (seconds / 20)
+    : items / a('sendBatchSize') + // sends
+      invocations * 2 + // receives and batch deletes by the event source
+      tasks * seconds * a('queueCountRefreshPerSecond') +
+      a('esmIdlePollers') * (seconds / 20);
+  const sqsGb = run
+    ? (items * run.routerSqsBytesPerEvent) / GB
+    : (items * a('sqsSendBytes') + tasks * seconds * a('queueCountRefreshPerSecond') * 1024) / GB;
+  const viaEndpoint = a('sqsEndpointZones') > 0;
+  // Without a NAT gateway (the small profile) queue traffic leaves through the internet gateway, free of charge.
+  const natGb = viaEndpoint || a('natGateways') === 0 ? 0 : sqsGb;
 
-  const rru = (tasks + containers) * a('changeFeedPollsPerSecond') * seconds + invocations;
+  const rru = run
+    ? events * (run.routerDynamoReadsPerEvent * tasks + run.deliveryDynamoReadsPerEvent)
+    : (tasks + containers) * a('changeFeedPollsPerSecond') * seconds + invocations;
   const wru = items * a('deadLetterShare') * 3 + a('configWritesPerMonth') * 10;
 
   const lambdaLogGb = (invocations * a('lambdaLogBytesPerInvocation')) / GB;
@@ -120,13 +197,14 @@ export function stackCost(eventsPerSecond) {
   const round = (n) => Math.round(n * 100) / 100;
   const line = (item, usd, detail) => ({ item, usd: round(usd), detail });
   return [
-    line('Fargate router tasks', tasks * hours * (a('taskVcpu') * p('fargateVcpuHour') + a('taskGb') * p('fargateGbHour')), `${tasks} × 0.5 vCPU / 1 GB`),
+    line('Fargate router tasks', tasks * hours * (a('taskVcpu') * p('fargateVcpuHour') + a('taskGb') * p('fargateGbHour')), `${tasks} × 0.5 vCPU / 1 GB, ${Math.round(perTask)} events/s each`),
     line('Application Load Balancer', hours * (p('albHour') + lcus * p('albLcuHour')), `${lcus.toFixed(2)} LCU`),
-    line('NAT gateway', a('natGateways') * hours * p('natHour') + natGb * p('natGb'), `${natGb.toFixed(0)} GB to SQS`),
+    line('NAT gateway', a('natGateways') * hours * p('natHour') + natGb * p('natGb'), a('natGateways') ? `${natGb.toFixed(0)} GB to SQS` : 'none'),
+    line('SQS interface endpoint', viaEndpoint ? a('sqsEndpointZones') * hours * p('vpcEndpointHour') + sqsGb * p('vpcEndpointGb') : 0, viaEndpoint ? `${a('sqsEndpointZones')} zones, ${sqsGb.toFixed(0)} GB` : 'none'),
     line('Public IPv4 addresses', a('publicIpv4') * hours * p('publicIpv4Hour'), `${a('publicIpv4')} addresses`),
-    line('SQS requests', (sqsRequests / 1e6) * p('sqsMillion'), `${(sqsRequests / 1e6).toFixed(0)} M requests`),
-    line('Lambda (delivery)', gbSeconds * p('lambdaArmGbSecond') + (invocations / 1e6) * p('lambdaMillionRequests'), `${(invocations / 1e6).toFixed(1)} M invocations, ~${Math.ceil(containers)} warm`),
-    line('DynamoDB reads and writes', (rru / 1e6) * p('dynamoMillionRru') + (wru / 1e6) * p('dynamoMillionWru'), `${(rru / 1e6).toFixed(0)} M RRU (change-feed polls)`),
+    line('SQS requests', (sqsRequests / 1e6) * p('sqsMillion'), `${(sqsRequests / 1e6).toFixed(0)} M requests${run ? ` (${run.sqsRequestsPer1000} per 1,000 events measured at ${run.rate}/s)` : ''}`),
+    line('Lambda (delivery)', gbSeconds * p('lambdaArmGbSecond') + (invocations / 1e6) * p('lambdaMillionRequests'), `${(invocations / 1e6).toFixed(1)} M invocations of ${Math.round(batch)} items, ~${Math.ceil(containers)} warm`),
+    line('DynamoDB reads and writes', (rru / 1e6) * p('dynamoMillionRru') + (wru / 1e6) * p('dynamoMillionWru'), `${(rru / 1e6).toFixed(0)} M RRU (change-feed polls${run ? ', measured' : ''})`),
     line('DynamoDB storage and PITR', a('tableGb') * (p('dynamoGbMonth') + p('dynamoPitrGbMonth')), `${a('tableGb')} GB`),
     line('KMS keys and requests', 2 * p('kmsKeyMonth') + (a('kmsRequestsPerMonth') / 1e4) * p('kmsTenThousandRequests'), '2 keys'),
     line('CloudWatch Logs', logGb * (p('logsIngestGb') + p('logsStoreGbMonth')), `${logGb.toFixed(1)} GB`),
@@ -172,7 +250,8 @@ export function model(rates = [100, 1000, 10000]) {
 const usd = (n) => `$${n.toLocaleString('en-US', { minimumFractionDigits: 2, maximumFractionDigits: 2 })}`;
 
 export function markdown(results) {
-  const out = [`Monthly cost, ${REGION}, list prices as of ${PRICES_AS_OF} (see the price table in docs/cost.md).`, ''];
+  const inputs = measured ? `measured figures of ${measured.file} (bench of ${measured.date})` : 'assumed figures (no bench results)';
+  const out = [`Monthly cost, ${REGION}, list prices as of ${PRICES_AS_OF} (see the price table in docs/cost.md); ${inputs}; profile ${Object.keys(PROFILES).find((name) => PROFILES[name] === profile)}.`, ''];
   out.push(`| | ${results.map((r) => `${r.eventsPerSecond.toLocaleString('en-US')} events/s`).join(' | ')} |`);
   out.push(`|---|${results.map(() => '---:').join('|')}|`);
   out.push(`| Events a month | ${results.map((r) => `${(r.eventsPerMonth / 1e6).toLocaleString('en-US', { maximumFractionDigits: 0 })} M`).join(' | ')} |`);
@@ -196,6 +275,16 @@ if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
     console.error('--rates takes positive numbers separated by commas, e.g. --rates 100,1000');
     process.exit(1);
   }
+  const profileArg = args.indexOf('--profile');
+  if (profileArg >= 0) useProfile(args[profileArg + 1]);
+  const measuredArg = args.indexOf('--measured');
+  const root = fileURLToPath(new URL('..', import.meta.url));
+  const measuredFile = measuredArg >= 0 ? args[measuredArg + 1] : [`${root}bench/results/aws.json`, `${root}docs/cost-measured.json`].find((f) => existsSync(f));
+  if (!args.includes('--assumed') && measuredFile) useMeasured(measuredFile);
   const results = model(rates);
-  console.log(args.includes('--json') ? JSON.stringify({ pricesAsOf: PRICES_AS_OF, region: REGION, results }, null, 2) : markdown(results));
+  console.log(
+    args.includes('--json')
+      ? JSON.stringify({ pricesAsOf: PRICES_AS_OF, region: REGION, measured: measured ?? null, results }, null, 2)
+      : markdown(results),
+  );
 }

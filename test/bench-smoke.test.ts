@@ -92,4 +92,35 @@ describe('the benchmark (npm run bench)', () => {
       await rm(out, { recursive: true, force: true });
     }
   });
+
+  it('aws: runs the router against DynamoDB Local and fauxqs for a second, counts AWS requests, and loses nothing', { timeout: 240_000 }, async () => {
+    const out = await mkdtemp(join(tmpdir(), 'eg-bench-aws-smoke-'));
+    try {
+      const file = join(out, 'aws.json');
+      const { code, stdout, stderr } = await runBench(['aws', '--smoke', '--rates', '200', '--seconds', '1', '--out', file]);
+      assert.equal(code, 0, `the aws bench failed:\n${stderr}\n${stdout}`);
+      assert.match(stdout, /\| 200\/s \| \d+ \|/, 'the results table has a row for the offered rate');
+      const result = JSON.parse(await readFile(file, 'utf8')) as {
+        delivery: { batchSize: number; invocations: number };
+        runs: Array<{
+          accepted: number;
+          delivered: number;
+          lost: number;
+          sqsPer1000: { router: Record<string, number>; delivery: Record<string, number>; total: number };
+          dynamodbPer1000: { total: number };
+          acceptLatencyMs: { p50: number; p99: number };
+        }>;
+      };
+      const [run] = result.runs;
+      assert.ok(run && run.accepted > 0, 'some events were accepted');
+      assert.equal(run.lost, 0);
+      assert.ok(run.delivered >= run.accepted, 'every accepted event reached the function');
+      assert.ok((run.sqsPer1000.router.SendMessageBatch ?? 0) > 0, 'the router sent through the counting proxy');
+      assert.ok((run.sqsPer1000.delivery.ReceiveMessage ?? 0) > 0, 'the delivery side received through its proxy');
+      assert.ok(run.acceptLatencyMs.p99 >= run.acceptLatencyMs.p50);
+      assert.ok(result.delivery.invocations > 0, 'the delivery handler was invoked');
+    } finally {
+      await rm(out, { recursive: true, force: true });
+    }
+  });
 });

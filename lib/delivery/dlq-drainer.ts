@@ -1,6 +1,5 @@
 import {
-  decodeDeliveryItem,
-  decodeDeliveryState,
+  decodeBundle,
   deleteSqsMessages,
   receiveSqsRecords,
   type SQSClient,
@@ -30,8 +29,10 @@ export interface DrainDeadLetterQueueOptions {
 }
 
 export interface DrainResult {
-  /** Written to the store and deleted from the DLQ. */
+  /** Messages written to the store (each item of a bundle its own dead letter) and deleted from the DLQ. */
   moved: number;
+  /** Dead letters written: the items of the moved messages. */
+  items: number;
   /** Not delivery items: left in the DLQ (for a human, or its retention period). */
   skipped: number;
 }
@@ -45,7 +46,7 @@ export async function drainDeadLetterQueue(options: DrainDeadLetterQueueOptions)
   const { sqs, dlqUrl, store } = options;
   const max = options.max ?? 1000;
   const now = options.now ?? Date.now;
-  const result: DrainResult = { moved: 0, skipped: 0 };
+  const result: DrainResult = { moved: 0, items: 0, skipped: 0 };
   while (result.moved + result.skipped < max) {
     const records = await receiveSqsRecords(sqs, dlqUrl, {
       max: Math.min(10, max - result.moved - result.skipped),
@@ -55,15 +56,16 @@ export async function drainDeadLetterQueue(options: DrainDeadLetterQueueOptions)
     if (records.length === 0) break;
     const written: string[] = [];
     for (const record of records) {
-      let deadLetter: DeadLetterRecord;
+      let deadLetters: DeadLetterRecord[];
       try {
-        deadLetter = sqsDlqRecordToDeadLetter(record, now());
+        deadLetters = sqsDlqRecordToDeadLetters(record, now());
       } catch (error) {
         result.skipped++;
         options.onSkipped?.(record, error);
         continue;
       }
-      await store.put(deadLetter);
+      for (const deadLetter of deadLetters) await store.put(deadLetter);
+      result.items += deadLetters.length;
       written.push(record.receiptHandle);
     }
     const notDeleted = await deleteSqsMessages(sqs, dlqUrl, written);
@@ -74,25 +76,24 @@ export async function drainDeadLetterQueue(options: DrainDeadLetterQueueOptions)
 }
 
 /**
- * The dead letter for one message of the DLQ, from a receive of the drainer or a record of a Lambda whose event
- * source is the DLQ. Throws when the message does not hold a delivery item.
+ * The dead letters for one message of the DLQ, one per item of its bundle (one for a message of the format before
+ * bundles), from a receive of the drainer or a record of a Lambda whose event source is the DLQ. Throws when the
+ * message does not hold delivery items.
  *
  * `attempts` and `firstAttemptAt` are the ones the queue recorded at the item's last retry (attempts counts
  * settled attempts only, so it can be 0: the item's workers never finished one); without a recorded first
  * attempt, SQS's first receive of this message stands in. When the last receive happened is not known:
  * `lastAttemptAt` is the drain time, like `deadAt`.
  */
-export function sqsDlqRecordToDeadLetter(record: SqsEventRecord, now: number = Date.now()): DeadLetterRecord {
-  const item = decodeDeliveryItem(record);
-  const state = decodeDeliveryState(record);
+export function sqsDlqRecordToDeadLetters(record: SqsEventRecord, now: number = Date.now()): DeadLetterRecord[] {
   const deadAt = Math.floor(now);
   const firstReceived = Number(record.attributes.ApproximateFirstReceiveTimestamp);
-  return {
+  return decodeBundle(record).map(({ item, state }) => ({
     item,
     attempts: state.attempts,
     firstAttemptAt: state.firstAttemptAt ?? (Number.isSafeInteger(firstReceived) && firstReceived > 0 ? firstReceived : deadAt),
     lastAttemptAt: deadAt,
     deadAt,
     lastError: { message: EXCEEDED_MAX_RECEIVE_COUNT },
-  };
+  }));
 }

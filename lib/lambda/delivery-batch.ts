@@ -1,4 +1,4 @@
-import { sqsRecordToDeliveryItem, type SqsDeliveryQueue, type SqsEventRecord } from '../adapters/queue/sqs/index.js';
+import type { SqsDeliveryQueue, SqsEventRecord } from '../adapters/queue/sqs/index.js';
 import type { DeliveryWorkers, SettledAs } from '../delivery/worker.js';
 import type { Logger } from '../observability/logger.js';
 import type { LiveRoutingTable } from '../routing/index.js';
@@ -6,10 +6,10 @@ import type { EmfMetrics } from './metrics.js';
 import { waitForRoutingVersion } from './routing.js';
 import type { BatchResponse } from './types.js';
 
-/** How one SQS record ended: a settlement of the worker, or why it stays in the queue. */
+/** How one item of an SQS record ended: a settlement of the worker, or why its record stays in the queue. */
 export type DeliveryRecordOutcome = SettledAs | 'deferred' | 'not-an-item' | 'failed';
 
-/** The EMF metric each outcome counts. */
+/** The EMF metric each outcome counts (per item; `not-an-item` per record). */
 export const DELIVERY_OUTCOME_METRICS: Readonly<Record<DeliveryRecordOutcome, string>> = {
   delivered: 'Delivered',
   retried: 'Retried',
@@ -21,53 +21,97 @@ export const DELIVERY_OUTCOME_METRICS: Readonly<Record<DeliveryRecordOutcome, st
   failed: 'Failed',
 };
 
-/** Outcomes whose message must stay in the queue: Lambda deletes every record not reported. */
+/** Outcomes whose record must stay in the queue: Lambda deletes every record not reported. */
 const STAYS_IN_QUEUE: ReadonlySet<DeliveryRecordOutcome> = new Set(['deferred', 'not-an-item', 'failed']);
 
 export interface DeliverSqsRecordsDeps {
-  queue: Pick<SqsDeliveryQueue, 'deferIfNotDue'>;
+  queue: Pick<SqsDeliveryQueue, 'deferIfNotDue' | 'openRecord'>;
   workers: Pick<DeliveryWorkers, 'deliver'>;
   logger: Logger;
-  /** Counts each outcome (zeros too, so alarms on a ratio always have data) and `Records`. */
+  /** Deliveries in flight at once, over all the items of the batch (`EVENT_GATEWAY_WORKERS`). @default 64 */
+  concurrency?: number;
+  /**
+   * Counts each outcome (zeros too, so alarms on a ratio always have data), `Records` (messages), `Items` and
+   * `SplitBundles` (bundles handed out before, re-sent one message per item).
+   */
   metrics?: EmfMetrics;
 }
 
 /**
- * The delivery Lambda's body, for an event source mapping with `ReportBatchItemFailures`. Each record, at once:
- * decoded ({@link sqsRecordToDeliveryItem}), deferred when its retry is not due ({@link SqsDeliveryQueue.deferIfNotDue}),
- * else delivered and settled by {@link DeliveryWorkers.deliver} (which deletes it, or re-sends it for a retry).
- * Deferred records, records that hold no item, and any record whose handling threw are reported as failures.
+ * The delivery Lambda's body, for an event source mapping with `ReportBatchItemFailures`. Each record is a bundle
+ * of items ({@link SqsDeliveryQueue.openRecord}); every item of every record is delivered at once, at most
+ * `concurrency` at a time: deferred when its retry is not due ({@link SqsDeliveryQueue.deferIfNotDue}), else
+ * delivered and settled by {@link DeliveryWorkers.deliver} (a retry re-sends it in a new bundle). A record is
+ * reported as a failure, so it stays in the queue and comes back whole (then split), when it holds no item, or
+ * when one of its items was deferred or its handling threw; otherwise Lambda deletes it.
  */
 export async function deliverSqsRecords(records: readonly SqsEventRecord[], deps: DeliverSqsRecordsDeps): Promise<BatchResponse> {
-  const outcomes = await Promise.all(records.map((record) => deliverRecord(record, deps)));
+  const slots = new Slots(deps.concurrency ?? 64);
+  const results = await Promise.all(records.map((record) => deliverRecord(record, deps, slots)));
   const { metrics } = deps;
   if (metrics) {
-    metrics.count('Records', outcomes.length);
+    metrics.count('Records', records.length);
+    metrics.count('Items', results.reduce((sum, result) => sum + result.items, 0));
+    metrics.count('SplitBundles', results.filter((result) => result.split).length);
     for (const name of Object.values(DELIVERY_OUTCOME_METRICS)) metrics.count(name, 0);
-    for (const outcome of outcomes) metrics.count(DELIVERY_OUTCOME_METRICS[outcome]);
+    for (const result of results) for (const outcome of result.outcomes) metrics.count(DELIVERY_OUTCOME_METRICS[outcome]);
   }
   return {
     batchItemFailures: records
-      .filter((_, index) => STAYS_IN_QUEUE.has(outcomes[index]!))
+      .filter((_, index) => results[index]!.outcomes.some((outcome) => STAYS_IN_QUEUE.has(outcome)))
       .map((record) => ({ itemIdentifier: record.messageId })),
   };
 }
 
-async function deliverRecord(record: SqsEventRecord, { queue, workers, logger }: DeliverSqsRecordsDeps): Promise<DeliveryRecordOutcome> {
-  let item;
+async function deliverRecord(
+  record: SqsEventRecord,
+  { queue, workers, logger }: DeliverSqsRecordsDeps,
+  slots: Slots,
+): Promise<{ outcomes: DeliveryRecordOutcome[]; items: number; split?: boolean }> {
+  let items;
   try {
-    item = sqsRecordToDeliveryItem(record);
+    items = await queue.openRecord(record);
   } catch (error) {
     // Left in the queue: its redrive policy moves it to the DLQ after maxReceiveCount receives.
-    logger.error({ err: error, messageId: record.messageId }, 'SQS message does not hold a delivery item');
-    return 'not-an-item';
+    logger.error({ err: error, messageId: record.messageId }, 'SQS message does not hold delivery items, or could not be split');
+    return { outcomes: ['not-an-item'], items: 0 };
   }
-  try {
-    if (await queue.deferIfNotDue(item)) return 'deferred';
-    return await workers.deliver(item);
-  } catch (error) {
-    logger.error({ err: error, messageId: record.messageId, itemId: item.id }, 'delivery failed; the message stays in the queue');
-    return 'failed';
+  if (items.length === 0) return { outcomes: [], items: 0, split: true };
+  const outcomes = await Promise.all(
+    items.map((item) =>
+      slots.run(async (): Promise<DeliveryRecordOutcome> => {
+        try {
+          if (await queue.deferIfNotDue(item)) return 'deferred';
+          return await workers.deliver(item);
+        } catch (error) {
+          logger.error({ err: error, messageId: record.messageId, itemId: item.id }, 'delivery failed; the message stays in the queue');
+          return 'failed';
+        }
+      }),
+    ),
+  );
+  return { outcomes, items: items.length };
+}
+
+/** At most `size` tasks at once; the others wait in order. */
+class Slots {
+  #free: number;
+  readonly #waiting: (() => void)[] = [];
+
+  constructor(size: number) {
+    this.#free = Math.max(1, Math.floor(size));
+  }
+
+  async run<T>(task: () => Promise<T>): Promise<T> {
+    if (this.#free > 0) this.#free--;
+    else await new Promise<void>((resolve) => this.#waiting.push(resolve));
+    try {
+      return await task();
+    } finally {
+      const next = this.#waiting.shift();
+      if (next) next();
+      else this.#free++;
+    }
   }
 }
 

@@ -21,6 +21,11 @@ export interface LambdaSettings {
   publicMetrics: boolean;
   /** `EVENT_GATEWAY_METRICS_NAMESPACE`: the CloudWatch namespace of the EMF metrics. @default 'EventGateway' */
   metricsNamespace: string;
+  /**
+   * `EVENT_GATEWAY_WORKERS`: deliveries in flight at once in one delivery invocation, over all the items of its
+   * bundles (the CLI's `--workers`). @default 64
+   */
+  workers: number;
   /** `EVENT_GATEWAY_ACCESS_KEY_CACHE_MS`: how long a key lookup is reused (a revocation's delay). @default 5000 */
   accessKeyCacheMs: number;
   /**
@@ -53,6 +58,7 @@ export function lambdaSettingsFromEnv(env: NodeJS.ProcessEnv = process.env): Lam
     maxJsonDepth: wholeNumber(env, 'EVENT_GATEWAY_MAX_JSON_DEPTH', 64, 1),
     publicMetrics: publicMetrics === 'true',
     metricsNamespace: env.EVENT_GATEWAY_METRICS_NAMESPACE || DEFAULT_METRICS_NAMESPACE,
+    workers: wholeNumber(env, 'EVENT_GATEWAY_WORKERS', 64, 1),
     accessKeyCacheMs: wholeNumber(env, 'EVENT_GATEWAY_ACCESS_KEY_CACHE_MS', 5000, 0),
     adminKeyCacheMs: wholeNumber(env, 'EVENT_GATEWAY_ADMIN_KEY_CACHE_MS', MAX_ADMIN_KEY_CACHE_MS, 0, MAX_ADMIN_KEY_CACHE_MS),
   };

@@ -10,8 +10,8 @@ import {
   SendMessageCommand,
 } from '@aws-sdk/client-sqs';
 import { DynamoDeadLetterStore, ensureDeadLetterTable } from '../../lib/adapters/dead-letters/dynamodb/index.js';
-import { SqsDeliveryQueue, type SqsEventRecord } from '../../lib/adapters/queue/sqs/index.js';
-import { drainDeadLetterQueue, sqsDlqRecordToDeadLetter } from '../../lib/delivery/dlq-drainer.js';
+import { SqsDeliveryQueue, bundleBody, encodeBundleEntry, type SqsEventRecord } from '../../lib/adapters/queue/sqs/index.js';
+import { drainDeadLetterQueue, sqsDlqRecordToDeadLetters } from '../../lib/delivery/dlq-drainer.js';
 import type { DeliveryItem, NewDeliveryItem } from '../../lib/ports/delivery-queue.js';
 import { awsClientConfig, requireEnv } from './helpers.js';
 
@@ -111,7 +111,7 @@ describe('the SQS DLQ drainer', () => {
 
     const drainedAt = Date.now();
     const result = await drainDeadLetterQueue({ sqs, dlqUrl, store, waitSeconds: 0, now: () => drainedAt });
-    assert.deepEqual(result, { moved: 2, skipped: 0 });
+    assert.deepEqual(result, { moved: 2, items: 2, skipped: 0 });
     assert.deepEqual(await queueAttributes(dlqUrl), { visible: 0, inFlight: 0 });
 
     const crashedLetter = await store.get('default', crashed.id);
@@ -145,7 +145,7 @@ describe('the SQS DLQ drainer', () => {
       waitSeconds: 0,
       onSkipped: (record, error) => skipped.push(`${record.body}: ${String(error)}`),
     });
-    assert.deepEqual(result, { moved: 0, skipped: 1 });
+    assert.deepEqual(result, { moved: 0, items: 0, skipped: 1 });
     assert.equal(skipped.length, 1);
     assert.match(skipped[0] ?? '', /^not json: Error: SQS message [\w-]+ does not hold a delivery item: the body is not JSON$/);
     assert.deepEqual(await queueAttributes(dlqUrl), { visible: 0, inFlight: 1 });
@@ -155,9 +155,35 @@ describe('the SQS DLQ drainer', () => {
     // Sent raw: fauxqs refuses an emoji in a body that is not escaped as the adapter escapes it.
     const items = Array.from({ length: 3 }, (_, index) => makeItem(`bounded-${index}`, 'héllo'));
     for (const item of items) await sqs.send(new SendMessageCommand({ QueueUrl: dlqUrl, MessageBody: JSON.stringify(item) }));
-    assert.deepEqual(await drainDeadLetterQueue({ sqs, dlqUrl, store, waitSeconds: 0, max: 2 }), { moved: 2, skipped: 0 });
-    assert.deepEqual(await drainDeadLetterQueue({ sqs, dlqUrl, store, waitSeconds: 0 }), { moved: 1, skipped: 0 });
+    assert.deepEqual(await drainDeadLetterQueue({ sqs, dlqUrl, store, waitSeconds: 0, max: 2 }), { moved: 2, items: 2, skipped: 0 });
+    assert.deepEqual(await drainDeadLetterQueue({ sqs, dlqUrl, store, waitSeconds: 0 }), { moved: 1, items: 1, skipped: 0 });
     for (const item of items) assert.deepEqual((await store.get('default', item.id))?.item, item);
+  });
+
+  it('[sqs] unpacks a bundle in the DLQ into one dead letter per item, each with its own state', async () => {
+    const fresh = makeItem('bundled-fresh');
+    const tried = makeItem('bundled-tried');
+    await sqs.send(
+      new SendMessageCommand({
+        QueueUrl: dlqUrl,
+        MessageBody: bundleBody([
+          encodeBundleEntry(fresh),
+          encodeBundleEntry(tried, { attempts: 2, firstAttemptAt: 1_700_000_000_100, lastError: { message: 'HTTP status code: 502', status: 502 } }),
+        ]),
+      }),
+    );
+    const drainedAt = Date.now();
+    assert.deepEqual(await drainDeadLetterQueue({ sqs, dlqUrl, store, waitSeconds: 0, now: () => drainedAt }), { moved: 1, items: 2, skipped: 0 });
+    assert.equal((await store.get('default', fresh.id))?.attempts, 0);
+    assert.deepEqual(await store.get('default', tried.id), {
+      item: tried,
+      attempts: 2,
+      firstAttemptAt: 1_700_000_000_100,
+      lastAttemptAt: drainedAt,
+      deadAt: drainedAt,
+      lastError: { message: 'exceeded maxReceiveCount' },
+    });
+    assert.equal((await queueAttributes(dlqUrl)).visible, 0);
   });
 
   it('[sqs] turns a Lambda record from the DLQ into a dead letter', () => {
@@ -176,16 +202,16 @@ describe('the SQS DLQ drainer', () => {
       eventSourceARN: 'arn:aws:sqs:us-east-1:000000000000:dlq',
       awsRegion: 'us-east-1',
     };
-    assert.deepEqual(sqsDlqRecordToDeadLetter(record, 1_700_000_009_000), {
+    assert.deepEqual(sqsDlqRecordToDeadLetters(record, 1_700_000_009_000), [{
       item,
       attempts: 3,
       firstAttemptAt: 1_700_000_000_700,
       lastAttemptAt: 1_700_000_009_000,
       deadAt: 1_700_000_009_000,
       lastError: { message: 'exceeded maxReceiveCount' },
-    });
+    }]);
     const bare = { ...record, messageAttributes: {} };
-    assert.equal(sqsDlqRecordToDeadLetter(bare, 1_700_000_009_000).firstAttemptAt, 1_700_000_000_600);
-    assert.throws(() => sqsDlqRecordToDeadLetter({ ...record, body: '{}' }), /"id" is not a string/);
+    assert.equal(sqsDlqRecordToDeadLetters(bare, 1_700_000_009_000)[0]?.firstAttemptAt, 1_700_000_000_600);
+    assert.throws(() => sqsDlqRecordToDeadLetters({ ...record, body: '{}' }), /"id" is not a string/);
   });
 });

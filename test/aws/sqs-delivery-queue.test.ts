@@ -18,6 +18,7 @@ import {
   type SqsEventRecord,
 } from '../../lib/adapters/queue/sqs/index.js';
 import { QueueFullError, type DeliveryItem, type NewDeliveryItem } from '../../lib/ports/delivery-queue.js';
+import { messageToRecord } from '../../lib/adapters/queue/sqs/message.js';
 import { runDeliveryQueueContract } from '../contracts/delivery-queue.contract.js';
 import { awsClientConfig, requireEnv } from './helpers.js';
 
@@ -100,6 +101,13 @@ async function receiveCount(queue: SqsDeliveryQueue, count: number): Promise<Del
   return received;
 }
 
+/** The item ids in a bundle's body. */
+function bundleIds(body: string | undefined): string[] {
+  const parsed: unknown = JSON.parse(body ?? '');
+  assert.ok(Array.isArray(parsed), 'the body is a bundle');
+  return parsed.map((element: { id: string }) => element.id);
+}
+
 function batchBytes(input: SendMessageBatchCommandInput): number {
   let bytes = 0;
   for (const entry of input.Entries ?? []) {
@@ -128,15 +136,14 @@ describe('SqsDeliveryQueue', () => {
     for (const queueUrl of queues) await deleteQueue(queueUrl);
   });
 
-  it('[sqs] batches 25 concurrent enqueue calls into at most 3 SendMessageBatch requests', async () => {
+  it('[sqs] packs the items of 25 concurrent enqueue calls into one message of one SendMessageBatch request', async () => {
     const recording = recordingClient();
     const { queue } = await open({ client: recording.client });
     const items = Array.from({ length: 25 }, (_, index) => makeItem(`count-${index}`));
     await Promise.all(items.map((item) => queue.enqueue([item])));
-    assert.ok(recording.batches.length <= 3, `${recording.batches.length} SendMessageBatch requests`);
     assert.deepEqual(
-      recording.batches.map((batch) => batch.Entries?.length),
-      [10, 10, 5],
+      recording.batches.map((batch) => batch.Entries?.map((entry) => bundleIds(entry.MessageBody).length)),
+      [[25]],
     );
     const received = await receiveCount(queue, 25);
     assert.deepEqual(
@@ -145,7 +152,7 @@ describe('SqsDeliveryQueue', () => {
     );
   });
 
-  it('[sqs] splits a batch by bytes: items of ~300 KB go at most three to a request', async () => {
+  it('[sqs] closes a bundle by bytes: items of ~300 KB go three to a message, one message of ~1 MiB to a request', async () => {
     const recording = recordingClient();
     const { queue } = await open({ client: recording.client });
     const items = Array.from({ length: 7 }, (_, index) =>
@@ -153,8 +160,8 @@ describe('SqsDeliveryQueue', () => {
     );
     await Promise.all(items.map((item) => queue.enqueue([item])));
     assert.deepEqual(
-      recording.batches.map((batch) => batch.Entries?.length),
-      [3, 3, 1],
+      recording.batches.map((batch) => batch.Entries?.map((entry) => bundleIds(entry.MessageBody).length)),
+      [[3], [3], [1]],
     );
     for (const batch of recording.batches) assert.ok(batchBytes(batch) <= 1_048_576, `a batch of ${batchBytes(batch)} bytes`);
     const received = await receiveCount(queue, 7);
@@ -166,6 +173,41 @@ describe('SqsDeliveryQueue', () => {
     }
   });
 
+  it('[sqs] closes a bundle at maxBundleItems, and honours a smaller maxMessageBytes', async () => {
+    const recording = recordingClient();
+    const { queue } = await open({ client: recording.client, maxBundleItems: 4, maxMessageBytes: 4096 });
+    const small = Array.from({ length: 10 }, (_, index) => makeItem(`four-${index}`));
+    await queue.enqueue(small);
+    const large = Array.from({ length: 3 }, (_, index) => makeItem(`kb-${index}`, { event: JSON.stringify({ data: 'x'.repeat(1500) }) }));
+    await queue.enqueue(large);
+    const sizes = recording.batches.flatMap((batch) => batch.Entries?.map((entry) => bundleIds(entry.MessageBody).length) ?? []);
+    assert.deepEqual(sizes, [4, 4, 2, 2, 1]);
+    for (const batch of recording.batches) {
+      for (const entry of batch.Entries ?? []) assert.ok(Buffer.byteLength(entry.MessageBody ?? '') <= 4096);
+    }
+    await receiveCount(queue, 13);
+  });
+
+  it('[sqs] lingers briefly while idle and up to maxLingerMs under load', async () => {
+    const recording = recordingClient();
+    const { queue } = await open({ client: recording.client, lingerMs: 0, maxLingerMs: 200 });
+    // Idle: the lone first call is sent without waiting for others.
+    const started = performance.now();
+    await queue.enqueue([makeItem('lone')]);
+    assert.ok(performance.now() - started < 150, `the lone item waited ${Math.round(performance.now() - started)} ms`);
+    // A steady stream, a call every 5 ms: once the rate is known, calls share bundles.
+    const calls: Promise<void>[] = [];
+    for (let index = 0; index < 60; index++) {
+      calls.push(queue.enqueue([makeItem(`stream-${index}`)]));
+      await new Promise((resolve) => setTimeout(resolve, 5));
+    }
+    await Promise.all(calls);
+    const messages = recording.batches.flatMap((batch) => batch.Entries ?? []);
+    assert.ok(messages.length <= 25, `61 calls in ${messages.length} messages`);
+    assert.ok(Math.max(...messages.map((entry) => bundleIds(entry.MessageBody).length)) >= 10, 'a bundle of 10 or more');
+    await receiveCount(queue, 61);
+  });
+
   it('[sqs] rejects an item over 1 MiB with a clear error and sends nothing of that call', async () => {
     const recording = recordingClient();
     const { queue } = await open({ client: recording.client });
@@ -173,7 +215,7 @@ describe('SqsDeliveryQueue', () => {
     const huge = makeItem('huge', { event: JSON.stringify({ data: 'x'.repeat(1_048_576) }) });
     await assert.rejects(queue.enqueue([small, huge]), (error) => {
       assert.ok(error instanceof RangeError);
-      assert.match(error.message, /^delivery item "huge-[^"]+" is 1\d{6} bytes as an SQS message, over SQS's limit of 1048576 bytes$/);
+      assert.match(error.message, /^delivery item "huge-[^"]+" is 1\d{6} bytes as an SQS message, over the queue's limit of 1048576 bytes$/);
       return true;
     });
     assert.equal(recording.batches.length, 0);
@@ -242,7 +284,7 @@ describe('SqsDeliveryQueue', () => {
     assert.deepEqual(back, { ...item, attempts: 0 });
   });
 
-  it('[sqs] a retry sends a copy with DelaySeconds and deletes the original', async () => {
+  it('[sqs] a retry sends a copy with DelaySeconds and its state in a new bundle, and deletes the original', async () => {
     const recording = recordingClient();
     const now = Date.now();
     const { queue, queueUrl } = await open({ client: recording.client, now: () => now });
@@ -252,14 +294,9 @@ describe('SqsDeliveryQueue', () => {
     await queue.retry(received!, 2500, { message: 'later', status: 503 });
     const copy = recording.batches[1]?.Entries?.[0];
     assert.equal(copy?.DelaySeconds, 3);
-    assert.deepEqual(
-      Object.fromEntries(Object.entries(copy?.MessageAttributes ?? {}).map(([name, value]) => [name, value.StringValue])),
-      {
-        'eg.attempts': '1',
-        'eg.firstAttemptAt': String(now),
-        'eg.lastError': '{"message":"later","status":503}',
-      },
-    );
+    assert.deepEqual(JSON.parse(copy?.MessageBody ?? ''), [
+      { ...item, attempts: 1, firstAttemptAt: now, lastError: { message: 'later', status: 503 } },
+    ]);
     const { Attributes } = await client.send(new GetQueueAttributesCommand({ QueueUrl: queueUrl, AttributeNames: ['All'] }));
     assert.equal(Attributes?.ApproximateNumberOfMessagesNotVisible, '0', 'the original is deleted');
     assert.equal(Attributes?.ApproximateNumberOfMessagesDelayed, '1', 'the copy waits out its delay');
@@ -296,7 +333,7 @@ describe('SqsDeliveryQueue', () => {
     await queue.retry(received!, 3_600_000, { message: 'Retry-After: 3600' });
     const copy = recording.batches[1]?.Entries?.[0];
     assert.equal(copy?.DelaySeconds, 900);
-    assert.equal(copy?.MessageAttributes?.['eg.dueAt']?.StringValue, String(now + 3_600_000));
+    assert.equal(JSON.parse(copy?.MessageBody ?? '')[0].dueAt, now + 3_600_000);
   });
 
   it('[sqs] turns a Lambda event record into an item it can ack', async () => {
@@ -338,6 +375,150 @@ describe('SqsDeliveryQueue', () => {
     assert.equal(await queue.pending(), 0);
   });
 
+  it('[sqs] deletes a bundle once every item is settled; a retried item goes on alone in a new bundle', async () => {
+    const recording = recordingClient();
+    const { queue } = await open({ client: recording.client });
+    const [a, b, c] = [makeItem('a'), makeItem('b'), makeItem('c')];
+    await queue.enqueue([a!, b!, c!]);
+    const received = await receiveCount(queue, 3);
+    const byId = (id: string) => received.find((item) => item.id === id)!;
+    await queue.ack(byId(a!.id));
+    await queue.retry(byId(b!.id), 0, { message: 'again' });
+    assert.ok(!recording.commands.includes('DeleteMessageBatchCommand'), 'not deleted while an item is unsettled');
+    await queue.ack(byId(c!.id));
+    assert.equal(recording.commands.filter((name) => name === 'DeleteMessageBatchCommand').length, 1);
+    const [back] = await receiveCount(queue, 1);
+    assert.equal(back?.id, b!.id);
+    assert.equal(back?.attempts, 1);
+    await queue.ack(back!);
+    assert.equal(await queue.pending(), 0);
+  });
+
+  it('[sqs] a bundle whose worker died comes back whole, split into one message per item', async () => {
+    const { queue: died, queueUrl } = await open();
+    const items = [makeItem('x'), makeItem('y'), makeItem('z')];
+    await died.enqueue(items);
+    const first: DeliveryItem[] = [];
+    while (first.length < 3) first.push(...(await died.receive(10, { leaseMs: 1000, waitMs: 1000 })));
+    await died.ack(first[0]!);
+    await died.close(); // the process dies with two items unsettled
+    const recording = recordingClient();
+    const successor = new SqsDeliveryQueue({ client: recording.client, queueUrl });
+    opened.push(successor);
+    const again: DeliveryItem[] = [];
+    const deadline = Date.now() + 6000;
+    while (again.length < 3) {
+      assert.ok(Date.now() < deadline, `${again.length} of 3 items came back`);
+      again.push(...(await successor.receive(10, { leaseMs: LONG_LEASE_MS, waitMs: 1000 })));
+    }
+    // At-least-once: the acked item is delivered again, under the same id (the webhook-id).
+    assert.deepEqual(again.map((item) => item.id).sort(), items.map((item) => item.id).sort());
+    const resent = recording.batches.flatMap((batch) => batch.Entries ?? []);
+    assert.deepEqual(resent.map((entry) => bundleIds(entry.MessageBody).length), [1, 1, 1]);
+    for (const item of again) await successor.ack(item);
+    assert.equal(await successor.pending(), 0);
+  });
+
+  it('[sqs] a bundle that comes back to the process that settled some of its items brings only the others', async () => {
+    const { queue } = await open();
+    const items = [makeItem('p'), makeItem('q'), makeItem('r')];
+    await queue.enqueue(items);
+    const first: DeliveryItem[] = [];
+    while (first.length < 3) first.push(...(await queue.receive(10, { leaseMs: 1000, waitMs: 1000 })));
+    await queue.ack(first.find((item) => item.id === items[0]!.id)!);
+    const again: DeliveryItem[] = [];
+    const deadline = Date.now() + 6000;
+    while (again.length < 2) {
+      assert.ok(Date.now() < deadline, `${again.length} of 2 items came back`);
+      again.push(...(await queue.receive(10, { leaseMs: LONG_LEASE_MS, waitMs: 1000 })));
+    }
+    assert.deepEqual(again.map((item) => item.id).sort(), [items[1]!.id, items[2]!.id].sort());
+    await queue.receive(10, { leaseMs: LONG_LEASE_MS, waitMs: 0 }).then((more) => assert.deepEqual(more, []));
+  });
+
+  it('[sqs] a poison item ends alone in the DLQ; the other items of its bundle are delivered', async () => {
+    const dlqUrl = await createQueue();
+    queues.push(dlqUrl);
+    const { Attributes } = await client.send(new GetQueueAttributesCommand({ QueueUrl: dlqUrl, AttributeNames: ['QueueArn'] }));
+    const { queue, queueUrl } = await open({}, { RedrivePolicy: JSON.stringify({ deadLetterTargetArn: Attributes?.QueueArn, maxReceiveCount: 2 }) });
+    const poison = makeItem('poison');
+    const good = [makeItem('good-1'), makeItem('good-2')];
+    await queue.enqueue([good[0]!, poison, good[1]!]);
+    const delivered = new Set<string>();
+    const deadline = Date.now() + 12_000;
+    for (let round = 0; ; round++) {
+      assert.ok(Date.now() < deadline, `delivered ${delivered.size} of 2; round ${round}`);
+      // Each round is a fresh worker: the poison item kills it before it settles anything of its message.
+      const worker = new SqsDeliveryQueue({ client, queueUrl });
+      const items = await worker.receive(10, { leaseMs: 1000, waitMs: 1000 });
+      for (const item of items) if (item.id !== poison.id) {
+        await worker.ack(item);
+        delivered.add(item.id);
+      }
+      await worker.close();
+      const { Messages = [] } = await client.send(new ReceiveMessageCommand({ QueueUrl: dlqUrl, WaitTimeSeconds: 0, MessageAttributeNames: ['All'] }));
+      if (Messages.length > 0) {
+        assert.deepEqual(bundleIds(Messages[0]!.Body), [poison.id]);
+        break;
+      }
+    }
+    assert.deepEqual([...delivered].sort(), good.map((item) => item.id).sort());
+  });
+
+  it('[sqs] reads a single-item message of the format before bundles, queued before an upgrade', async () => {
+    const { queue, queueUrl } = await open();
+    const item = makeItem('legacy');
+    await client.send(
+      new SendMessageCommand({
+        QueueUrl: queueUrl,
+        MessageBody: JSON.stringify(item),
+        MessageAttributes: {
+          'eg.attempts': { DataType: 'Number', StringValue: '2' },
+          'eg.firstAttemptAt': { DataType: 'Number', StringValue: '1700000000500' },
+          'eg.lastError': { DataType: 'String', StringValue: '{"message":"earlier","status":502}' },
+        },
+      }),
+    );
+    const [received] = await receiveCount(queue, 1);
+    assert.deepEqual(received, { ...item, attempts: 2, firstAttemptAt: 1_700_000_000_500, lastError: { message: 'earlier', status: 502 } });
+    await queue.retry(received!, 0, { message: 'again' });
+    const [back] = await receiveCount(queue, 1);
+    assert.equal(back?.attempts, 3);
+    assert.equal(back?.firstAttemptAt, 1_700_000_000_500);
+    await queue.ack(back!);
+    assert.equal(await queue.pending(), 0);
+  });
+
+  it('[sqs] openRecord: a Lambda record of a bundle gives its items, leaving the delete to Lambda; received again, it is split', async () => {
+    const recording = recordingClient();
+    const { queue, queueUrl } = await open({ client: recording.client });
+    const items = [makeItem('l1'), makeItem('l2')];
+    await queue.enqueue(items);
+    const receiveRecord = async (visibility: number) => {
+      for (let tries = 0; tries < 5; tries++) {
+        const { Messages = [] } = await client.send(
+          new ReceiveMessageCommand({ QueueUrl: queueUrl, WaitTimeSeconds: 1, VisibilityTimeout: visibility, MessageAttributeNames: ['All'], MessageSystemAttributeNames: ['All'] }),
+        );
+        if (Messages[0]) return messageToRecord(Messages[0]);
+      }
+      assert.fail('no message');
+    };
+    const record = await receiveRecord(1);
+    const opened = await queue.openRecord(record);
+    assert.deepEqual(opened.map((item) => item.id), items.map((item) => item.id));
+    await queue.ack(opened[0]!);
+    await queue.ack(opened[1]!);
+    assert.ok(!recording.commands.includes('DeleteMessageBatchCommand'), 'Lambda deletes the record');
+    // Lambda did not delete it (say the invocation failed): it comes back, and is split rather than delivered.
+    const again = await receiveRecord(30);
+    assert.equal(again.attributes.ApproximateReceiveCount, '2');
+    const fresh = new SqsDeliveryQueue({ client: recording.client, queueUrl });
+    assert.deepEqual(await fresh.openRecord(again), []);
+    await fresh.close();
+    const singles = recording.batches.slice(-1)[0]?.Entries ?? [];
+    assert.deepEqual(singles.map((entry) => bundleIds(entry.MessageBody)).sort(), items.map((item) => [item.id]).sort());
+  });
+
   it('[sqs] refuses to settle an item that did not come from SQS', async () => {
     const { queue } = await open();
     const stranger: DeliveryItem = { ...makeItem('stranger'), attempts: 0 };
@@ -358,7 +539,7 @@ describe('SqsDeliveryQueue', () => {
     assert.equal(await queue.pending(), 2);
   });
 
-  it('[sqs] splits a receive of more than 10 into several requests', async () => {
+  it('[sqs] hands out a bundle of 30 items over several receives of at most max', async () => {
     const { queue } = await open();
     const items = Array.from({ length: 30 }, (_, index) => makeItem(`many-${index}`));
     await queue.enqueue(items);

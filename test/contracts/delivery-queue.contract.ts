@@ -195,6 +195,50 @@ export function runDeliveryQueueContract(
       );
     });
 
+    test('many items of concurrent calls, handed out a few at a time, are each settled on their own', async (queue) => {
+      // On SQS these share bundles (several items per message): acks and retries still act per item.
+      const calls = Array.from({ length: 10 }, (_, call) => makeItems(`bundle-${call}`, 5));
+      await Promise.all(calls.map((items) => queue.enqueue(items)));
+      const all = calls.flat();
+      const received = await receiveAll(
+        queue,
+        all.map((item) => item.id),
+        LONG_LEASE_MS,
+        4,
+      );
+      const retried = all.filter((_, index) => index % 5 === 0).map((item) => item.id);
+      await Promise.all(
+        all.map((item) => {
+          const leased = received.get(item.id) as DeliveryItem;
+          return retried.includes(item.id) ? queue.retry(leased, 0, { message: 'once more' }) : queue.ack(leased);
+        }),
+      );
+      const back = await receiveAll(queue, retried, LONG_LEASE_MS, 3);
+      for (const id of retried) assert.equal(back.get(id)?.attempts, 1);
+      await Promise.all([...back.values()].map((item) => queue.ack(item)));
+      await pendingBecomes(queue, 0);
+      await receivesNothing(queue, 200);
+    });
+
+    test('items left unsettled come back after their lease, whatever the others received with them became', async (queue) => {
+      const items = makeItems('neighbours', 5);
+      await queue.enqueue(items);
+      const first = await receiveAll(
+        queue,
+        items.map((item) => item.id),
+        SHORT_MS,
+      );
+      const [acked, retried, ...left] = items.map((item) => first.get(item.id) as DeliveryItem);
+      await queue.ack(acked as DeliveryItem);
+      await queue.retry(retried as DeliveryItem, LONG_LEASE_MS, { message: 'later' });
+      const back = await receiveAll(
+        queue,
+        left.map((item) => item.id),
+      );
+      for (const item of left) assert.deepEqual(back.get(item.id), asReceived(item));
+      await pendingBecomes(queue, 4);
+    });
+
     test('a leased item stays invisible until its lease ends, then comes back unchanged', async (queue) => {
       const item = makeItem('lease');
       await queue.enqueue([item]);

@@ -120,13 +120,16 @@ describe('Construct: Workers and ConfigApi (the Lambdas)', () => {
     }
   });
 
-  it('consumes the fan-out queue with the delivery Lambda, reporting batch item failures', () => {
+  it('consumes the fan-out queue with the delivery Lambda, reporting batch item failures, 100 bundles per batch gathered for 1 s', () => {
     template.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
       EventSourceArn: ref(stack.queue.queue.queueArn),
       FunctionName: ref(stack.workers.delivery.functionName),
       FunctionResponseTypes: ['ReportBatchItemFailures'],
-      BatchSize: 10,
+      BatchSize: 100,
+      MaximumBatchingWindowInSeconds: 1,
     });
+    // Bundles of many items fill messages up to SQS's largest, in the queue and in its DLQ.
+    template.resourcePropertiesCountIs('AWS::SQS::Queue', { MaximumMessageSize: 1_048_576 }, 2);
   });
 
   it('consumes the DLQ with the DLQ drainer, reporting batch item failures', () => {

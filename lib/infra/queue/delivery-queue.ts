@@ -56,6 +56,8 @@ export class DeliveryQueue extends Construct {
       // Fewer KMS calls at 10,000 events/s: the data key is reused for 5 minutes.
       dataKeyReuse: Duration.minutes(5),
       enforceSSL: true,
+      // Messages are bundles of many items: SQS's largest message (the adapter fills bundles up to it).
+      maxMessageSizeBytes: 1_048_576,
     };
     this.deadLetterQueue = new Queue(this, 'DeadLetterQueue', {
       ...encryption,

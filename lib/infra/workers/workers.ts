@@ -10,12 +10,14 @@ import type { DeliveryQueue } from '../queue/delivery-queue.js';
 import type { RegistryTables } from '../registry/tables.js';
 import type { TargetAccess } from '../targets/targets.js';
 
-/** How long one delivery batch (10 items, delivered concurrently) may run. */
+import { DELIVERY_BATCHING_WINDOW_SECONDS, DELIVERY_BATCH_SIZE } from './batching.js';
+
+export { DELIVERY_BATCHING_WINDOW_SECONDS, DELIVERY_BATCH_SIZE } from './batching.js';
+
+/** How long one delivery batch (up to DELIVERY_BATCH_SIZE bundles, items delivered concurrently) may run. */
 export const DELIVERY_TIMEOUT = Duration.seconds(60);
 /** How long one DLQ batch may run. */
 export const DLQ_DRAINER_TIMEOUT = Duration.seconds(30);
-/** Messages per delivery invocation (SQS's largest batch without a batching window). */
-export const DELIVERY_BATCH_SIZE = 10;
 /** Stream records per invalidation invocation; the change log writes them 99 per transaction. */
 export const INVALIDATION_BATCH_SIZE = 100;
 /** @default concurrent delivery invocations (the SQS event source's `maxConcurrency`) */
@@ -76,6 +78,7 @@ export class Workers extends Construct {
     this.delivery.addEventSource(
       new SqsEventSource(queue.queue, {
         batchSize: DELIVERY_BATCH_SIZE,
+        maxBatchingWindow: Duration.seconds(DELIVERY_BATCHING_WINDOW_SECONDS),
         reportBatchItemFailures: true,
         maxConcurrency: props.deliveryMaxConcurrency ?? DEFAULT_DELIVERY_MAX_CONCURRENCY,
       }),

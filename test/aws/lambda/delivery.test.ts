@@ -120,12 +120,13 @@ describe('the delivery Lambda handler [lambda-handler]', () => {
     sqs.destroy();
   });
 
-  it('delivers the records to a loopback sink and reports the one that holds no item in batchItemFailures', async () => {
+  it('delivers every item of a bundle record to a loopback sink and reports the record that holds no item', async () => {
     const first = item('first');
     const second = item('second');
+    // One enqueue call: both items in one message (a bundle).
     await producer.enqueue([first, second]);
     await sqs.send(new SendMessageCommand({ QueueUrl: queueUrl, MessageBody: 'not a delivery item' }));
-    const records = await receiveRecords(3);
+    const records = await receiveRecords(2);
     const garbage = records.find((r) => r.body === 'not a delivery item');
     assert.ok(garbage);
 
@@ -135,11 +136,13 @@ describe('the delivery Lambda handler [lambda-handler]', () => {
     const received = await sink.waitFor(2);
     assert.deepEqual(received.map((r) => (r.json as { eventID: string }).eventID).sort(), ['first', 'second']);
     assert.deepEqual(received.map((r) => r.headers['webhook-id']).sort(), [first.id, second.id].sort());
-    // The delivered ones were deleted; the reported one is still leased, and comes back after its timeout.
-    assert.deepEqual(await queueCounts(), { visible: 0, inFlight: 1 });
+    // The handler deletes nothing: Lambda deletes the bundle it did not report; the reported one comes back after
+    // its timeout.
+    assert.deepEqual(await queueCounts(), { visible: 0, inFlight: 2 });
     const last = emf.at(-1)!;
     assert.equal(last.Service, 'delivery');
-    assert.equal(last.Records, 3);
+    assert.equal(last.Records, 2);
+    assert.equal(last.Items, 2);
     assert.equal(last.Delivered, 2);
     assert.equal(last.NotDeliveryItems, 1);
     assert.equal(last.Failed, 0);

@@ -198,6 +198,7 @@ describe('the Lambda middleware [lambda-handler]', () => {
         maxJsonDepth: 64,
         publicMetrics: false,
         metricsNamespace: 'EventGateway',
+        workers: 64,
         accessKeyCacheMs: 5000,
         adminKeyCacheMs: 300_000,
       });

@@ -57,6 +57,10 @@ export interface SqsEventRecord {
 /** What settling a received item needs: its receipt handle, and when it falls due (a long retry delay). */
 export interface SqsLease {
   receiptHandle: string;
+  /** The message the item came in, shared by the items of a bundle. */
+  message: MessageLease;
+  /** The item's place in its bundle. */
+  index: number;
   dueAt?: number;
   /** Set once acked or retried, so a second settlement of the same object is a no-op. */
   settled?: boolean;
@@ -139,14 +143,21 @@ export function messageToRecord(message: Message): SqsEventRecord {
 
 /** The accepted item in a message body; throws an Error naming the message when the body is not one. */
 export function decodeDeliveryItem(record: Pick<SqsEventRecord, 'messageId' | 'body'>): NewDeliveryItem {
+  return itemFields(record, parseObject(record, record.body, 'the body'));
+}
+
+function parseObject(record: Pick<SqsEventRecord, 'messageId'>, text: string, what: string): Record<string, unknown> {
   let parsed: unknown;
   try {
-    parsed = JSON.parse(record.body);
+    parsed = JSON.parse(text);
   } catch {
-    throw notAnItem(record, 'the body is not JSON');
+    throw notAnItem(record, `${what} is not JSON`);
   }
-  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw notAnItem(record, 'the body is not an object');
-  const body = parsed as Record<string, unknown>;
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw notAnItem(record, `${what} is not an object`);
+  return parsed as Record<string, unknown>;
+}
+
+function itemFields(record: Pick<SqsEventRecord, 'messageId'>, body: Record<string, unknown>): NewDeliveryItem {
   const item: Partial<NewDeliveryItem> = {};
   for (const field of ['id', 'space', 'subscriptionId', 'functionId', 'eventType', 'event'] as const) {
     const value = body[field];
@@ -164,15 +175,12 @@ export function decodeDeliveryItem(record: Pick<SqsEventRecord, 'messageId' | 'b
   return item as NewDeliveryItem;
 }
 
-/** The delivery state in a message's attributes. */
+/** The delivery state in a message's attributes (a single-item message of the format before bundles). */
 export function decodeDeliveryState(record: Pick<SqsEventRecord, 'messageId' | 'messageAttributes'>): DeliveryState {
   const attributes = record.messageAttributes;
   const number = (name: string): number | undefined => {
     const text = attributes[name]?.stringValue;
-    if (text === undefined) return undefined;
-    const value = Number(text);
-    if (!Number.isSafeInteger(value) || value < 0) throw notAnItem(record, `attribute ${name} is not a whole number`);
-    return value;
+    return text === undefined ? undefined : wholeNumber(record, Number(text), `attribute ${name}`);
   };
   const state: DeliveryState = { attempts: number(DELIVERY_ATTRIBUTES.attempts) ?? 0 };
   const firstAttemptAt = number(DELIVERY_ATTRIBUTES.firstAttemptAt);
@@ -180,37 +188,139 @@ export function decodeDeliveryState(record: Pick<SqsEventRecord, 'messageId' | '
   const dueAt = number(DELIVERY_ATTRIBUTES.dueAt);
   if (dueAt !== undefined) state.dueAt = dueAt;
   const lastError = attributes[DELIVERY_ATTRIBUTES.lastError]?.stringValue;
-  if (lastError !== undefined) state.lastError = parseLastError(record, lastError);
+  if (lastError !== undefined) {
+    state.lastError = lastErrorOf(record, parseObject(record, lastError, `attribute ${DELIVERY_ATTRIBUTES.lastError}`), `attribute ${DELIVERY_ATTRIBUTES.lastError}`);
+  }
   return state;
 }
 
-function parseLastError(record: Pick<SqsEventRecord, 'messageId'>, text: string): DeliveryError {
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(text);
-  } catch {
-    throw notAnItem(record, `attribute ${DELIVERY_ATTRIBUTES.lastError} is not JSON`);
-  }
-  const { message, status } = (parsed ?? {}) as { message?: unknown; status?: unknown };
+function wholeNumber(record: Pick<SqsEventRecord, 'messageId'>, value: unknown, what: string): number {
+  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 0) throw notAnItem(record, `${what} is not a whole number`);
+  return value;
+}
+
+function lastErrorOf(record: Pick<SqsEventRecord, 'messageId'>, parsed: Record<string, unknown>, what: string): DeliveryError {
+  const { message, status } = parsed;
   if (typeof message !== 'string' || (status !== undefined && typeof status !== 'number')) {
-    throw notAnItem(record, `attribute ${DELIVERY_ATTRIBUTES.lastError} is not {message, status?}`);
+    throw notAnItem(record, `${what} is not {message, status?}`);
   }
   return status === undefined ? { message } : { message, status };
 }
 
+// ---------------------------------------------------------------------------------------------------------------
+// Bundles: many items in one message.
+
+/** One item of a bundle with the delivery state it carries. */
+export interface BundledItem {
+  item: NewDeliveryItem;
+  state: DeliveryState;
+}
+
 /**
- * The {@link DeliveryItem} in an SQS Lambda event record (or a message the adapter received), with its receipt
- * handle attached: pass the returned object to `SqsDeliveryQueue.ack`/`retry` (e.g. through
- * `DeliveryWorkers.deliver`). Throws an Error naming the message when it does not hold a delivery item.
+ * An item as one element of a bundle body: its {@link NewDeliveryItem} fields, then its delivery state
+ * (`attempts`, `firstAttemptAt`, `lastError`, `dueAt`) when it has any. JSON that SQS accepts.
+ */
+export function encodeBundleEntry(item: NewDeliveryItem, state?: DeliveryState): string {
+  const fields = sqsSafeJson(item, STORED_FIELDS);
+  if (!state) return fields;
+  const extra: Record<string, unknown> = {};
+  if (state.attempts > 0) extra.attempts = state.attempts;
+  if (state.firstAttemptAt !== undefined) extra.firstAttemptAt = state.firstAttemptAt;
+  if (state.lastError) {
+    const { message, status } = state.lastError;
+    extra.lastError = status === undefined ? { message } : { message, status };
+  }
+  if (state.dueAt !== undefined) extra.dueAt = state.dueAt;
+  if (Object.keys(extra).length === 0) return fields;
+  return `${fields.slice(0, -1)},${sqsSafeJson(extra).slice(1)}`;
+}
+
+/** A bundle's body: a JSON array of {@link encodeBundleEntry} elements. */
+export function bundleBody(entries: readonly string[]): string {
+  return `[${entries.join(',')}]`;
+}
+
+/**
+ * Every item a message holds, with its state. A bundle's body is a JSON array (see {@link encodeBundleEntry}); a
+ * body that is a JSON object is a single-item message of the format before bundles, whose state is in message
+ * attributes: messages sent before an upgrade are read as one-item bundles. Throws an Error naming the message
+ * when it does not hold delivery items (an empty bundle included).
+ */
+export function decodeBundle(record: Pick<SqsEventRecord, 'messageId' | 'body' | 'messageAttributes'>): BundledItem[] {
+  if (!record.body.trimStart().startsWith('[')) return [{ item: decodeDeliveryItem(record), state: decodeDeliveryState(record) }];
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(record.body);
+  } catch {
+    throw notAnItem(record, 'the body is not JSON');
+  }
+  if (!Array.isArray(parsed) || parsed.length === 0) throw notAnItem(record, 'the body is an empty bundle');
+  return parsed.map((element: unknown, index) => {
+    if (typeof element !== 'object' || element === null || Array.isArray(element)) {
+      throw notAnItem(record, `bundle element ${index} is not an object`);
+    }
+    const fields = element as Record<string, unknown>;
+    const state: DeliveryState = { attempts: fields.attempts === undefined ? 0 : wholeNumber(record, fields.attempts, '"attempts"') };
+    if (fields.firstAttemptAt !== undefined) state.firstAttemptAt = wholeNumber(record, fields.firstAttemptAt, '"firstAttemptAt"');
+    if (fields.dueAt !== undefined) state.dueAt = wholeNumber(record, fields.dueAt, '"dueAt"');
+    if (fields.lastError !== undefined) {
+      if (typeof fields.lastError !== 'object' || fields.lastError === null) throw notAnItem(record, '"lastError" is not {message, status?}');
+      state.lastError = lastErrorOf(record, fields.lastError as Record<string, unknown>, '"lastError"');
+    }
+    return { item: itemFields(record, fields), state };
+  });
+}
+
+/**
+ * What settling the items of one received message needs: its receipt handle, and how many of its items are not
+ * settled yet. The message is deleted once none is left (by the queue, or by Lambda for an event record).
+ */
+export interface MessageLease {
+  messageId: string;
+  receiptHandle: string;
+  /** Items of the message not settled yet. */
+  open: number;
+  /** Whether the queue deletes the message when its last item is settled; false when Lambda deletes it. */
+  deleteWhenSettled: boolean;
+  /** performance.now() until which SQS keeps the message hidden (known only for the queue's own receives). */
+  visibleUntil?: number;
+}
+
+/**
+ * The items of a message (one for the format before bundles), each with a lease sharing the message's
+ * {@link MessageLease}. Throws an Error naming the message when it does not hold delivery items.
+ */
+export function recordToDeliveryItems(record: SqsEventRecord, deleteWhenSettled: boolean): { items: DeliveryItem[]; message: MessageLease } {
+  const bundled = decodeBundle(record);
+  const message: MessageLease = { messageId: record.messageId, receiptHandle: record.receiptHandle, open: bundled.length, deleteWhenSettled };
+  const items = bundled.map(({ item: fields, state }, index) => {
+    const item: DeliveryItem = { ...fields, attempts: state.attempts };
+    if (state.firstAttemptAt !== undefined) item.firstAttemptAt = state.firstAttemptAt;
+    if (state.lastError !== undefined) item.lastError = state.lastError;
+    const lease: SqsLease = { receiptHandle: record.receiptHandle, message, index };
+    if (state.dueAt !== undefined) lease.dueAt = state.dueAt;
+    leases.set(item, lease);
+    return item;
+  });
+  return { items, message };
+}
+
+/**
+ * The {@link DeliveryItem} in an SQS Lambda event record (or a message the adapter received) that holds one item,
+ * with its receipt handle attached: pass the returned object to `SqsDeliveryQueue.ack`/`retry`, which delete the
+ * message. Throws an Error naming the message when it does not hold exactly one delivery item: for bundles, see
+ * `SqsDeliveryQueue.openRecord`.
  */
 export function sqsRecordToDeliveryItem(record: SqsEventRecord): DeliveryItem {
-  const item: DeliveryItem = { ...decodeDeliveryItem(record), attempts: 0 };
-  const state = decodeDeliveryState(record);
-  item.attempts = state.attempts;
-  if (state.firstAttemptAt !== undefined) item.firstAttemptAt = state.firstAttemptAt;
-  if (state.lastError !== undefined) item.lastError = state.lastError;
-  leases.set(item, state.dueAt === undefined ? { receiptHandle: record.receiptHandle } : { receiptHandle: record.receiptHandle, dueAt: state.dueAt });
-  return item;
+  const { items } = recordToDeliveryItems(record, true);
+  if (items.length !== 1) throw notAnItem(record, `it is a bundle of ${items.length} items`);
+  return items[0]!;
+}
+
+/** How many times SQS has handed the message out, this time included (1 when the record does not say). */
+export function receiveCountOf(record: Pick<SqsEventRecord, 'attributes'>): number {
+  const count = Number(record.attributes.ApproximateReceiveCount);
+  return Number.isSafeInteger(count) && count > 0 ? count : 1;
 }
 
 function notAnItem(record: Pick<SqsEventRecord, 'messageId'>, reason: string): Error {
