@@ -323,11 +323,18 @@ export class LocalStack {
     const adminUrl = `http://${this.options.host}:${adminPort}`;
 
     await waitFor('the router', async () => (await fetch(`${adminUrl}/v1/status`)).ok, 60_000, () => (this.routerPid === undefined ? this.routerExit : undefined));
+    let lastAnswer = 'no answer';
     await waitFor(
       'the config API',
-      async () => (await fetch(`${this.configUrl}/v1/spaces/default/functions`, { headers: { authorization: `bearer ${this.adminKey}` } })).status === 200,
+      async () => {
+        const res = await fetch(`${this.configUrl}/v1/spaces/default/functions`, { headers: { authorization: `bearer ${this.adminKey}` } });
+        lastAnswer = `${res.status} ${(await res.text()).slice(0, 500)}`;
+        return res.status === 200;
+      },
       60_000,
-    );
+    ).catch((error: unknown) => {
+      throw new Error(`${(error as Error).message}; its last answer to GET /v1/spaces/default/functions: ${lastAnswer}`);
+    });
     this.log(`local-stack: ready in ${((Date.now() - started) / 1000).toFixed(1)} s (router pid ${this.routerPid}, admin ${adminUrl})`);
   }
 

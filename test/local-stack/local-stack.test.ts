@@ -69,10 +69,12 @@ describe('the local stack (npm run local-stack)', { timeout: START_TIMEOUT_MS + 
   const routerPid = () => Number([...stderr.matchAll(/router started \(pid (\d+)\)/g)].at(-1)?.[1]);
 
   before(async () => {
+    // A table prefix of its own: a Lambda or the router that lost the prefix variable would use the default tables,
+    // which do not exist here.
     const [eventsPort, configPort] = [await freePort(), await freePort()];
     stack = spawn(
       process.execPath,
-      ['--import', 'tsx', 'scripts/local-stack/index.ts', '--events-port', String(eventsPort), '--config-port', String(configPort), '-c', 'allowTargets=127.0.0.1/32'],
+      ['--import', 'tsx', 'scripts/local-stack/index.ts', '--events-port', String(eventsPort), '--config-port', String(configPort), '-c', 'allowTargets=127.0.0.1/32', '-c', 'tablePrefix=lst-'],
       { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, EVENT_GATEWAY_ACCESS_KEY: '' } },
     );
     stack.stdout!.on('data', (c: Buffer) => (stdout += c.toString()));
