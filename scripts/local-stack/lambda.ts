@@ -62,6 +62,8 @@ class Environment {
         for (const line of lines) if (line) log(`[${definition.logicalId}] ${line}`);
       });
     }
+    // A send to an environment that is exiting fails through the exit handler below, not as an uncaught error.
+    this.child.on('error', (error) => log(`[${definition.logicalId}] ${error.message}`));
     this.ready = new Promise((resolve, reject) => {
       this.child.on('message', (message: { type: string; id?: string; result?: unknown; error?: { errorType: string; errorMessage: string } }) => {
         if (message.type === 'ready') resolve();
@@ -91,6 +93,11 @@ class Environment {
         this.child.kill('SIGKILL');
         reject(new FunctionError(this.definition.name, 'Sandbox.Timedout', `Task timed out after ${this.definition.timeoutSeconds} seconds`));
       }, timeoutMs);
+      if (this.exited || !this.child.connected) {
+        clearTimeout(timer);
+        reject(new FunctionError(this.definition.name, 'Runtime.ExitError', 'the runtime exited'));
+        return;
+      }
       this.pending.set(id, { resolve, reject, timer });
       this.child.send({ id, event, deadline: Date.now() + timeoutMs });
     });
