@@ -1,13 +1,17 @@
-// The router container's start command, exercised (issue 6): the CMD/ENTRYPOINT of the repository's Dockerfile
-// runs in this checkout on this machine's Node, with the AWS adapters pointed at the local DynamoDB and SQS servers
-// through the same EVENT_GATEWAY_* variables the ECS task sets.
+// The router image, started (issues 6 and 18): the repository's Dockerfile is built on this machine without Docker
+// (scripts/local-stack/image.ts applies its stages to the build context, as `npm run local-stack` does), and the
+// image's ENTRYPOINT/CMD runs in the built image folder with the AWS adapters pointed at the local DynamoDB and SQS
+// servers through the same EVENT_GATEWAY_* variables the ECS task sets. The image holds built JavaScript and no
+// node_modules at all, so a production install has nothing to install: what starts here is all the image has.
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { after, before, describe, it } from 'node:test';
 import { CreateQueueCommand, ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { buildImage, type BuiltImage } from '../../scripts/local-stack/image.js';
 import { startTestGateway } from '../helpers/gateway.js';
 import { call, http } from '../helpers/http.js';
 import { freePort } from '../helpers/ports.js';
@@ -15,37 +19,11 @@ import { Sink, eventually } from '../helpers/sink.js';
 import { awsClientConfig, requireEnv } from './helpers.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+/** The first build runs `npm ci` and the bundler; later ones reuse the cached layers (shared with the local stack). */
+const BUILD_TIMEOUT_MS = 300_000;
 
-interface ImageStart {
-  /** ENTRYPOINT followed by CMD, as the container runs them. */
-  argv: string[];
-  /** The final stage's ENV settings. */
-  env: Record<string, string>;
-  workdir: string | undefined;
-}
-
-/** The final stage's start command and environment, read from the Dockerfile's exec-form ENTRYPOINT/CMD and ENV lines. */
-function imageStart(dockerfile: string): ImageStart {
-  const lines = dockerfile.replace(/\\\r?\n/g, ' ').split(/\r?\n/).map((l) => l.trim());
-  const lastFrom = lines.map((l) => /^FROM\s/i.test(l)).lastIndexOf(true);
-  const stage = lines.slice(lastFrom);
-  const execForm = (instruction: string): string[] => {
-    const line = stage.filter((l) => l.toUpperCase().startsWith(`${instruction} `)).at(-1);
-    if (!line) return [];
-    const value = line.slice(instruction.length).trim();
-    assert.ok(value.startsWith('['), `${instruction} must use the exec form (JSON array) so node gets SIGTERM: ${line}`);
-    return JSON.parse(value) as string[];
-  };
-  const env: Record<string, string> = {};
-  for (const line of stage.filter((l) => /^ENV\s/i.test(l))) {
-    for (const [, key, value] of line.slice(3).matchAll(/([A-Za-z_][A-Za-z0-9_]*)=("[^"]*"|\S+)/g)) env[key!] = value!.replace(/^"|"$/g, '');
-  }
-  const workdir = stage.filter((l) => /^WORKDIR\s/i.test(l)).at(-1)?.slice(7).trim();
-  return { argv: [...execForm('ENTRYPOINT'), ...execForm('CMD')], env, workdir };
-}
-
-describe('the router container start command (Dockerfile CMD/ENTRYPOINT)', () => {
-  const start = imageStart(readFileSync(new URL('Dockerfile', `file://${ROOT}`), 'utf8'));
+describe('the router image (Dockerfile), built and started', { timeout: BUILD_TIMEOUT_MS + 120_000 }, () => {
+  let image: BuiltImage;
   const tablePrefix = `ctr-${randomBytes(4).toString('hex')}-`;
   let queueUrl: string;
   let sqs: SQSClient;
@@ -56,6 +34,13 @@ describe('the router container start command (Dockerfile CMD/ENTRYPOINT)', () =>
   let eventsUrl: string;
 
   before(async () => {
+    image = await buildImage({
+      contextDir: ROOT,
+      dockerfile: 'Dockerfile',
+      cacheDir: join(ROOT, '.event-gateway', 'local-stack', 'image'),
+      log: () => undefined,
+      runEnv: { npm_config_prefer_offline: 'true' },
+    });
     sqs = new SQSClient(awsClientConfig(requireEnv('EG_TEST_SQS_ENDPOINT')));
     ({ QueueUrl: queueUrl = '' } = await sqs.send(new CreateQueueCommand({ QueueName: `${tablePrefix}fanout` })));
     sink = await Sink.start({ body: '{"statusCode":200,"body":"hello from the function"}' });
@@ -86,18 +71,23 @@ describe('the router container start command (Dockerfile CMD/ENTRYPOINT)', () =>
       await config.close();
     }
 
-    const [command, ...args] = start.argv;
+    const [command, ...args] = image.argv;
     assert.equal(command, 'node', 'the image starts node');
     const adminPort = await freePort();
     const eventsPort = await freePort();
     adminUrl = `http://127.0.0.1:${adminPort}`;
     eventsUrl = `http://127.0.0.1:${eventsPort}`;
     router = spawn(process.execPath, args, {
-      cwd: ROOT,
+      cwd: image.workdirPath,
       stdio: ['ignore', 'pipe', 'pipe'],
+      // Only what the container has: the image's ENV, the task's variables, and the role's credentials.
       env: {
-        ...process.env,
-        ...start.env,
+        PATH: process.env.PATH,
+        AWS_REGION: process.env.AWS_REGION ?? 'us-east-1',
+        AWS_ACCESS_KEY_ID: 'test',
+        AWS_SECRET_ACCESS_KEY: 'test',
+        AWS_EC2_METADATA_DISABLED: 'true',
+        ...image.env,
         // What the ECS task sets (lib/infra/stack.ts), pointed at the local servers.
         EVENT_GATEWAY_DYNAMODB_TABLE_PREFIX: tablePrefix,
         EVENT_GATEWAY_SQS_QUEUE_URL: queueUrl,
@@ -133,9 +123,18 @@ describe('the router container start command (Dockerfile CMD/ENTRYPOINT)', () =>
     sqs?.destroy();
   });
 
-  it('starts node on the CLI in router-only mode with the DynamoDB store and the SQS queue', () => {
-    assert.deepEqual(start.argv, ['node', 'bin/event-gateway.js', '--router-only', '--store', 'dynamodb', '--queue', 'sqs']);
-    assert.equal(start.workdir, '/app');
+  it('starts node on the bundled CLI in router-only mode with the DynamoDB store and the SQS queue', () => {
+    assert.deepEqual(image.argv, ['node', '--enable-source-maps', 'dist/router/index.js', '--router-only', '--store', 'dynamodb', '--queue', 'sqs']);
+    assert.equal(image.workdir, '/app');
+    assert.equal(image.env.NODE_ENV, 'production');
+  });
+
+  it('holds built JavaScript and package.json only: no node_modules, no TypeScript sources, no tsx', () => {
+    assert.deepEqual(readdirSync(image.workdirPath).sort(), ['dist', 'package.json']);
+    assert.equal(existsSync(join(image.root, 'node_modules')), false);
+    const files = readdirSync(join(image.workdirPath, 'dist', 'router'));
+    assert.ok(files.includes('index.js'));
+    assert.deepEqual(files.filter((f) => !/\.js(\.map)?$/.test(f)), ['sources.json']);
   });
 
   it('answers the health check on the admin port and serves nothing of the config API there', async () => {

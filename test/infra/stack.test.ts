@@ -258,8 +258,11 @@ describe('Construct: RouterService', () => {
     const dockerfile = readFileSync(new URL('../../Dockerfile', import.meta.url), 'utf8');
     const stages = [...dockerfile.matchAll(/^FROM\s+(\S+)/gm)].map((m) => m[1]);
     assert.ok(stages.length >= 2, 'multi-stage');
-    const version = Number(/^ARG NODE_VERSION=(\d+)$/m.exec(dockerfile)?.[1]);
-    assert.ok(version >= 22 && version % 2 === 0, `Node ${version} is an LTS line`);
+    for (const image of stages) {
+      const version = Number(/^node:(\d+)-/.exec(image ?? '')?.[1]);
+      assert.ok(version >= 22 && version % 2 === 0, `${image}: Node ${version} is an LTS line`);
+      assert.match(image ?? '', /@sha256:[0-9a-f]{64}$/, `${image} is pinned by digest`);
+    }
     const runtime = dockerfile.slice(dockerfile.lastIndexOf('\nFROM '));
     assert.match(runtime, /^USER node$/m);
   });

@@ -86,7 +86,7 @@ describe('npx cdk synth', { timeout: SYNTH_TIMEOUT_MS + 10_000 }, () => {
     const context = join(outdir, images[0]!.source.directory);
     assert.equal(images[0]!.source.dockerFile, 'Dockerfile');
     assert.deepEqual(readdirSync(context).sort(), ['.dockerignore', 'Dockerfile', 'bin', 'lib', 'package-lock.json', 'package.json']);
-    assert.deepEqual(readdirSync(join(context, 'bin')), ['event-gateway.js']);
+    assert.deepEqual(readdirSync(join(context, 'bin')), ['build.mjs']);
     assert.ok(!existsSync(join(context, 'lib', 'infra')), 'the CDK code stays out of the image');
     assert.ok(existsSync(join(context, 'lib', 'cli', 'main.ts')));
   });

@@ -1,6 +1,15 @@
 import { mkdirSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { join } from 'node:path';
-import Database from 'better-sqlite3';
+import type Database from 'better-sqlite3';
+
+// Loaded on first use, not at import: the router image (DynamoDB and SQS only) ships without the native module.
+const requireDriver = createRequire(import.meta.url);
+let driver: typeof Database | undefined;
+function loadDriver(): typeof Database {
+  driver ??= requireDriver('better-sqlite3') as typeof Database;
+  return driver;
+}
 
 /** A better-sqlite3 connection, as returned by {@link openDatabase}. */
 export type SqliteDatabase = Database.Database;
@@ -58,7 +67,8 @@ export function openDatabase(options: DatabaseOptions): SqliteDatabase {
   }
 
   const busyTimeoutMs = options.busyTimeoutMs ?? DEFAULT_BUSY_TIMEOUT_MS;
-  const db = new Database(path, { timeout: busyTimeoutMs });
+  const Driver = loadDriver();
+  const db = new Driver(path, { timeout: busyTimeoutMs });
   try {
     db.pragma('journal_mode = WAL');
     db.pragma('synchronous = NORMAL');

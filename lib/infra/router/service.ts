@@ -107,7 +107,7 @@ export class RouterService extends Construct {
       cpu: settings.cpu,
       memoryLimitMiB: settings.memoryLimitMiB,
       runtimePlatform: { cpuArchitecture: CpuArchitecture.X86_64, operatingSystemFamily: OperatingSystemFamily.LINUX },
-      // The root file system is read-only; tsx caches its transforms under /tmp.
+      // The root file system is read-only; /tmp is the one writable place (temporary files of the process).
       volumes: [{ name: 'tmp' }],
     });
     // With the sidecar, the router's hard limit is what the sidecar leaves of the task's memory.
