@@ -73,6 +73,15 @@ export interface GatewayOptions {
    * @default false
    */
   routerOnly?: boolean;
+  /**
+   * With `store: 'dynamodb'`, whether this process relays the registry table's Stream into the change log that
+   * every process polls: 'auto' relays unless `routerOnly` (one relay at a time holds a lease; the others stand
+   * by), 'off' never (a deployment where the invalidation Lambda does it, as the CDK stack's).
+   * @default 'auto'
+   */
+  streamRelay?: 'auto' | 'off';
+  /** How long the relay's lease lasts unrenewed: the longest a takeover waits after a relay dies. @default 10000 */
+  streamRelayLeaseMs?: number;
   /** @default 'info' */
   logLevel?: 'debug' | 'info' | 'warn' | 'error' | 'silent';
   /** @default 'text' with `dev`, otherwise 'json' */
@@ -114,6 +123,8 @@ export function resolveOptions(options: GatewayOptions): ResolvedGatewayOptions 
     ...(options.sqsQueueUrl ? { sqsQueueUrl: options.sqsQueueUrl } : {}),
     ...(options.sqsEndpoint ? { sqsEndpoint: options.sqsEndpoint } : {}),
     routerOnly: options.routerOnly ?? false,
+    streamRelay: options.streamRelay ?? 'auto',
+    streamRelayLeaseMs: options.streamRelayLeaseMs ?? 10_000,
     ...(options.allowTargets ? { allowTargets: options.allowTargets } : {}),
     logLevel: options.logLevel ?? 'info',
     logFormat: options.logFormat ?? (dev ? 'text' : 'json'),
