@@ -125,6 +125,7 @@ export class StreamRelay {
 
   async #run(): Promise<void> {
     const signal = this.#stopping.signal;
+    const renewing = this.#renewWhileHolding();
     while (!signal.aborted) {
       let busy = false;
       try {
@@ -136,22 +137,32 @@ export class StreamRelay {
       }
       if (!busy) await sleep(this.#holding ? this.#idleMs : this.#leaseMs / 3, undefined, { signal }).catch(() => undefined);
     }
+    await renewing;
   }
 
-  /** One pass: keep (or try to take) the lease, then read every shard once. Returns whether records came. */
+  /** Renews the lease every third of its length, apart from the reading, so that a slow round cannot let it lapse. */
+  async #renewWhileHolding(): Promise<void> {
+    const signal = this.#stopping.signal;
+    while (!signal.aborted) {
+      await sleep(this.#leaseMs / 3, undefined, { signal }).catch(() => undefined);
+      if (signal.aborted || !this.#holding || this.#now() - this.#renewedAt < this.#leaseMs / 3) continue;
+      try {
+        if (!(await this.#takeLease())) this.#lose();
+      } catch (error) {
+        // Not renewed this time; the lease still runs, and the fence stops any append once another holds it.
+        if (!signal.aborted) this.#report(error);
+      }
+    }
+  }
+
+  /** One pass: take the lease if not held, then read every shard once. Returns whether records came. */
   async #round(): Promise<boolean> {
-    if (!this.#holding || this.#now() - this.#renewedAt >= this.#leaseMs / 3) {
-      const wasHolding = this.#holding;
-      if (!(await this.#takeLease())) {
-        if (wasHolding) this.#lose();
-        return false;
-      }
-      if (!wasHolding) {
-        this.#holding = true;
-        this.#shards.clear();
-        this.#describedAt = 0;
-        this.#onLeaseChange(true);
-      }
+    if (!this.#holding) {
+      if (!(await this.#takeLease())) return false;
+      this.#holding = true;
+      this.#shards.clear();
+      this.#describedAt = 0;
+      this.#onLeaseChange(true);
     }
     if (this.#now() - this.#describedAt >= DESCRIBE_EVERY_MS) await this.#describe();
     let busy = false;
