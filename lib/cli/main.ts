@@ -73,6 +73,8 @@ interface CliOptions {
   sqsQueueUrl?: string;
   sqsEndpoint?: string;
   routerOnly?: boolean;
+  streamRelay?: GatewayOptions['streamRelay'];
+  streamRelayLeaseMs?: number;
   allowTargets?: string;
   shutdownTimeout?: number;
   emfInterval?: number;
@@ -109,6 +111,8 @@ export function buildProgram(): Command {
     .addOption(flag('--sqs-queue-url <url>', 'the SQS queue of async fan-out (with --queue sqs)'))
     .addOption(flag('--sqs-endpoint <url>', 'an SQS-compatible endpoint'))
     .addOption(flag('--router-only', 'serve the events API, and only /v1/status and /v1/metrics on the config port (the AWS container)'))
+    .addOption(flag('--stream-relay <mode>', "with --store dynamodb: 'auto' relays the registry's Stream into the change log unless --router-only; 'off' when the invalidation Lambda does").choices(['auto', 'off']).default('auto'))
+    .addOption(flag('--stream-relay-lease-ms <ms>', "how long the Stream relay's lease lasts unrenewed (a takeover waits at most this)").argParser(positiveInteger).default(10_000))
     .addOption(flag('--allow-targets <cidrs>', 'ranges http functions may reach beyond the public internet, e.g. 10.0.0.0/8,127.0.0.1/32'))
     .addOption(flag('--max-headers <n>', 'most header lines in one request').argParser(positiveInteger).default(100))
     .addOption(flag('--max-header-bytes <n>', 'largest size of all headers of one request').argParser(positiveInteger).default(16 * 1024))
@@ -153,6 +157,8 @@ export function buildProgram(): Command {
       sqsQueueUrl: opts.sqsQueueUrl,
       sqsEndpoint: opts.sqsEndpoint,
       routerOnly: opts.routerOnly,
+      streamRelay: opts.streamRelay,
+      streamRelayLeaseMs: opts.streamRelayLeaseMs,
       allowTargets: opts.allowTargets,
       ...(opts.shutdownTimeout !== undefined ? { shutdownTimeoutMs: Math.round(opts.shutdownTimeout * 1000) } : {}),
       emfInterval: opts.emfInterval,

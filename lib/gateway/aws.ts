@@ -1,9 +1,17 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBStreamsClient } from '@aws-sdk/client-dynamodb-streams';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { DynamoAccessKeyStore } from '../adapters/access-keys/dynamodb/index.js';
 import { DynamoDeadLetterStore } from '../adapters/dead-letters/dynamodb/index.js';
 import { SqsDeliveryQueue } from '../adapters/queue/sqs/index.js';
-import { DEFAULT_TABLE_PREFIX, DynamoRegistry, ensureRegistryTables, registryTableNames } from '../adapters/registry/dynamodb/index.js';
+import {
+  DEFAULT_TABLE_PREFIX,
+  DynamoRegistry,
+  StreamRelay,
+  ensureRegistryTables,
+  registryTableNames,
+  type StreamRelayOptions,
+} from '../adapters/registry/dynamodb/index.js';
 import type { RegistryChange } from '../ports/registry.js';
 
 /**
@@ -27,6 +35,13 @@ export interface AwsResourceOptions {
   createTables?: boolean;
   /** The registry's change feed reports how long a change took to reach this process. */
   onChangeLag?: (lagMs: number, change: RegistryChange) => void;
+  /**
+   * Relay the registry table's Stream into the change log from this process (when no invalidation Lambda does):
+   * the lease's length and where to report. @default no relay (the Lambda handlers never relay)
+   */
+  streamRelay?: Pick<StreamRelayOptions, 'leaseMs' | 'onError' | 'onLeaseChange'>;
+  /** The registry reports this process's own writes to its listeners at once (see DynamoRegistry). @default false */
+  ownWritesAtOnce?: boolean;
 }
 
 export interface DynamoStores {
@@ -34,6 +49,8 @@ export interface DynamoStores {
   registry: DynamoRegistry;
   deadLetters: DynamoDeadLetterStore;
   accessKeys: DynamoAccessKeyStore;
+  /** Present when `streamRelay` was asked for. */
+  relay?: StreamRelay;
   close(): Promise<void>;
 }
 
@@ -46,13 +63,28 @@ export async function openDynamoStores(options: AwsResourceOptions): Promise<Dyn
   const tablePrefix = options.tablePrefix ?? DEFAULT_TABLE_PREFIX;
   if (options.createTables ?? options.dynamodbEndpoint !== undefined) await ensureRegistryTables(client, tablePrefix);
   const tables = registryTableNames(tablePrefix);
-  const registry = new DynamoRegistry({ client, tablePrefix, ...(options.onChangeLag ? { onChangeLag: options.onChangeLag } : {}) });
+  const registry = new DynamoRegistry({
+    client,
+    tablePrefix,
+    ownWritesAtOnce: options.ownWritesAtOnce ?? false,
+    ...(options.onChangeLag ? { onChangeLag: options.onChangeLag } : {}),
+  });
+  const streams = options.streamRelay
+    ? new DynamoDBStreamsClient({
+        ...(options.dynamodbEndpoint ? { endpoint: options.dynamodbEndpoint } : {}),
+        ...(options.region ? { region: options.region } : {}),
+      })
+    : undefined;
+  const relay = streams && new StreamRelay({ ...options.streamRelay, client, streams, tablePrefix }).start();
   return {
     client,
     registry,
     deadLetters: new DynamoDeadLetterStore({ client, tableName: tables.deadLetters }),
     accessKeys: new DynamoAccessKeyStore({ client, tableName: tables.registry }),
+    ...(relay ? { relay } : {}),
     async close() {
+      await relay?.stop();
+      streams?.destroy();
       await registry.close();
       client.destroy();
     },

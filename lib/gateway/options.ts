@@ -96,6 +96,15 @@ export interface GatewayOptions {
    * @default false
    */
   loopbackMetrics?: boolean;
+  /**
+   * With `store: 'dynamodb'`, whether this process relays the registry table's Stream into the change log that
+   * every process polls: 'auto' relays unless `routerOnly` (one relay at a time holds a lease; the others stand
+   * by), 'off' never (a deployment where the invalidation Lambda does it, as the CDK stack's).
+   * @default 'auto'
+   */
+  streamRelay?: 'auto' | 'off';
+  /** How long the relay's lease lasts unrenewed: the longest a takeover waits after a relay dies. @default 10000 */
+  streamRelayLeaseMs?: number;
   /** @default 'info' */
   logLevel?: 'debug' | 'info' | 'warn' | 'error' | 'silent';
   /** @default 'text' with `dev`, otherwise 'json' */
@@ -141,6 +150,8 @@ export function resolveOptions(options: GatewayOptions): ResolvedGatewayOptions 
     emfInterval: options.emfInterval ?? (options.routerOnly ? 60 : 0),
     metricsNamespace: options.metricsNamespace ?? 'EventGateway',
     loopbackMetrics: options.loopbackMetrics ?? false,
+    streamRelay: options.streamRelay ?? 'auto',
+    streamRelayLeaseMs: options.streamRelayLeaseMs ?? 10_000,
     ...(options.allowTargets ? { allowTargets: options.allowTargets } : {}),
     shutdownTimeoutMs: options.shutdownTimeoutMs ?? DEFAULT_SHUTDOWN_TIMEOUT_MS,
     logLevel: options.logLevel ?? 'info',

@@ -46,6 +46,19 @@ export async function openStores(options: ResolvedGatewayOptions, metrics: Gatew
     ...(options.sqsEndpoint ? { sqsEndpoint: options.sqsEndpoint } : {}),
     maxPending: options.maxPending,
     onChangeLag: (lagMs: number) => metrics.configPropagationSeconds.observe(lagMs / 1000),
+    // A process that serves the config API routes its own changes at once (read-your-writes).
+    ownWritesAtOnce: !options.routerOnly,
+    // The process that serves the config API relays the Stream, unless told not to (the stack's Lambda does it).
+    ...(options.streamRelay === 'auto' && !options.routerOnly
+      ? {
+          streamRelay: {
+            leaseMs: options.streamRelayLeaseMs,
+            onError: (error: unknown) => logger.warn({ err: error }, 'relaying the registry Stream failed; retrying'),
+            onLeaseChange: (holding: boolean) =>
+              logger.info({ holding }, holding ? 'relaying the registry Stream into the change log' : 'stream relay lease lost; standing by'),
+          },
+        }
+      : {}),
   };
 
   let registry: Registry;

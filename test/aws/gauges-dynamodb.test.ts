@@ -7,8 +7,7 @@ import type { RunningGateway } from '../../lib/gateway/index.js';
 import { startTestGateway } from '../helpers/gateway.js';
 import { call, http } from '../helpers/http.js';
 import { eventually } from '../helpers/sink.js';
-import { awsClientConfig, requireEnv } from './helpers.js';
-import { startStreamPoller, type StreamPoller } from './helpers/stream-poller.js';
+import { awsClientConfig, requireEnv, startStreamRelay } from './helpers.js';
 
 /** The value of one series in a real `/v1/metrics` scrape. */
 async function gauge(gw: RunningGateway, series: string): Promise<number | undefined> {
@@ -35,15 +34,15 @@ describe('the config gauges on the DynamoDB registry', () => {
   } as const;
   let writer: RunningGateway;
   let router: RunningGateway | undefined;
-  let poller: StreamPoller;
+  let relay: Awaited<ReturnType<typeof startStreamRelay>>;
 
   before(async () => {
-    writer = await startTestGateway(options);
-    // Stands in for the invalidation Lambda's event source mapping, which writes the change log the feed reads.
-    poller = await startStreamPoller({ endpoint: options.dynamodbEndpoint, tablePrefix: options.dynamodbTablePrefix });
+    // The writer's own relay is off: the test runs one it can stop, to make the router fall behind the change log.
+    writer = await startTestGateway({ ...options, streamRelay: 'off' });
+    relay = await startStreamRelay(options.dynamodbEndpoint, options.dynamodbTablePrefix);
   });
   after(async () => {
-    await poller?.stop();
+    await relay?.stop();
     await router?.close();
     await writer?.close();
   });
@@ -65,7 +64,7 @@ describe('the config gauges on the DynamoDB registry', () => {
     for (const path of ['/c1', '/c2', '/c3']) cors.push((await post('cors', { method: 'GET', path })).corsId!);
 
     // A router started on the stored config: its first scrape counts it.
-    router = await startTestGateway(options);
+    router = await startTestGateway({ ...options, routerOnly: true });
     assert.equal(await gauge(router, 'eventgateway_eventtypes_total{space="default"}'), 3);
     assert.equal(await gauge(router, 'eventgateway_functions_total{space="default"}'), 9);
     assert.equal(await gauge(router, 'eventgateway_subscriptions_total{space="default"}'), 3);
@@ -96,7 +95,7 @@ describe('the config gauges on the DynamoDB registry', () => {
   it('are reset by a full reload when the router fell behind the change log', async () => {
     assert.ok(router, 'the first test started the router');
     // Changes the change log never records (its relay is stopped): the router cannot see them one by one.
-    await poller.stop();
+    await relay.stop();
     await call(writer.configUrl, 'POST', '/v1/spaces/default/functions', { functionId: 'f11', type: 'http', provider: { url: 'http://127.0.0.1:9/' } });
     for (const id of ['f2', 'f3']) assert.equal((await call(writer.configUrl, 'DELETE', `/v1/spaces/default/functions/${id}`)).status, 204);
     assert.equal(await gauge(router, 'eventgateway_functions_total{space="default"}'), 8);

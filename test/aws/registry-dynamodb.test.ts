@@ -25,8 +25,7 @@ import type { ItemByKind } from '../../lib/core/model/types.js';
 import { LiveRoutingTable } from '../../lib/routing/index.js';
 import { ItemExistsError, type RegistryChange } from '../../lib/ports/registry.js';
 import { runRegistryContract } from '../contracts/registry.contract.js';
-import { awsClientConfig, requireEnv } from './helpers.js';
-import { startStreamPoller, type StreamPoller } from './helpers/stream-poller.js';
+import { awsClientConfig, requireEnv, startStreamRelay } from './helpers.js';
 
 const endpoint = requireEnv('EG_TEST_DYNAMODB_ENDPOINT');
 const client = new DynamoDBClient(awsClientConfig(endpoint));
@@ -53,7 +52,7 @@ async function freshTables(): Promise<{ tablePrefix: string; drop(): Promise<voi
 /** Fresh tables with the Stream feeding the change log, and a way to open registries on them. */
 async function environment() {
   const tables = await freshTables();
-  const poller = await startStreamPoller({ endpoint, tablePrefix: tables.tablePrefix });
+  const poller = await startStreamRelay(endpoint, tables.tablePrefix);
   const registries: DynamoRegistry[] = [];
   let pollerStopped = false;
   return {

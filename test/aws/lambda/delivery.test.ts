@@ -12,8 +12,7 @@ import { openDynamoStores, type DynamoStores } from '../../../lib/gateway/aws.js
 import type { NewDeliveryItem } from '../../../lib/ports/delivery-queue.js';
 import { createHandler, type DeliveryHandler } from '../../../functions/delivery.js';
 import { Sink } from '../../helpers/sink.js';
-import { awsClientConfig, requireEnv } from '../helpers.js';
-import { startStreamPoller } from '../helpers/stream-poller.js';
+import { awsClientConfig, requireEnv, startStreamRelay } from '../helpers.js';
 
 const DYNAMODB_ENDPOINT = requireEnv('EG_TEST_DYNAMODB_ENDPOINT');
 const SQS_ENDPOINT = requireEnv('EG_TEST_SQS_ENDPOINT');
@@ -189,9 +188,17 @@ describe('the delivery Lambda handler [lambda-handler]', () => {
 
   it('catches up with the change log before delivering to a function created after its cold start', async () => {
     const changes = registryTableNames(PREFIX).changes;
-    const poller = await startStreamPoller({ endpoint: DYNAMODB_ENDPOINT, tablePrefix: PREFIX, from: 'LATEST' });
+    // Writes the change log as the invalidation Lambda would (the gateway's own relay, same mapping).
+    const relay = await startStreamRelay(DYNAMODB_ENDPOINT, PREFIX);
     try {
-      const start = await readCounter(stores.client, changes);
+      // The relay first logs what was written before it started: wait until that is done.
+      let start = await readCounter(stores.client, changes);
+      for (let settled = 0; settled < 5; ) {
+        await sleep(100);
+        const now = await readCounter(stores.client, changes);
+        settled = now === start ? settled + 1 : 0;
+        start = now;
+      }
       const lateSink = await Sink.start();
       try {
         await config.createFunction('default', JSON.stringify({ functionId: 'late', type: 'http', provider: { url: lateSink.url } }));
@@ -215,7 +222,7 @@ describe('the delivery Lambda handler [lambda-handler]', () => {
         await lateSink.close();
       }
     } finally {
-      await poller.stop();
+      await relay.stop();
     }
   });
 

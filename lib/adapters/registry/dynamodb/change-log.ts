@@ -34,10 +34,29 @@ export interface ChangeLogEntry {
 
 export type NewChangeLogEntry = Omit<ChangeLogEntry, 'version'>;
 
+export interface AppendOptions {
+  retentionSeconds: number;
+  now: () => number;
+  /**
+   * Actions committed in each chunk's transaction, given the chunk (at most 2). The Stream relay uses them to check
+   * that it still holds its lease and to move its checkpoint with the entries, atomically. When one of their
+   * conditions fails, the append stops with {@link FenceError}.
+   */
+  fence?: (chunk: readonly NewChangeLogEntry[]) => TransactWriteItem[];
+}
+
+/** A condition of {@link AppendOptions.fence} failed: nothing of that chunk was logged. */
+export class FenceError extends Error {
+  constructor() {
+    super('the change log append was fenced off (the Stream relay lost its lease)');
+    this.name = 'FenceError';
+  }
+}
+
 /** A DynamoDB item is at most 400 KB; an image larger than this stays out of its entry. */
 export const MAX_IMAGE_BYTES = 350_000;
-/** TransactWriteItems takes 100 actions: the counter plus 99 entries, and at most 4 MB in total. */
-const MAX_ENTRIES_PER_TRANSACTION = 99;
+/** TransactWriteItems takes 100 actions (the counter, the fence's actions, the entries) and at most 4 MB in total. */
+const MAX_ACTIONS_PER_TRANSACTION = 100;
 const MAX_TRANSACTION_BYTES = 3_500_000;
 const MAX_APPEND_ATTEMPTS = 30;
 
@@ -93,10 +112,11 @@ export async function appendEntries(
   client: DynamoDBClient,
   table: string,
   entries: readonly NewChangeLogEntry[],
-  options: { retentionSeconds: number; now: () => number },
+  options: AppendOptions,
   versions: number[] = [],
 ): Promise<number[]> {
-  for (const chunk of chunks(entries)) {
+  const perChunk = MAX_ACTIONS_PER_TRANSACTION - 1 - (options.fence ? 2 : 0);
+  for (const chunk of chunks(entries, perChunk)) {
     versions.push(...(await appendChunk(client, table, chunk, options)));
   }
   return versions;
@@ -106,8 +126,9 @@ async function appendChunk(
   client: DynamoDBClient,
   table: string,
   chunk: readonly NewChangeLogEntry[],
-  options: { retentionSeconds: number; now: () => number },
+  options: AppendOptions,
 ): Promise<number[]> {
+  const fence = options.fence?.(chunk) ?? [];
   for (let attempt = 1; ; attempt++) {
     const current = await readCounter(client, table);
     const next = current + chunk.length;
@@ -125,6 +146,7 @@ async function appendChunk(
           ExpressionAttributeValues: { ':next': { N: String(next) }, ':current': { N: String(current) } },
         },
       },
+      ...fence,
       ...chunk.map((entry, index) => ({
         Put: { TableName: table, Item: encodeEntry({ ...entry, version: current + 1 + index }, now, expiresAt) },
       })),
@@ -136,18 +158,19 @@ async function appendChunk(
       // Another writer moved the counter (ConditionalCheckFailed) or was committing (TransactionConflict): retry.
       if (!(error instanceof TransactionCanceledException) || attempt >= MAX_APPEND_ATTEMPTS) throw error;
       const reasons = error.CancellationReasons ?? [];
+      if (fence.some((_, index) => reasons[1 + index]?.Code === 'ConditionalCheckFailed')) throw new FenceError();
       if (!reasons.some((r) => r.Code === 'ConditionalCheckFailed' || r.Code === 'TransactionConflict')) throw error;
       await new Promise((resolve) => setTimeout(resolve, Math.random() * Math.min(500, 10 * 2 ** attempt)));
     }
   }
 }
 
-function* chunks(entries: readonly NewChangeLogEntry[]): Generator<NewChangeLogEntry[]> {
+function* chunks(entries: readonly NewChangeLogEntry[], maxEntries: number): Generator<NewChangeLogEntry[]> {
   let chunk: NewChangeLogEntry[] = [];
   let bytes = 0;
   for (const entry of entries) {
     const size = (entry.json?.length ?? 0) * 3 + 1024;
-    if (chunk.length > 0 && (chunk.length >= MAX_ENTRIES_PER_TRANSACTION || bytes + size > MAX_TRANSACTION_BYTES)) {
+    if (chunk.length > 0 && (chunk.length >= maxEntries || bytes + size > MAX_TRANSACTION_BYTES)) {
       yield chunk;
       chunk = [];
       bytes = 0;

@@ -21,4 +21,6 @@ export {
   registryTableNames,
 } from './tables.js';
 export type { RegistryTableNames } from './tables.js';
-export { readCounter } from './change-log.js';
+export { readCounter, FenceError } from './change-log.js';
+export { DEFAULT_RELAY_IDLE_MS, DEFAULT_RELAY_LEASE_MS, StreamRelay } from './stream-relay.js';
+export type { StreamRelayOptions } from './stream-relay.js';

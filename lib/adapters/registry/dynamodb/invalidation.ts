@@ -1,5 +1,5 @@
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { appendEntries, MAX_IMAGE_BYTES, type NewChangeLogEntry } from './change-log.js';
+import { appendEntries, FenceError, MAX_IMAGE_BYTES, type AppendOptions, type NewChangeLogEntry } from './change-log.js';
 import { DEFAULT_CHANGE_RETENTION_SECONDS, parseItemKey, registryTableNames } from './tables.js';
 
 /** The parts of a DynamoDB attribute value the handler reads (a Lambda event's JSON or the Streams SDK's type). */
@@ -29,6 +29,8 @@ export interface ApplyStreamRecordsDeps {
   changeRetentionSeconds?: number;
   /** @default Date.now */
   now?: () => number;
+  /** Extra actions in each chunk's transaction (the Stream relay's lease check and checkpoint). @default none */
+  fence?: AppendOptions['fence'];
 }
 
 export interface ApplyStreamRecordsResult {
@@ -54,7 +56,8 @@ export class ChangeLogWriteError extends Error {
 }
 
 /**
- * The invalidation Lambda's body: turns the registry table's Stream records into change log entries, in record
+ * The one mapping from the registry table's Stream records to change log entries, shared by the invalidation Lambda
+ * and the gateway's own Stream relay (stream-relay.ts): turns records into entries and appends them, in record
  * order. Records of one item share a shard and arrive in order, so the log keeps each item's history in order.
  *
  * Each chunk of up to 99 records is one transaction that moves the version counter and writes the chunk's entries
@@ -79,11 +82,13 @@ export async function applyStreamRecords(
   const options = {
     retentionSeconds: deps.changeRetentionSeconds ?? DEFAULT_CHANGE_RETENTION_SECONDS,
     now: deps.now ?? Date.now,
+    ...(deps.fence ? { fence: deps.fence } : {}),
   };
   const versions: number[] = [];
   try {
     await appendEntries(deps.client, table, entries.map(({ entry }) => entry), options, versions);
   } catch (cause) {
+    if (cause instanceof FenceError) throw cause;
     throw new ChangeLogWriteError(entries[versions.length]?.sequenceNumber, { cause });
   }
   return { versions, skipped };

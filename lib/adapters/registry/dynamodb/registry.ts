@@ -59,6 +59,12 @@ export interface DynamoRegistryOptions {
    * listeners (the registry half of the config-to-routing lag; the writer's and this host's clocks both count).
    */
   onChangeLag?: (lagMs: number, change: RegistryChange) => void;
+  /**
+   * Report this instance's own writes to its listeners as soon as they resolve (read-your-writes), instead of
+   * when they come through the change log. For a process that serves the config API and routes: its own changes
+   * are live at once. @default false
+   */
+  ownWritesAtOnce?: boolean;
 }
 
 /**
@@ -84,11 +90,17 @@ interface Subscriber {
  * The {@link Registry} on DynamoDB (docs/architecture.md#on-aws); the tables are described in tables.ts.
  *
  * Reads are strongly consistent. The change feed does not come from the writes themselves: the registry table's
- * Stream feeds the invalidation handler ({@link applyStreamRecords}), which writes the change log, and each
- * instance polls that log while it has listeners. Changes therefore reach listeners after the write resolves, in
- * the log's order, from whichever instance wrote them. A listener does not get this instance's writes that had
- * resolved before it subscribed (as with the SQLite adapter); writes of other instances that were committed
- * before but logged after it subscribed may reach it.
+ * Stream is relayed into the change log (by the invalidation Lambda or a gateway's {@link StreamRelay}, both
+ * through {@link applyStreamRecords}), and each instance polls that log while it has listeners. Changes reach
+ * listeners in the log's order, from whichever instance wrote them.
+ *
+ * Read-your-writes (`ownWritesAtOnce`): this instance's own writes reach its listeners as soon as the write
+ * resolves, numbered between the version last read from the log and the next one (the log has not numbered them
+ * yet, and a fraction does not claim a log version that was not read). Until the write's own entry comes through the log,
+ * older entries of that item are held back (they would undo it for a moment); its entry is then delivered again,
+ * the same state once more. A listener does not get this instance's writes that had resolved before it subscribed
+ * (as with the SQLite adapter); writes of other instances that were committed before but logged after it
+ * subscribed may reach it.
  */
 export class DynamoRegistry implements Registry {
   readonly #client: DynamoDBClient;
@@ -98,11 +110,19 @@ export class DynamoRegistry implements Registry {
   readonly #onListenerError: (error: unknown, change: RegistryChange) => void;
   readonly #onPollError: (error: unknown) => void;
   readonly #onChangeLag: ((lagMs: number, change: RegistryChange) => void) | undefined;
+  readonly #ownWritesAtOnce: boolean;
   readonly #subscribers = new Set<Subscriber>();
   /** Signatures (`put:<writeId>`, `delete:<writeId>`) of recent own writes, with the time they resolved. */
   readonly #ownWrites = new Map<string, number>();
   /** Every item key seen in a snapshot or a change: a superset of what any listener holds, for resyncs. */
   readonly #knownKeys = new Map<string, ItemKey>();
+  /** Items this instance wrote whose entry has not come through the log yet: item key → write signature. */
+  readonly #pendingOwn = new Map<string, { signature: string; at: number }>();
+  /** Signatures of entries the feed delivered lately, so that a write logged before it resolved is not held. */
+  readonly #logged = new Map<string, number>();
+  /** The newest log version delivered (or snapshot read), and how many own writes were reported since. */
+  #lastVersion = 0;
+  #ownSinceLast = 0;
   #feed: ChangeFeed | undefined;
   #closed = false;
 
@@ -114,6 +134,7 @@ export class DynamoRegistry implements Registry {
     this.#onListenerError = options.onListenerError ?? reportListenerError;
     this.#onPollError = options.onPollError ?? reportPollError;
     this.#onChangeLag = options.onChangeLag;
+    this.#ownWritesAtOnce = options.ownWritesAtOnce ?? false;
   }
 
   get tableNames(): RegistryTableNames {
@@ -182,6 +203,7 @@ export class DynamoRegistry implements Registry {
     if (!Attributes) return false;
     const writeId = Attributes['writeId']?.S;
     if (writeId !== undefined) this.#rememberOwnWrite(`delete:${writeId}`);
+    this.#deliverOwn({ kind, space, id } as Omit<RegistryChange, 'version'>, writeId && `delete:${writeId}`);
     return true;
   }
 
@@ -228,6 +250,7 @@ export class DynamoRegistry implements Registry {
       try {
         await this.#client.send(new TransactWriteItemsCommand({ TransactItems: dedupeGuardChecks(actions) }));
         if (stored.writeId !== undefined) this.#rememberOwnWrite(`delete:${stored.writeId}`);
+        this.#deliverOwn({ kind, space, id } as Omit<RegistryChange, 'version'>, stored.writeId && `delete:${stored.writeId}`);
         return { outcome: 'deleted' };
       } catch (error) {
         // The item or a guard changed since it was read: check again.
@@ -285,11 +308,12 @@ export class DynamoRegistry implements Registry {
     const { space } = item;
     const id = idOf(kind, item);
     const writeId = randomBytes(12).toString('base64url');
+    const writtenAt = Date.now();
     const stored: Record<string, AttributeValue> = {
       ...itemKey(kind, space, id),
       json: { S: JSON.stringify(item) },
       writeId: { S: writeId },
-      writtenAt: { N: String(Date.now()) },
+      writtenAt: { N: String(writtenAt) },
     };
     const condition = create
       ? { ConditionExpression: 'attribute_not_exists(#pk)', ExpressionAttributeNames: { '#pk': 'pk' } }
@@ -323,6 +347,7 @@ export class DynamoRegistry implements Registry {
       });
     }
     this.#rememberOwnWrite(`put:${writeId}`);
+    this.#deliverOwn({ kind, space, id, item } as Omit<RegistryChange, 'version'>, `put:${writeId}`, writtenAt);
   }
 
   /** Runs a transaction, retrying conflicts; `failure` maps failed conditions to the caller's error. */
@@ -398,6 +423,7 @@ export class DynamoRegistry implements Registry {
     // A feed that is starting reads its start version first; ours must not be older (see ChangeFeed.ready).
     await this.#feed?.ready;
     const version = await readCounter(this.#client, this.#tables.changes);
+    this.#advance(version);
     const items: (ItemKey & { item: AnyItem })[] = [];
     let startKey: Record<string, AttributeValue> | undefined;
     do {
@@ -429,20 +455,58 @@ export class DynamoRegistry implements Registry {
     });
   }
 
+  /** A change from the feed: an entry of the log, or (without `entry`) one a resync made up from a snapshot. */
   #deliver(change: RegistryChange, entry: ChangeLogEntry | undefined): void {
+    const keyId = keyString(change);
+    this.#advance(change.version);
+    const signature = entry?.writeId === undefined ? undefined : `${entry.deleted ? 'delete' : 'put'}:${entry.writeId}`;
+    if (signature !== undefined) {
+      this.#ownWrites.delete(signature);
+      remember(this.#logged, signature);
+    }
+    const pending = this.#pendingOwn.get(keyId);
+    let ownWrite = false;
+    if (pending !== undefined) {
+      if (entry !== undefined && signature !== pending.signature && Date.now() - pending.at < OWN_WRITE_MEMORY_MS) {
+        return; // older than the write this instance made and already delivered
+      }
+      this.#pendingOwn.delete(keyId);
+      ownWrite = signature === pending.signature;
+    }
+    if (entry?.writtenAt !== undefined && !ownWrite) this.#reportLag(Date.now() - entry.writtenAt, change);
+    this.#notify(change, signature);
+  }
+
+  /** This instance's write, to its listeners at once (read-your-writes); its log entry follows later. */
+  #deliverOwn(unnumbered: Omit<RegistryChange, 'version'>, signature: string | undefined, writtenAt?: number): void {
+    if (!this.#ownWritesAtOnce || this.#subscribers.size === 0) return;
+    if (signature === undefined || this.#logged.has(signature)) return;
+    const own = ++this.#ownSinceLast;
+    const change = { ...unnumbered, version: this.#lastVersion + own / (own + 1) } as RegistryChange;
+    this.#pendingOwn.set(keyString(change), { signature, at: Date.now() });
+    if (writtenAt !== undefined) this.#reportLag(Date.now() - writtenAt, change);
+    this.#notify(change, undefined);
+  }
+
+  #advance(version: number): void {
+    if (version <= this.#lastVersion) return;
+    this.#lastVersion = version;
+    this.#ownSinceLast = 0;
+  }
+
+  #reportLag(lagMs: number, change: RegistryChange): void {
+    if (!this.#onChangeLag) return;
+    try {
+      this.#onChangeLag(lagMs, change);
+    } catch {
+      // A metrics callback must not stop the feed.
+    }
+  }
+
+  #notify(change: RegistryChange, signature: string | undefined): void {
     const keyId = keyString(change);
     if (change.item === undefined) this.#knownKeys.delete(keyId);
     else this.#knownKeys.set(keyId, { kind: change.kind, space: change.space, id: change.id });
-
-    const signature = entry?.writeId === undefined ? undefined : `${entry.deleted ? 'delete' : 'put'}:${entry.writeId}`;
-    if (signature !== undefined) this.#ownWrites.delete(signature);
-    if (entry?.writtenAt !== undefined && this.#onChangeLag) {
-      try {
-        this.#onChangeLag(Date.now() - entry.writtenAt, change);
-      } catch {
-        // A metrics callback must not stop the feed.
-      }
-    }
     const now = Date.now();
     for (const subscriber of [...this.#subscribers]) {
       if (!this.#subscribers.has(subscriber)) continue;
@@ -462,17 +526,23 @@ export class DynamoRegistry implements Registry {
   }
 
   #rememberOwnWrite(signature: string): void {
-    const now = Date.now();
-    for (const [old, at] of this.#ownWrites) {
-      if (now - at < OWN_WRITE_MEMORY_MS && this.#ownWrites.size < OWN_WRITE_MEMORY_MAX) break;
-      this.#ownWrites.delete(old);
-    }
-    this.#ownWrites.set(signature, now);
+    remember(this.#ownWrites, signature);
   }
 
   #assertOpen(): void {
     if (this.#closed) throw new Error('the registry is closed');
   }
+}
+
+/** Adds a signature to a time-ordered memory, forgetting those older than a minute (or beyond the cap). */
+function remember(memory: Map<string, number>, signature: string): void {
+  const now = Date.now();
+  for (const [old, at] of memory) {
+    if (now - at < OWN_WRITE_MEMORY_MS && memory.size < OWN_WRITE_MEMORY_MAX) break;
+    memory.delete(old);
+  }
+  memory.delete(signature);
+  memory.set(signature, now);
 }
 
 function itemKey(kind: Kind, space: string, id: string): Record<string, AttributeValue> {
