@@ -12,12 +12,6 @@ const root = fileURLToPath(new URL('../..', import.meta.url));
 const read = (path: string) => readFileSync(join(root, path), 'utf8');
 const tracked = execFileSync('git', ['ls-files'], { cwd: root, encoding: 'utf8' }).split('\n').filter(Boolean);
 
-/**
- * Docs written on a parallel branch of the same issue: a link to one of them is checked once the file exists and
- * skipped until then. Remove an entry once its file has landed.
- */
-const PENDING_DOCS = new Set(['docs/config-propagation.md']);
-
 /** The anchors GitHub gives a Markdown file's headings (lower case, punctuation dropped, spaces to hyphens). */
 function anchorsOf(path: string): Set<string> {
   const anchors = new Set<string>();
@@ -58,7 +52,7 @@ describe('docs stand alone and match the code', () => {
         const [path, anchor] = href!.split('#') as [string, string | undefined];
         const target = path === '' ? page : normalize(join(dirname(page), path));
         if (!existsSync(join(root, target))) {
-          if (!PENDING_DOCS.has(target)) broken.push(`${page}: ${href} (no such file)`);
+          broken.push(`${page}: ${href} (no such file)`);
           continue;
         }
         if (anchor && target.endsWith('.md') && !anchorsOf(target).has(anchor)) broken.push(`${page}: ${href} (no such heading)`);
@@ -75,7 +69,7 @@ describe('docs stand alone and match the code', () => {
       for (const [, doc, first, more] of read(file).matchAll(/docs\/([\w-]+\.md)(#[\w-]+)?((?:(?:,| and| to| or)? #[\w-]+)*)/g)) {
         const target = `docs/${doc}`;
         if (!existsSync(join(root, target))) {
-          if (!PENDING_DOCS.has(target)) broken.push(`${relative(root, join(root, file))}: ${target} (no such file)`);
+          broken.push(`${relative(root, join(root, file))}: ${target} (no such file)`);
           continue;
         }
         const anchors = [first, ...(more ?? '').matchAll(/#[\w-]+/g)].flat().filter((a): a is string => Boolean(a));
