@@ -2,6 +2,7 @@
 // the synthesized template shows it; and the default profile left as it was.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { App } from 'aws-cdk-lib';
 import { Match, type Template } from 'aws-cdk-lib/assertions';
 import { EventGatewayPropsError, EventGatewayStack, propsFromContext } from '../../lib/infra/index.js';
@@ -118,6 +119,42 @@ describe('The small profile', () => {
     refused({ natGateways: 1 }, /natGateways must be 0 with profile small/);
     assert.throws(() => new EventGatewayStack(new App(), 'Bad', { allowHttp: true, profile: 'huge' as never }), /profile must be one of default, small, not "huge"/);
   });
+});
+
+interface CostModel {
+  ASSUMPTIONS: Record<string, { value: unknown }>;
+  PROFILES: Record<string, Record<string, unknown>>;
+}
+
+/** What the template bills by the hour, in the terms of scripts/cost-model.mjs. */
+function billedByTheHour(template: Template) {
+  const task = only<{ Properties: { Cpu: string; Memory: string } }>(template, 'AWS::ECS::TaskDefinition').Properties;
+  const alb = only<{ Properties: { Subnets: unknown[]; Scheme: string } }>(template, 'AWS::ElasticLoadBalancingV2::LoadBalancer').Properties;
+  const nat = Object.keys(template.findResources('AWS::EC2::NatGateway')).length;
+  const interfaceEndpoints = Object.values(template.findResources('AWS::EC2::VPCEndpoint', { Properties: { VpcEndpointType: 'Interface' } }));
+  const { MinCapacity, MaxCapacity } = scaling(template);
+  const taskIps = service(template).NetworkConfiguration.AwsvpcConfiguration.AssignPublicIp === 'ENABLED' ? MinCapacity : 0;
+  return {
+    minTasks: MinCapacity,
+    maxTasks: MaxCapacity,
+    taskVcpu: Number(task.Cpu) / 1024,
+    taskGb: Number(task.Memory) / 1024,
+    natGateways: nat,
+    sqsEndpointZones: interfaceEndpoints.reduce((zones, e) => zones + ((e['Properties'] as { SubnetIds: unknown[] }).SubnetIds.length), 0),
+    publicIpv4: (alb.Scheme === 'internet-facing' ? alb.Subnets.length : 0) + taskIps + nat,
+  };
+}
+
+describe('The cost model prices what the templates hold', () => {
+  for (const profile of ['default', 'small'] as const) {
+    it(`profile ${profile}: tasks, task size, NAT gateways, interface endpoint zones and public IPv4 addresses`, async () => {
+      const script = pathToFileURL(fileURLToPath(new URL('../../scripts/cost-model.mjs', import.meta.url))).href;
+      const { ASSUMPTIONS, PROFILES } = (await import(script)) as CostModel;
+      const billed = billedByTheHour(buildStack({ profile }).template);
+      const modelled = Object.fromEntries(Object.keys(billed).map((key) => [key, key in PROFILES[profile]! ? PROFILES[profile]![key] : ASSUMPTIONS[key]!.value]));
+      assert.deepEqual(modelled, billed);
+    });
+  }
 });
 
 describe('The default profile is unchanged', () => {
