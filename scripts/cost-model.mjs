@@ -60,6 +60,7 @@ export const ASSUMPTIONS = {
   subscriptionsPerEvent: { value: 1, why: 'async fan-out: each event has one async subscription, so one queue item (docs/compatibility.md#durable-delivery)' },
   eventsPerTaskPerSecond: { value: 500, why: 'events one 0.5 vCPU / 1 GB router task takes at the 60% CPU target; the stack scales on 30,000 requests per task-minute, the same figure. Measure yours with npm run bench' },
   minTasks: { value: 2, why: 'the stack default (router.minTasks): two tasks in two zones' },
+  maxTasks: { value: 10, why: 'the stack default (router.maxTasks); the default profile is priced as if routerMaxTasks grows with the traffic, a profile that sets maxTasks is capped there' },
   taskVcpu: { value: 0.5, why: 'the stack default task size (router.cpu 512)' },
   taskGb: { value: 1, why: 'the stack default task size (router.memoryLimitMiB 1024)' },
   newConnectionShare: { value: 0.05, why: 'share of requests that open a new connection at the ALB (clients keep connections alive)' },
@@ -94,10 +95,14 @@ export const PROFILES = {
   default: {},
   small: {
     minTasks: 1,
+    maxTasks: 2,
     natGateways: 0,
     sqsEndpointZones: 0,
     publicIpv4: 3,
-    why: 'one router task in a public subnet with a public IPv4 address, no NAT gateway and no interface endpoints: AWS calls and targets go through the internet gateway (the ALB in two zones plus the task: 3 addresses)',
+    why:
+      '-c profile=small of the stack (lib/infra): one router task (autoscaling up to two) of the default size in a public subnet with a public IPv4 address, ' +
+      'no NAT gateway and no interface endpoint: AWS calls and http targets go through the internet gateway, DynamoDB through its free gateway endpoint ' +
+      '(the ALB in two zones plus the task: 3 addresses)',
   },
 };
 
@@ -157,7 +162,9 @@ export function stackCost(eventsPerSecond) {
   const run = measuredAt(eventsPerSecond);
   // A task runs at the 60% CPU target of its autoscaling.
   const perTask = measured?.eventsPerVcpuSecond ? measured.eventsPerVcpuSecond * a('taskVcpu') * 0.6 : a('eventsPerTaskPerSecond');
-  const tasks = Math.max(a('minTasks'), Math.ceil(eventsPerSecond / perTask));
+  const tasksNeeded = Math.max(a('minTasks'), Math.ceil(eventsPerSecond / perTask));
+  const tasks = 'maxTasks' in profile ? Math.min(profile.maxTasks, tasksNeeded) : tasksNeeded;
+  const overCapacity = tasksNeeded > tasks ? `; OVER CAPACITY: ${tasks} tasks (maxTasks) take about ${Math.round(tasks * perTask).toLocaleString('en-US')} events/s` : '';
 
   const lcuBytes = (eventsPerSecond * 3600 * (a('eventBytes') + a('httpOverheadBytes'))) / GB;
   const lcuConnections = (eventsPerSecond * a('newConnectionShare')) / 25;
@@ -197,7 +204,7 @@ export function stackCost(eventsPerSecond) {
   const round = (n) => Math.round(n * 100) / 100;
   const line = (item, usd, detail) => ({ item, usd: round(usd), detail });
   return [
-    line('Fargate router tasks', tasks * hours * (a('taskVcpu') * p('fargateVcpuHour') + a('taskGb') * p('fargateGbHour')), `${tasks} × 0.5 vCPU / 1 GB, ${Math.round(perTask)} events/s each`),
+    line('Fargate router tasks', tasks * hours * (a('taskVcpu') * p('fargateVcpuHour') + a('taskGb') * p('fargateGbHour')), `${tasks} × ${a('taskVcpu')} vCPU / ${a('taskGb')} GB, ${Math.round(perTask)} events/s each${overCapacity}`),
     line('Application Load Balancer', hours * (p('albHour') + lcus * p('albLcuHour')), `${lcus.toFixed(2)} LCU`),
     line('NAT gateway', a('natGateways') * hours * p('natHour') + natGb * p('natGb'), a('natGateways') ? `${natGb.toFixed(0)} GB to SQS` : 'none'),
     line('SQS interface endpoint', viaEndpoint ? a('sqsEndpointZones') * hours * p('vpcEndpointHour') + sqsGb * p('vpcEndpointGb') : 0, viaEndpoint ? `${a('sqsEndpointZones')} zones, ${sqsGb.toFixed(0)} GB` : 'none'),
@@ -264,6 +271,10 @@ export function markdown(results) {
   }
   out.push(`| **API Gateway + EventBridge, total** | ${results.map((r) => `**${usd(r.eventBridge.total)}**`).join(' | ')} |`);
   out.push(`| Ratio (EventBridge ÷ this stack) | ${results.map((r) => `${(r.eventBridge.total / r.stack.total).toFixed(1)}×`).join(' | ')} |`);
+  for (const r of results) {
+    const over = r.stack.lines[0].detail.match(/OVER CAPACITY: (.*)$/);
+    if (over) out.push('', `At ${r.eventsPerSecond.toLocaleString('en-US')} events/s this profile is over capacity: ${over[1]} (raise routerMaxTasks).`);
+  }
   return out.join('\n');
 }
 

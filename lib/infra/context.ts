@@ -1,5 +1,11 @@
 import type { Node } from 'constructs';
-import { EventGatewayPropsError, type EventGatewayStackProps, type RouterProps } from './props.js';
+import {
+  EventGatewayPropsError,
+  INSTALL_PROFILES,
+  type EventGatewayStackProps,
+  type InstallProfile,
+  type RouterProps,
+} from './props.js';
 
 /**
  * The context keys `bin/cdk.ts` reads (`npx cdk deploy -c key=value`, or `context` in cdk.json). Lists are
@@ -7,6 +13,7 @@ import { EventGatewayPropsError, type EventGatewayStackProps, type RouterProps }
  */
 export const CONTEXT_KEYS = {
   stackName: 'the stack name (default EventGateway)',
+  profile: 'profile (default or small: one task in a public subnet, no NAT gateway)',
   tablePrefix: 'tablePrefix',
   vpcId: 'existingVpc.vpcId (with availabilityZones, publicSubnetIds, privateSubnetIds)',
   availabilityZones: 'existingVpc.availabilityZones',
@@ -78,7 +85,12 @@ export function propsFromContext(node: Pick<Node, 'tryGetContext'>): { stackName
     ...defined('minTasks', number('routerMinTasks')),
     ...defined('maxTasks', number('routerMaxTasks')),
   };
+  const profile = text('profile');
+  if (profile !== undefined && !isInstallProfile(profile)) {
+    problems.push(`context profile must be one of ${INSTALL_PROFILES.join(', ')}, not "${profile}"`);
+  }
   const props: EventGatewayStackProps = {
+    ...(profile !== undefined && isInstallProfile(profile) ? { profile } : {}),
     ...defined('tablePrefix', text('tablePrefix')),
     ...(vpcGiven.length === vpcKeys.length
       ? {
@@ -119,4 +131,8 @@ export function propsFromContext(node: Pick<Node, 'tryGetContext'>): { stackName
 
 function defined<K extends string, V>(key: K, value: V | undefined): { [P in K]?: V } {
   return (value === undefined ? {} : { [key]: value }) as { [P in K]?: V };
+}
+
+function isInstallProfile(value: string): value is InstallProfile {
+  return (INSTALL_PROFILES as readonly string[]).includes(value);
 }

@@ -17,15 +17,27 @@ export interface ExistingVpcProps {
   readonly privateSubnetIds: readonly string[];
 }
 
+/**
+ * Installation profiles (`-c profile=…`). `default`: tasks in private subnets behind NAT, two tasks at least.
+ * `small`: the cheapest install that still runs everything, for trials and low traffic (docs/cost.md#the-small-profile):
+ * one router task (autoscaling up to two) in a public subnet with a public IPv4 address and no NAT gateway; its
+ * security group still lets in only the load balancer. Refused with `production` and with an existing VPC.
+ */
+export const INSTALL_PROFILES = ['default', 'small'] as const;
+export type InstallProfile = (typeof INSTALL_PROFILES)[number];
+
+/** What the small profile changes; any explicit prop still wins over these. */
+export const SMALL_PROFILE = { natGateways: 0, sqsEndpoint: false, minTasks: 1, maxTasks: 2 } as const;
+
 /** The router service (ECS Fargate behind the ALB). */
 export interface RouterProps {
   /** Task CPU units (1024 = one vCPU). @default 512 */
   readonly cpu?: number;
   /** Task memory in MiB; must suit `cpu` (Fargate's table). @default 1024 */
   readonly memoryLimitMiB?: number;
-  /** Tasks always running; also the desired count at deploy. @default 2 */
+  /** Tasks always running; also the desired count at deploy. @default 2, 1 with profile small */
   readonly minTasks?: number;
-  /** Upper bound of autoscaling. @default 10 */
+  /** Upper bound of autoscaling. @default 10, 2 with profile small */
   readonly maxTasks?: number;
   /** Average CPU the CPU scaling policy keeps tasks at, in percent. @default 60 */
   readonly targetCpuPercent?: number;
@@ -61,12 +73,18 @@ export interface EventGatewayStackProps extends StackProps {
    * @default 'event-gateway-'
    */
   readonly tablePrefix?: string;
+  /**
+   * The installation profile (`-c profile=small`): `small` is one router task in a public subnet of a new VPC with
+   * no NAT gateway and no interface endpoint (see {@link INSTALL_PROFILES}). Not with `production` or `existingVpc`.
+   * @default 'default'
+   */
+  readonly profile?: InstallProfile;
   /** Use this VPC instead of creating one. @default a new VPC: two zones, public and private subnets */
   readonly existingVpc?: ExistingVpcProps;
   /**
    * NAT gateways of the new VPC (ignored with `existingVpc`). Production guidance: one per zone (2), so losing a
    * zone does not cut the other zone's tasks off the internet.
-   * @default 2 with `production`, else 1
+   * @default 2 with `production`, 0 with profile small, else 1
    */
   readonly natGateways?: number;
   /**
@@ -97,8 +115,8 @@ export interface EventGatewayStackProps extends StackProps {
   readonly configApiReservedConcurrency?: number;
   /**
    * An SQS interface endpoint in the new VPC (ignored with `existingVpc`), so the router's queue traffic stays off
-   * the NAT gateways.
-   * @default true
+   * the NAT gateways. With profile small it sits in the public subnets of the task.
+   * @default true, false with profile small (queue traffic leaves through the internet gateway, free of charge)
    */
   readonly sqsEndpoint?: boolean;
   /**
@@ -146,6 +164,7 @@ export interface EventGatewayStackProps extends StackProps {
 export type ResolvedAlarmProps = Required<Omit<AlarmProps, 'topicArn' | 'email'>> & Pick<AlarmProps, 'topicArn' | 'email'>;
 
 export interface ResolvedEventGatewayProps {
+  profile: InstallProfile;
   tablePrefix: string;
   existingVpc?: ExistingVpcProps;
   natGateways: number;
@@ -170,16 +189,19 @@ export interface ResolvedEventGatewayProps {
 export function resolveEventGatewayProps(props: EventGatewayStackProps = {}): ResolvedEventGatewayProps {
   const router = props.router ?? {};
   const alarms = props.alarms ?? {};
+  const profile = props.profile ?? 'default';
+  const small = profile === 'small';
   return {
+    profile,
     tablePrefix: props.tablePrefix ?? DEFAULT_TABLE_PREFIX,
     ...(props.existingVpc ? { existingVpc: props.existingVpc } : {}),
-    natGateways: props.natGateways ?? (props.production ? 2 : 1),
+    natGateways: props.natGateways ?? (small ? SMALL_PROFILE.natGateways : props.production ? 2 : 1),
     ...(props.certificateArn ? { certificateArn: props.certificateArn } : {}),
     allowHttp: props.allowHttp ?? false,
     production: props.production ?? false,
     deliveryMaxConcurrency: props.deliveryMaxConcurrency ?? 50,
     configApiReservedConcurrency: props.configApiReservedConcurrency ?? 5,
-    sqsEndpoint: props.sqsEndpoint ?? true,
+    sqsEndpoint: props.sqsEndpoint ?? (small ? SMALL_PROFILE.sqsEndpoint : true),
     ...(props.prometheus ? { prometheus: props.prometheus } : {}),
     allowedTargetArns: props.allowedTargetArns ?? [],
     allowedTargetKeyArns: props.allowedTargetKeyArns ?? [],
@@ -187,8 +209,8 @@ export function resolveEventGatewayProps(props: EventGatewayStackProps = {}): Re
     router: {
       cpu: router.cpu ?? 512,
       memoryLimitMiB: router.memoryLimitMiB ?? 1024,
-      minTasks: router.minTasks ?? 2,
-      maxTasks: router.maxTasks ?? 10,
+      minTasks: router.minTasks ?? (small ? SMALL_PROFILE.minTasks : 2),
+      maxTasks: router.maxTasks ?? (small ? SMALL_PROFILE.maxTasks : 10),
       targetCpuPercent: router.targetCpuPercent ?? 60,
       requestsPerTaskPerMinute: router.requestsPerTaskPerMinute ?? 30_000,
     },
@@ -249,8 +271,26 @@ export function validateEventGatewayProps(props: ResolvedEventGatewayProps): str
   if (!TABLE_PREFIX.test(props.tablePrefix)) {
     problems.push(`tablePrefix "${props.tablePrefix}" may hold only letters, digits, '_', '.' and '-' (200 at most)`);
   }
+  if (!INSTALL_PROFILES.includes(props.profile)) {
+    problems.push(`profile must be one of ${INSTALL_PROFILES.join(', ')}, not "${String(props.profile)}"`);
+  }
+  const small = props.profile === 'small';
+  if (small && props.production) {
+    problems.push(
+      'profile small cannot be combined with production: it runs one task with no NAT gateway, so a task or zone failure ' +
+        'stops the events API until ECS replaces the task. Deploy production with the default profile (drop -c profile=small)',
+    );
+  }
+  if (small && props.existingVpc) {
+    problems.push(
+      'profile small builds its own VPC (public subnets only, no NAT gateway) and cannot use an existing VPC: drop the vpcId, ' +
+        'availabilityZones, publicSubnetIds and privateSubnetIds, or size the router with routerMinTasks/routerMaxTasks instead',
+    );
+  }
   if (props.existingVpc) problems.push(...existingVpcProblems(props.existingVpc));
-  else if (!Number.isInteger(props.natGateways) || props.natGateways < 1 || props.natGateways > 2) {
+  else if (small) {
+    if (props.natGateways !== 0) problems.push(`natGateways must be 0 with profile small (its task has a public IP instead), not ${props.natGateways}`);
+  } else if (!Number.isInteger(props.natGateways) || props.natGateways < 1 || props.natGateways > 2) {
     problems.push(`natGateways must be 1 or 2 (the new VPC has two zones), not ${props.natGateways}`);
   }
   if (props.certificateArn === undefined && !props.allowHttp) problems.push(HTTPS_REQUIRED);

@@ -56,6 +56,7 @@ export class EventGatewayStack extends Stack {
     this.network = new GatewayNetwork(this, 'Network', {
       ...(settings.existingVpc ? { existingVpc: settings.existingVpc } : {}),
       natGateways: settings.natGateways,
+      publicTasks: settings.profile === 'small',
       sqsEndpoint: settings.sqsEndpoint,
       flowLogRetentionDays: settings.logRetentionDays,
       destroyLogs: !retain,
@@ -82,7 +83,8 @@ export class EventGatewayStack extends Stack {
     this.router = new RouterService(this, 'Router', {
       vpc: this.network.vpc,
       publicSubnets: this.network.publicSubnets,
-      privateSubnets: this.network.privateSubnets,
+      taskSubnets: this.network.taskSubnets,
+      assignPublicIp: this.network.taskPublicIp,
       // Only staged by `cdk synth`; `cdk deploy` builds it (Docker needed there, not here).
       image: ContainerImage.fromAsset(REPO_ROOT, { file: 'Dockerfile', platform: Platform.LINUX_AMD64 }),
       // Fargate sets the region too; stated so the SDK never has to guess.

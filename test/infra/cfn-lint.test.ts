@@ -55,6 +55,7 @@ const configurations = {
     allowedTargetKeyArns: ['arn:aws:kms:eu-west-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab'],
     alarms: { email: 'oncall@example.com' },
   },
+  'the small profile (plain HTTP allowed)': { profile: 'small' },
 } as const;
 
 describe('cfn-lint', { timeout: 300_000 }, () => {

@@ -108,4 +108,12 @@ describe('scripts/cost-model.mjs', () => {
     assert.ok(result!.stack.total <= result!.eventBridge.total, `$${result!.stack.total} vs $${result!.eventBridge.total}`);
     assert.throws(() => execFileSync(process.execPath, [SCRIPT, '--profile', 'tiny'], { stdio: 'pipe' }), /unknown profile tiny/);
   });
+
+  it('caps the small profile at its two tasks and says when a rate is more than they take', () => {
+    const text = run('--rates', '1000,10000', '--profile', 'small', '--measured', COMMITTED);
+    assert.match(text, /At 10,000 events\/s this profile is over capacity: 2 tasks \(maxTasks\) take about [\d,]+ events\/s \(raise routerMaxTasks\)/);
+    assert.doesNotMatch(text, /At 1,000 events\/s/);
+    const { results } = JSON.parse(run('--json', '--rates', '10000', '--profile', 'small', '--measured', COMMITTED)) as { results: Result[] };
+    assert.equal(results[0]!.stack.lines[0]!.usd, Math.round(2 * 730 * (0.5 * 0.04048 + 0.004445) * 100) / 100);
+  });
 });

@@ -41,6 +41,12 @@ const configurations = {
     prometheus: {},
     alarms: { email: 'oncall@example.com' },
   },
+  'the small profile with HTTPS, targets and the SQS endpoint': {
+    profile: 'small',
+    certificateArn: CERTIFICATE_ARN,
+    allowedTargetArns: Object.values(TARGETS),
+    sqsEndpoint: true,
+  },
 } as const;
 
 describe('cdk-nag AwsSolutions and Serverless', () => {

@@ -51,7 +51,12 @@ export interface RouterServiceProps {
   /** Subnets of the internet-facing load balancer. */
   readonly publicSubnets: SubnetSelection;
   /** Subnets of the tasks. */
-  readonly privateSubnets: SubnetSelection;
+  readonly taskSubnets: SubnetSelection;
+  /**
+   * A public IPv4 address on each task (tasks in public subnets without NAT, the small profile); the security group
+   * still admits only the load balancer. @default false
+   */
+  readonly assignPublicIp?: boolean;
   /** The router image (built from the repository's Dockerfile by the stack). */
   readonly image: ContainerImage;
   /** `EVENT_GATEWAY_*` settings of the container: names of resources, never secrets. */
@@ -202,8 +207,8 @@ export class RouterService extends Construct {
       minHealthyPercent: 100,
       maxHealthyPercent: 200,
       circuitBreaker: { rollback: true },
-      assignPublicIp: false,
-      vpcSubnets: props.privateSubnets,
+      assignPublicIp: props.assignPublicIp ?? false,
+      vpcSubnets: props.taskSubnets,
       securityGroups: [serviceGroup],
       healthCheckGracePeriod: Duration.seconds(30),
     });
