@@ -3,7 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { DeleteTableCommand, DescribeTableCommand } from '@aws-sdk/client-dynamodb';
-import { DescribeStreamCommand, DynamoDBStreamsClient, GetRecordsCommand, GetShardIteratorCommand } from '@aws-sdk/client-dynamodb-streams';
+import { DescribeStreamCommand, DynamoDBStreamsClient, GetRecordsCommand, GetShardIteratorCommand, type _Record } from '@aws-sdk/client-dynamodb-streams';
 import { DynamoRegistry, registryTableNames, type DynamoDBStreamRecordLike } from '../../../lib/adapters/registry/dynamodb/index.js';
 import { readCounter } from '../../../lib/adapters/registry/dynamodb/change-log.js';
 import { ConfigService } from '../../../lib/config-api/index.js';
@@ -23,23 +23,23 @@ interface EmfDocument {
 
 /** Reads the registry table's Stream on DynamoDB Local from the moment it is opened, as the event source mapping would. */
 class StreamReader {
-  private iterators: string[] = [];
   private constructor(
     private readonly streams: DynamoDBStreamsClient,
     readonly streamArn: string,
+    private readonly shards: ShardCursor[],
   ) {}
 
   static async open(stores: DynamoStores, streams: DynamoDBStreamsClient): Promise<StreamReader> {
     const { Table } = await stores.client.send(new DescribeTableCommand({ TableName: stores.registry.tableNames.registry }));
-    const reader = new StreamReader(streams, Table?.LatestStreamArn ?? '');
-    const { StreamDescription } = await streams.send(new DescribeStreamCommand({ StreamArn: reader.streamArn }));
-    for (const shard of StreamDescription?.Shards ?? []) {
-      if (shard.SequenceNumberRange?.EndingSequenceNumber !== undefined) continue;
-      const { ShardIterator } = await streams.send(
-        new GetShardIteratorCommand({ StreamArn: reader.streamArn, ShardId: shard.ShardId, ShardIteratorType: 'LATEST' }),
-      );
-      if (ShardIterator) reader.iterators.push(ShardIterator);
-    }
+    const streamArn = Table?.LatestStreamArn ?? '';
+    const { StreamDescription } = await streams.send(new DescribeStreamCommand({ StreamArn: streamArn }));
+    const shards = (StreamDescription?.Shards ?? [])
+      .filter((shard) => shard.SequenceNumberRange?.EndingSequenceNumber === undefined)
+      .map((shard): ShardCursor => ({ shardId: shard.ShardId ?? '' }));
+    const reader = new StreamReader(streams, streamArn, shards);
+    // From the moment it is opened: what the earlier tests wrote is read and passed over. (TRIM_HORIZON and sequence
+    // numbers rather than LATEST, so that a re-opened iterator resumes exactly where the reader was.)
+    for (const shard of shards) while ((await reader.read(shard)).length > 0);
     return reader;
   }
 
@@ -52,10 +52,8 @@ class StreamReader {
     const deadline = Date.now() + 10_000;
     while (records.length < count) {
       assert.ok(Date.now() < deadline, `the stream gave ${records.length} of ${count} records`);
-      const next: string[] = [];
-      for (const iterator of this.iterators) {
-        const output = await this.streams.send(new GetRecordsCommand({ ShardIterator: iterator }));
-        for (const record of output.Records ?? []) {
+      for (const shard of this.shards) {
+        for (const record of await this.read(shard)) {
           const created = record.dynamodb?.ApproximateCreationDateTime;
           records.push(JSON.parse(JSON.stringify({
             ...record,
@@ -63,14 +61,53 @@ class StreamReader {
             dynamodb: { ...record.dynamodb, ApproximateCreationDateTime: created ? Math.floor(created.getTime() / 1000) : undefined },
           })) as DynamoDBStreamRecordLike);
         }
-        if (output.NextShardIterator) next.push(output.NextShardIterator);
       }
-      this.iterators = next;
       if (records.length < count) await sleep(50);
     }
     return records;
   }
+
+  /** One GetRecords on a shard, after its last record read. */
+  private async read(shard: ShardCursor): Promise<StreamRecord[]> {
+    shard.iterator ??= await this.iterator(shard);
+    let output;
+    try {
+      output = await this.streams.send(new GetRecordsCommand({ ShardIterator: shard.iterator }));
+    } catch (error) {
+      // DynamoDB Local answers TrimmedDataAccessException now and then while other clients read its Streams: the
+      // next call takes a new iterator after the last record read.
+      if ((error as { name?: string }).name !== 'TrimmedDataAccessException') throw error;
+      shard.iterator = undefined;
+      return [];
+    }
+    const records = output.Records ?? [];
+    shard.after = records.at(-1)?.dynamodb?.SequenceNumber ?? shard.after;
+    shard.iterator = output.NextShardIterator;
+    return records;
+  }
+
+  private async iterator(shard: ShardCursor): Promise<string | undefined> {
+    const { ShardIterator } = await this.streams.send(
+      new GetShardIteratorCommand({
+        StreamArn: this.streamArn,
+        ShardId: shard.shardId,
+        ...(shard.after === undefined
+          ? { ShardIteratorType: 'TRIM_HORIZON' }
+          : { ShardIteratorType: 'AFTER_SEQUENCE_NUMBER', SequenceNumber: shard.after }),
+      }),
+    );
+    return ShardIterator;
+  }
 }
+
+interface ShardCursor {
+  shardId: string;
+  iterator?: string | undefined;
+  /** Sequence number of the last record read from the shard. */
+  after?: string;
+}
+
+type StreamRecord = _Record;
 
 const isGuard = (record: DynamoDBStreamRecordLike) => record.dynamodb?.Keys?.['pk']?.S?.startsWith('guard#') === true;
 
