@@ -84,6 +84,7 @@ export function createHandler(deps: DeliveryHandlerDeps = {}): DeliveryHandler {
         logger,
         concurrency: settings.workers,
         metrics: context.eventGatewayMetrics,
+        ...(context.getRemainingTimeInMillis ? { remainingMs: () => context.getRemainingTimeInMillis!() } : {}),
       });
     },
     async close() {

@@ -7,7 +7,7 @@ import { waitForRoutingVersion } from './routing.js';
 import type { BatchResponse } from './types.js';
 
 /** How one item of an SQS record ended: a settlement of the worker, or why its record stays in the queue. */
-export type DeliveryRecordOutcome = SettledAs | 'deferred' | 'not-an-item' | 'failed';
+export type DeliveryRecordOutcome = SettledAs | 'released' | 'deferred' | 'not-an-item' | 'failed';
 
 /** The EMF metric each outcome counts (per item; `not-an-item` per record). */
 export const DELIVERY_OUTCOME_METRICS: Readonly<Record<DeliveryRecordOutcome, string>> = {
@@ -16,20 +16,32 @@ export const DELIVERY_OUTCOME_METRICS: Readonly<Record<DeliveryRecordOutcome, st
   'dead-lettered': 'DeadLettered',
   skipped: 'Skipped',
   vetoed: 'Vetoed',
+  released: 'Released',
   deferred: 'Deferred',
   'not-an-item': 'NotDeliveryItems',
   failed: 'Failed',
 };
 
+const DEFAULT_RESERVE_MS = 30_000;
+
 /** Outcomes whose record must stay in the queue: Lambda deletes every record not reported. */
 const STAYS_IN_QUEUE: ReadonlySet<DeliveryRecordOutcome> = new Set(['deferred', 'not-an-item', 'failed']);
 
 export interface DeliverSqsRecordsDeps {
-  queue: Pick<SqsDeliveryQueue, 'deferIfNotDue' | 'openRecord'>;
+  queue: Pick<SqsDeliveryQueue, 'deferIfNotDue' | 'openRecord' | 'release'>;
   workers: Pick<DeliveryWorkers, 'deliver'>;
   logger: Logger;
   /** Deliveries in flight at once, over all the items of the batch (`EVENT_GATEWAY_WORKERS`). @default 64 */
   concurrency?: number;
+  /** Milliseconds left in the invocation (Lambda's `context.getRemainingTimeInMillis`); without it, no budget. */
+  remainingMs?: () => number;
+  /**
+   * An item is started only while at least this much of the invocation is left. Later ones are moved, unchanged
+   * and with no attempt counted, into a new message ({@link SqsDeliveryQueue.release}), so that a batch of full
+   * bundles behind slow targets never runs into the function's timeout (which would deliver its bundles again).
+   * @default 30000 (above the 25 s default bound of a call to an AWS target)
+   */
+  reserveMs?: number;
   /**
    * Counts each outcome (zeros too, so alarms on a ratio always have data), `Records` (messages), `Items` and
    * `SplitBundles` (bundles handed out before, re-sent one message per item).
@@ -65,7 +77,7 @@ export async function deliverSqsRecords(records: readonly SqsEventRecord[], deps
 
 async function deliverRecord(
   record: SqsEventRecord,
-  { queue, workers, logger }: DeliverSqsRecordsDeps,
+  { queue, workers, logger, remainingMs, reserveMs = DEFAULT_RESERVE_MS }: DeliverSqsRecordsDeps,
   slots: Slots,
 ): Promise<{ outcomes: DeliveryRecordOutcome[]; items: number; split?: boolean }> {
   let items;
@@ -81,6 +93,10 @@ async function deliverRecord(
     items.map((item) =>
       slots.run(async (): Promise<DeliveryRecordOutcome> => {
         try {
+          if (remainingMs !== undefined && remainingMs() < reserveMs) {
+            await queue.release(item);
+            return 'released';
+          }
           if (await queue.deferIfNotDue(item)) return 'deferred';
           return await workers.deliver(item);
         } catch (error) {

@@ -147,6 +147,28 @@ describe('the delivery Lambda handler [lambda-handler]', () => {
     assert.equal(last.Failed, 0);
   });
 
+  it('starts no item when too little of the invocation is left: the items move unchanged into a new message', async () => {
+    const late = [item('late-1'), item('late-2')];
+    await producer.enqueue(late);
+    const [record] = await receiveRecords(1);
+    const before = sink.received.length;
+
+    // 1 s left of the invocation, under the 30 s reserve: nothing is started, the record is not reported.
+    const response = await handler({ Records: [record!] }, { getRemainingTimeInMillis: () => 1000 });
+
+    assert.deepEqual(response, { batchItemFailures: [] });
+    await sleep(100);
+    assert.equal(sink.received.length, before, 'nothing delivered');
+    assert.equal(emf.at(-1)!.Released, 2);
+    // The next invocation, with time to spare, delivers them from their new message, as first attempts.
+    const again = await receiveRecords(1);
+    assert.notEqual(again[0]!.messageId, record!.messageId);
+    assert.deepEqual(await handler({ Records: again }, { getRemainingTimeInMillis: () => 60_000 }), { batchItemFailures: [] });
+    const received = await sink.waitFor(before + 2);
+    assert.deepEqual(received.slice(before).map((r) => r.headers['webhook-id']).sort(), late.map((i) => i.id).sort());
+    assert.equal(emf.at(-1)!.Delivered, 2);
+  });
+
   it('defers a record whose retry is not due yet, and reports it instead of delivering it', async () => {
     const later = item('later');
     await sqs.send(new SendMessageCommand({
