@@ -402,7 +402,7 @@ describe('applyStreamRecords [dynamodb]', () => {
         { eventID: '5', eventName: 'UNKNOWN', dynamodb: { Keys: keys } },
       ];
       const deps = { client, tablePrefix: tables.tablePrefix, now: () => 5_000_000 };
-      assert.deepEqual(await applyStreamRecords(records, deps), { versions: [1, 2, 3], skipped: 2 });
+      assert.deepEqual(await applyStreamRecords(records, deps), { versions: [1, 2, 3], skipped: 2, keyOnly: 0 });
 
       const { changes } = registryTableNames(tables.tablePrefix);
       const entry = { kind: 'eventtype', space: 'default', id: 'a' } as const;

@@ -31,6 +31,8 @@ export interface ApplyStreamRecordsDeps {
   now?: () => number;
   /** Extra actions in each chunk's transaction (the Stream relay's lease check and checkpoint). @default none */
   fence?: AppendOptions['fence'];
+  /** Told of each record the change log refused, before it is logged by its key alone. @default nothing */
+  onRefused?: (record: DynamoDBStreamRecordLike, error: ChangeLogWriteError) => void;
 }
 
 export interface ApplyStreamRecordsResult {
@@ -38,6 +40,8 @@ export interface ApplyStreamRecordsResult {
   versions: number[];
   /** Records that are not config item changes (other item types, other event names). */
   skipped: number;
+  /** Records the change log refused with their image, logged by their key alone. */
+  keyOnly: number;
 }
 
 /**
@@ -64,11 +68,29 @@ export class ChangeLogWriteError extends Error {
  * (see {@link appendEntries}), so the log never shows a version without its entry. A retried batch is logged again
  * under new versions: a reader then replays the same item states once more, in the same order, which ends in the
  * same state.
+ *
+ * A record the change log refuses (DynamoDB rejects what it would write, so retrying it can never succeed) must not
+ * hold back every later change: the rest of the batch is then logged one record at a time, and a refused record by
+ * its key alone (`imageOmitted`, so readers read the item from the registry instead). What fails even so, or for
+ * another reason (throttling, a missing table), throws a {@link ChangeLogWriteError} at its record.
  */
 export async function applyStreamRecords(
   records: readonly DynamoDBStreamRecordLike[],
   deps: ApplyStreamRecordsDeps,
 ): Promise<ApplyStreamRecordsResult> {
+  try {
+    return { ...(await appendRecords(records, deps)), keyOnly: 0 };
+  } catch (error) {
+    if (!isRefusedRecord(error)) throw error;
+    return applyOneByOne(records, error, deps);
+  }
+}
+
+/** Maps the records to entries and appends them, in record order. */
+async function appendRecords(
+  records: readonly DynamoDBStreamRecordLike[],
+  deps: ApplyStreamRecordsDeps,
+): Promise<Omit<ApplyStreamRecordsResult, 'keyOnly'>> {
   const entries: { entry: NewChangeLogEntry; sequenceNumber: string | undefined }[] = [];
   let skipped = 0;
   for (const record of records) {
@@ -92,6 +114,48 @@ export async function applyStreamRecords(
     throw new ChangeLogWriteError(entries[versions.length]?.sequenceNumber, { cause });
   }
   return { versions, skipped };
+}
+
+/** DynamoDB refused what a record would write (a validation error): retrying the same record cannot succeed. */
+function isRefusedRecord(error: unknown): error is ChangeLogWriteError {
+  if (!(error instanceof ChangeLogWriteError) || error.firstUnloggedSequenceNumber === undefined) return false;
+  const cause = error.cause as { name?: unknown; CancellationReasons?: Array<{ Code?: string }> } | undefined;
+  return cause?.name === 'ValidationException' || (cause?.CancellationReasons ?? []).some((reason) => reason.Code === 'ValidationError');
+}
+
+/** The record with its image left out: the change log then tells readers to read the item from the registry. */
+function withoutImage(record: DynamoDBStreamRecordLike): DynamoDBStreamRecordLike {
+  const { NewImage: _image, ...dynamodb } = record.dynamodb ?? {};
+  return { ...record, dynamodb };
+}
+
+/**
+ * After a refused record: everything before the first unlogged record is logged; the rest goes one record at a
+ * time, a refused one by its key alone. Throws a ChangeLogWriteError at the first record that still fails.
+ */
+async function applyOneByOne(
+  records: readonly DynamoDBStreamRecordLike[],
+  refused: ChangeLogWriteError,
+  deps: ApplyStreamRecordsDeps,
+): Promise<ApplyStreamRecordsResult> {
+  const start = records.findIndex((record) => record.dynamodb?.SequenceNumber === refused.firstUnloggedSequenceNumber);
+  if (start < 0) throw refused;
+  // What came before `start` was logged by the failed call; its versions are not known here, only counted.
+  const result: ApplyStreamRecordsResult = { versions: [], skipped: 0, keyOnly: 0 };
+  for (const record of records.slice(start)) {
+    let one: Omit<ApplyStreamRecordsResult, 'keyOnly'>;
+    try {
+      one = await appendRecords([record], deps);
+    } catch (error) {
+      if (!isRefusedRecord(error)) throw error;
+      deps.onRefused?.(record, error);
+      one = await appendRecords([withoutImage(record)], deps);
+      result.keyOnly++;
+    }
+    result.versions.push(...one.versions);
+    result.skipped += one.skipped;
+  }
+  return result;
 }
 
 function toEntry(record: DynamoDBStreamRecordLike): NewChangeLogEntry | undefined {

@@ -299,6 +299,8 @@ export class StreamRelay {
         client: this.#client,
         tablePrefix: this.#tablePrefix,
         fence: (chunk) => this.#fence(shardId, chunk),
+        // Logged by its key alone and told, so one bad record never stalls the relay (as in the Lambda).
+        onRefused: (_record, error) => this.#report(error),
       });
       state.lastSequenceNumber = records.at(-1)?.dynamodb?.SequenceNumber ?? state.lastSequenceNumber;
     }
