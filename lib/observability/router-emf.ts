@@ -2,6 +2,7 @@ import { DEFAULT_METRICS_NAMESPACE, EmfMetrics } from '../lambda/metrics.js';
 import type { InvocationRequest, InvocationResult } from '../ports/invoker.js';
 import type { DeliveryQueue, NewDeliveryItem } from '../ports/delivery-queue.js';
 import type { FunctionConfig } from '../core/model/types.js';
+import { httpResultError } from '../invokers/http/index.js';
 import { ROUTER_EMF_METRICS, ROUTER_EMF_SERVICE } from './emf-names.js';
 import type { GatewayMetrics } from './metrics.js';
 
@@ -67,7 +68,7 @@ export interface RouterEmfOptions {
 
 type Invoke = (fn: FunctionConfig, request: InvocationRequest) => Promise<InvocationResult>;
 
-/** The Prometheus counters whose growth becomes EMF counts. `unrouted` exists once metrics.ts counts it. */
+/** The Prometheus counters whose growth becomes EMF counts. */
 const COUNTERS = {
   [ROUTER_EMF_METRICS.received]: 'eventgateway_events_received_total',
   [ROUTER_EMF_METRICS.rejected]: 'eventgateway_events_rejected_total',
@@ -101,13 +102,16 @@ export class RouterEmf {
     this.now = options.now ?? Date.now;
   }
 
-  /** The invokers with every call timed and counted by outcome (a function's error status counts as failed). */
+  /**
+   * The invokers with every call timed and counted by outcome: failed is what the events API answers as a failed
+   * call (a throw, or the status {@link httpResultError} calls a function error); any other answer is the function's.
+   */
   measureInvokers<T extends { invoke: Invoke }>(invokers: T): T {
     const invoke: Invoke = async (fn, request) => {
       const started = performance.now();
       try {
         const result = await invokers.invoke(fn, request);
-        if (fn.type === 'http' && result.status >= 400) this.syncFailed++;
+        if (fn.type === 'http' && httpResultError(result.status)) this.syncFailed++;
         else this.syncSucceeded++;
         return result;
       } catch (error) {
