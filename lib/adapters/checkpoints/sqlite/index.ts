@@ -1,0 +1,1 @@
+export { CHECKPOINT_MIGRATIONS, SqliteCheckpointStore } from './store.js';
