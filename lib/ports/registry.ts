@@ -71,8 +71,9 @@ export type GuardedDeleteResult =
 export interface Registry {
   /**
    * When a committed change reaches the {@link onChange} listeners.
-   * - `'synchronous'`: every committed change, whoever made it, has reached the listeners by the time the writing
-   *   call resolves (one process writes the store: SQLite). A view kept up to date from the feed is then exact.
+   * - `'synchronous'`: each change has reached the listeners by the time the writing call resolves, and the store
+   *   has no other writer whose changes the feed would miss (SQLite in local mode). A view kept up to date from the
+   *   feed is then exact.
    * - `'eventual'`: changes reach the listeners later, other processes' writes included (DynamoDB polls a change
    *   log). A check that must see every committed write reads {@link snapshot} instead.
    */

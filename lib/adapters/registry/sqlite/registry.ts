@@ -68,7 +68,10 @@ interface Subscriber {
  * transaction.
  */
 export class SqliteRegistry implements Registry {
-  /** One process writes the file (see openDatabase), and each change is delivered before its write resolves. */
+  /**
+   * Each change is delivered before its write resolves. Local mode has this one writer of the file: another
+   * connection's writes would reach the file but not this feed.
+   */
   readonly changeFeed = 'synchronous';
 
   readonly #db: SqliteDatabase;
