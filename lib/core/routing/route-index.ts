@@ -35,13 +35,17 @@ export class RouteIndex {
   }
 
   /**
-   * Throws the path tree's `PathConflictError` when `path` conflicts with a sync subscription of the same method and
-   * event type. Of two stored routes that conflict with each other (written before conflicts were refused), the
-   * first one added counts.
+   * Throws the path tree's `PathConflictError` when `path` cannot join the sync subscriptions of the same method and
+   * event type: it conflicts with one of them, or is not a valid route on its own (a wildcard before the end). Of
+   * two stored routes that conflict with each other (written before conflicts were refused), the first one added
+   * counts.
    */
   checkSyncPath(method: string, eventType: string, path: string): void {
     const group = this.sync.get(groupKey(method, eventType));
-    if (group === undefined) return;
+    if (group === undefined) {
+      new PathTree<true>().checkInsert(path);
+      return;
+    }
     if (group.tree === undefined) {
       group.tree = new PathTree<true>();
       for (const s of group.subscriptions.values()) group.tree.tryInsert(s.path, true);

@@ -34,6 +34,13 @@ describe('RouteIndex: what the config API checks new routes against', () => {
     assert.equal(syncConflict(index, '/orders/:key'), undefined);
   });
 
+  it('refuses a route that is invalid on its own, also where nothing is indexed yet', () => {
+    const index = RouteIndex.of({ subscription: [sync('default', 'a', '/a')], cors: [] });
+    assert.equal(syncConflict(index, '/*rest/more'), 'wildcard must be the last parameter');
+    assert.equal(syncConflict(index, '/*rest/more', 'POST', 'nothing.here'), 'wildcard must be the last parameter');
+    assert.equal(syncConflict(index, '/*rest', 'POST', 'nothing.here'), undefined);
+  });
+
   it('keeps methods and event types apart and ignores async subscriptions', () => {
     const index = RouteIndex.of({
       subscription: [
