@@ -11,5 +11,4 @@ export {
 } from './message.js';
 export { bundleBody, decodeBundle, encodeBundleEntry, type BundledItem } from './bundle.js';
 export { sqsRecordToDeliveryItem } from './leases.js';
-export { deleteSqsMessages, receiveSqsRecords, type ReceiveSqsRecordsOptions } from './dlq.js';
 export type { SQSClient } from '@aws-sdk/client-sqs';
