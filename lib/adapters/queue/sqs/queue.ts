@@ -473,7 +473,7 @@ export class SqsDeliveryQueue implements DeliveryQueue {
     await this.#resend(item, lease, encodeBundleEntry(item, state), 0, state.dueAt !== undefined, 'released');
   }
 
-  /** Waits for the sends and deletes already queued, then asks SQS for its count (see the class notes). */
+  /** Waits for the sends and deletes already queued, then asks SQS for its count (README.md#maxpending-the-pending-estimate). */
   async pending(): Promise<number> {
     this.#assertOpen();
     await this.#drain();
