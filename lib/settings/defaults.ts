@@ -24,8 +24,8 @@ export const DEFAULT_SHUTDOWN_TIMEOUT_MS = 25_000;
 export const DEFAULT_STREAM_RELAY_LEASE_MS = 10_000;
 export const DEFAULT_TABLE_PREFIX = 'event-gateway-';
 export const DEFAULT_METRICS_NAMESPACE = 'EventGateway';
-export const DEFAULT_CLOUDEVENTS_VERSION = '0.1';
-export const DEFAULT_LOG_LEVEL = 'info';
+export const DEFAULT_CLOUDEVENTS_VERSION = '0.1' as const;
+export const DEFAULT_LOG_LEVEL = 'info' as const;
 export const DEFAULT_ACCESS_KEY_CACHE_MS = 5000;
 /** The longest, and default, time the config API Lambda reuses the admin key read from Secrets Manager. */
 export const MAX_ADMIN_KEY_CACHE_MS = 5 * 60_000;

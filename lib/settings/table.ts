@@ -47,6 +47,8 @@ export interface Setting<T> {
   readonly readBy: readonly Runtime[];
 }
 
+function setting<T>(definition: Setting<T> & { readonly default: NoInfer<T> }): Setting<T> & { readonly default: T };
+function setting<T>(definition: Setting<T>): Setting<T>;
 function setting<T>(definition: Setting<T>): Setting<T> {
   return definition;
 }
