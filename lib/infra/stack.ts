@@ -55,7 +55,7 @@ export class EventGatewayStack extends Stack {
     const logs = { logRetentionDays: settings.logRetentionDays };
 
     this.network = new GatewayNetwork(this, 'Network', {
-      ...(settings.existingVpc ? { existingVpc: settings.existingVpc } : {}),
+      existingVpc: settings.existingVpc,
       natGateways: settings.natGateways,
       publicTasks: settings.profile === 'small',
       sqsEndpoint: settings.sqsEndpoint,
@@ -93,9 +93,9 @@ export class EventGatewayStack extends Stack {
       // Fargate sets the region too; stated so the SDK never has to guess.
       environment: { ...environment, AWS_REGION: Aws.REGION },
       settings: settings.router,
-      ...(settings.certificateArn ? { certificateArn: settings.certificateArn } : {}),
+      certificateArn: settings.certificateArn,
       deletionProtection: settings.production,
-      ...(settings.prometheus ? { prometheus: settings.prometheus } : {}),
+      prometheus: settings.prometheus,
       retain,
       ...logs,
     });

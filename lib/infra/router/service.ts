@@ -152,7 +152,7 @@ export class RouterService extends Construct {
           taskDefinition: this.taskDefinition,
           adminPort: ADMIN_PORT,
           logGroup: this.logGroup,
-          ...(props.prometheus.workspaceArn ? { workspaceArn: props.prometheus.workspaceArn } : {}),
+          workspaceArn: props.prometheus.workspaceArn,
         })
       : undefined;
     const pullPolicy = this.taskDefinition.executionRole?.node.tryFindChild('DefaultPolicy');
