@@ -3,6 +3,7 @@
  * commit (group-commit.ts), with the items this process committed handed to receives from memory (hand-off.ts)
  * under leases (leases.ts). How it works, and what each call promises: README.md.
  */
+import { DEFAULT_MAX_PENDING } from '../../../settings/defaults.js';
 import {
   QueueFullError,
   type DeliveryError,
@@ -88,7 +89,7 @@ export class SqliteDeliveryQueue implements DeliveryQueue {
   #tableNextDue: number;
 
   constructor(db: SqliteDatabase, options: SqliteDeliveryQueueOptions = {}) {
-    this.#maxPending = options.maxPending ?? 100_000;
+    this.#maxPending = options.maxPending ?? DEFAULT_MAX_PENDING;
     this.#onCommit = options.onCommit;
     this.#onError = options.onError ?? reportError;
     this.#now = options.now ?? Date.now;

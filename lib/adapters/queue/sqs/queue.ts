@@ -3,6 +3,7 @@
  * go through the send batcher (send-batcher.ts), deletes through the delete batcher (delete-batcher.ts), and
  * `maxPending` is checked against the pending estimate (pending-estimate.ts). How it works: README.md.
  */
+import { DEFAULT_MAX_PENDING } from '../../../settings/defaults.js';
 import { setMaxListeners } from 'node:events';
 import { ChangeMessageVisibilityCommand, ReceiveMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import {
@@ -113,7 +114,7 @@ export class SqsDeliveryQueue implements DeliveryQueue {
   constructor(options: SqsDeliveryQueueOptions) {
     this.#client = options.client;
     this.#queueUrl = options.queueUrl;
-    this.#maxPending = options.maxPending ?? 100_000;
+    this.#maxPending = options.maxPending ?? DEFAULT_MAX_PENDING;
     this.#maxMessageBytes = Math.min(SQS_MAX_MESSAGE_BYTES, Math.max(1024, options.maxMessageBytes ?? SQS_MAX_MESSAGE_BYTES));
     this.#onError = options.onError ?? reportError;
     this.#now = options.now ?? Date.now;
