@@ -7,6 +7,7 @@ import type { SecretsManagerClientConfig } from '@aws-sdk/client-secrets-manager
 import { lambdaConfigHandler, type LambdaHttpResult } from '../lib/config-api/adapters/index.js';
 import { AccessControl, AccessKeyService, ConfigService, DeadLetterService, createConfigApi } from '../lib/config-api/index.js';
 import { awsResourceOptionsFromEnv, openDynamoStores, openSqsQueue } from '../lib/gateway/aws.js';
+import { envName } from '../lib/settings/index.js';
 import {
   ColdStart,
   adminKeyFromSecret,
@@ -21,11 +22,11 @@ import { GatewayMetrics } from '../lib/observability/metrics.js';
 import { createLogger, type Logger } from '../lib/observability/logger.js';
 
 export interface ConfigApiHandlerDeps {
-  /** Settings and resources (`EVENT_GATEWAY_*`). @default process.env */
+  /** Settings and resources (their variables: lib/settings). @default process.env */
   env?: NodeJS.ProcessEnv;
   /** The admin key secret's client settings. @default the SDK's defaults */
   secretsManager?: SecretsManagerClientConfig;
-  /** @default JSON lines on stdout at `EVENT_GATEWAY_LOG_LEVEL` */
+  /** @default JSON lines on stdout at the `logLevel` setting's level */
   logger?: Logger;
   /** Receives each EMF document. @default stdout */
   writeMetrics?: (document: string) => void;
@@ -56,7 +57,7 @@ export function createHandler(deps: ConfigApiHandlerDeps = {}): ConfigApiHandler
     let handle = byAdminKey.get(adminKey);
     if (!handle) {
       byAdminKey.clear();
-      if (adminKey === undefined) logger.warn('no admin key: set EVENT_GATEWAY_ADMIN_KEY_SECRET_ARN, or create keys with `event-gateway keys create`');
+      if (adminKey === undefined) logger.warn(`no admin key: set ${envName('adminKeySecretArn')}, or create keys with \`event-gateway keys create\``);
       const metrics = new GatewayMetrics({ processMetrics: false });
       const access = new AccessControl({
         store: stores.accessKeys,

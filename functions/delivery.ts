@@ -1,7 +1,7 @@
 /**
  * The SQS-triggered delivery worker (docs/architecture.md#on-aws): the event source mapping uses
  * `ReportBatchItemFailures`. Each record is a bundle of items; every item is delivered by the same
- * {@link DeliveryWorkers.deliver} as local mode, at most `EVENT_GATEWAY_WORKERS` at once. A record with an item it
+ * {@link DeliveryWorkers.deliver} as local mode, at most `workers` (a setting) at once. A record with an item it
  * cannot settle stays in the queue (reported in `batchItemFailures`) and comes back after its visibility timeout,
  * then split into one message per item.
  */
@@ -26,9 +26,9 @@ import { createLogger, type Logger } from '../lib/observability/logger.js';
 import { LiveRoutingTable } from '../lib/routing/index.js';
 
 export interface DeliveryHandlerDeps {
-  /** Settings and resources (`EVENT_GATEWAY_*`). @default process.env */
+  /** Settings and resources (their variables: lib/settings). @default process.env */
   env?: NodeJS.ProcessEnv;
-  /** @default JSON lines on stdout at `EVENT_GATEWAY_LOG_LEVEL` */
+  /** @default JSON lines on stdout at the `logLevel` setting's level */
   logger?: Logger;
   /** Receives each EMF document. @default stdout */
   writeMetrics?: (document: string) => void;

@@ -16,9 +16,9 @@ import { createLogger, type Logger } from '../lib/observability/logger.js';
 import type { DeadLetterStore } from '../lib/ports/dead-letter-store.js';
 
 export interface DlqDrainerHandlerDeps {
-  /** Settings and resources (`EVENT_GATEWAY_*`). @default process.env */
+  /** Settings and resources (their variables: lib/settings). @default process.env */
   env?: NodeJS.ProcessEnv;
-  /** @default JSON lines on stdout at `EVENT_GATEWAY_LOG_LEVEL` */
+  /** @default JSON lines on stdout at the `logLevel` setting's level */
   logger?: Logger;
   /** Receives each EMF document. @default stdout */
   writeMetrics?: (document: string) => void;

@@ -1,3 +1,4 @@
+import { DEFAULT_WORKERS } from '../settings/defaults.js';
 import { setMaxListeners } from 'node:events';
 import { setTimeout as delay } from 'node:timers/promises';
 import type { GatewayEvent, HttpRequestData } from '../core/cloudevents/index.js';
@@ -96,7 +97,7 @@ export class DeliveryWorkers {
   private readonly running = new Set<Promise<unknown>>();
 
   constructor(private readonly options: DeliveryWorkersOptions) {
-    this.concurrency = options.concurrency ?? 64;
+    this.concurrency = options.concurrency ?? DEFAULT_WORKERS;
     this.yieldConcurrency = Math.max(1, Math.min(this.concurrency, options.yieldConcurrency ?? 1));
     this.yieldBacklog = options.yieldBacklog ?? 50_000;
     this.yieldDeliveriesPerWindow = Math.max(1, Math.round(((options.yieldDeliveriesPerSecond ?? 100) * YIELD_WINDOW_MS) / 1000));

@@ -1,3 +1,4 @@
+import { DEFAULT_MAX_BATCH_SIZE, DEFAULT_MAX_BODY_BYTES, DEFAULT_MAX_HEADERS, DEFAULT_MAX_JSON_DEPTH } from '../core/limits.js';
 import { setMaxListeners } from 'node:events';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import {
@@ -57,9 +58,7 @@ export interface EventsApiOptions extends EventsApiLimits {
   retryAfterSeconds?: number;
 }
 
-export const DEFAULT_MAX_BODY_BYTES = 256 * 1024;
-export const DEFAULT_MAX_BATCH_SIZE = 100;
-export const DEFAULT_MAX_HEADERS = 100;
+export { DEFAULT_MAX_BATCH_SIZE, DEFAULT_MAX_BODY_BYTES, DEFAULT_MAX_HEADERS } from '../core/limits.js';
 
 const JSON_TYPE = 'application/json';
 const SERVICE_UNAVAILABLE = `${JSON.stringify(errorEnvelope('Service Unavailable'))}\n`;
@@ -85,7 +84,7 @@ export class EventsApi {
     this.parseOptions = {
       gatewayEventVersion: options.cloudEventsVersion ?? '0.1',
       maxBatchSize: options.maxBatchSize ?? DEFAULT_MAX_BATCH_SIZE,
-      maxJsonDepth: options.maxJsonDepth ?? 64,
+      maxJsonDepth: options.maxJsonDepth ?? DEFAULT_MAX_JSON_DEPTH,
     };
     this.retryAfter = String(options.retryAfterSeconds ?? 1);
     setMaxListeners(0, this.cancelling.signal);

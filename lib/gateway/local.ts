@@ -14,6 +14,7 @@ import { createLogger, type Logger } from '../observability/logger.js';
 import { LiveRoutingTable } from '../routing/index.js';
 import { resolveOptions, type GatewayOptions, type ResolvedGatewayOptions } from './options.js';
 import { openStores } from './stores.js';
+import { envName } from '../settings/index.js';
 
 /** What a 405 names as allowed: the events API takes any method node:http parses (but CONNECT) as an event. */
 const EVENTS_METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'];
@@ -92,11 +93,11 @@ export async function startLocalGateway(input: GatewayOptions & { logger?: Logge
   const access = new AccessControl({ store: keyStore, required: !options.dev, adminKey: options.adminKey, publicMetrics: options.publicMetrics, loopbackMetrics: options.loopbackMetrics });
   const accessKeys = new AccessKeyService(keyStore, (hash) => access.forget(hash));
   if (options.adminKey !== undefined && options.adminKey.length < MIN_ADMIN_KEY_LENGTH) {
-    logger.warn(`the admin key (EVENT_GATEWAY_ADMIN_KEY or --admin-key) is shorter than ${MIN_ADMIN_KEY_LENGTH} characters: it opens every space, use a long random one (e.g. \`openssl rand -base64 32\`)`);
+    logger.warn(`the admin key (${envName('adminKey')} or --admin-key) is shorter than ${MIN_ADMIN_KEY_LENGTH} characters: it opens every space, use a long random one (e.g. \`openssl rand -base64 32\`)`);
   }
   // A router-only process serves no config API, so no key needs to reach it.
   if (!options.dev && !options.routerOnly && !options.adminKey && (await keyStore.list()).every((k) => k.revokedAt !== undefined)) {
-    logger.warn('no access key can reach the config API: set EVENT_GATEWAY_ADMIN_KEY (or --admin-key), or run `event-gateway keys create --all-spaces`');
+    logger.warn(`no access key can reach the config API: set ${envName('adminKey')} (or --admin-key), or run \`event-gateway keys create --all-spaces\``);
   }
   const configApi = createConfigApi({
     service: new ConfigService(registry, { maxIdLength: options.maxIdLength, maxJsonDepth: options.maxJsonDepth }),

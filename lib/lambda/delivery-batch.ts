@@ -2,6 +2,7 @@ import type { SqsDeliveryQueue, SqsEventRecord } from '../adapters/queue/sqs/ind
 import type { DeliveryWorkers, SettledAs } from '../delivery/worker.js';
 import type { Logger } from '../observability/logger.js';
 import type { LiveRoutingTable } from '../routing/index.js';
+import { DEFAULT_WORKERS } from '../settings/index.js';
 import type { EmfMetrics } from './metrics.js';
 import { waitForRoutingVersion } from './routing.js';
 import type { BatchResponse } from './types.js';
@@ -31,7 +32,7 @@ export interface DeliverSqsRecordsDeps {
   queue: Pick<SqsDeliveryQueue, 'deferIfNotDue' | 'openRecord' | 'release'>;
   workers: Pick<DeliveryWorkers, 'deliver'>;
   logger: Logger;
-  /** Deliveries in flight at once, over all the items of the batch (`EVENT_GATEWAY_WORKERS`). @default 64 */
+  /** Deliveries in flight at once, over all the items of the batch (the `workers` setting). @default 64 */
   concurrency?: number;
   /** Milliseconds left in the invocation (Lambda's `context.getRemainingTimeInMillis`); without it, no budget. */
   remainingMs?: () => number;
@@ -58,7 +59,7 @@ export interface DeliverSqsRecordsDeps {
  * when one of its items was deferred or its handling threw; otherwise Lambda deletes it.
  */
 export async function deliverSqsRecords(records: readonly SqsEventRecord[], deps: DeliverSqsRecordsDeps): Promise<BatchResponse> {
-  const slots = new Slots(deps.concurrency ?? 64);
+  const slots = new Slots(deps.concurrency ?? DEFAULT_WORKERS);
   const results = await Promise.all(records.map((record) => deliverRecord(record, deps, slots)));
   const { metrics } = deps;
   if (metrics) {

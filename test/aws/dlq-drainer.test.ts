@@ -1,22 +1,21 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
-import { DeleteTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import {
   CreateQueueCommand,
   DeleteQueueCommand,
   GetQueueAttributesCommand,
+  ReceiveMessageCommand,
   SQSClient,
   SendMessageCommand,
 } from '@aws-sdk/client-sqs';
-import { DynamoDeadLetterStore, ensureDeadLetterTable } from '../../lib/adapters/dead-letters/dynamodb/index.js';
 import { SqsDeliveryQueue, bundleBody, encodeBundleEntry, type SqsEventRecord } from '../../lib/adapters/queue/sqs/index.js';
-import { drainDeadLetterQueue, sqsDlqRecordToDeadLetters } from '../../lib/delivery/dlq-drainer.js';
+import { messageToRecord } from '../../lib/adapters/queue/sqs/message.js';
+import { sqsDlqRecordToDeadLetters } from '../../lib/delivery/dlq-drainer.js';
 import type { DeliveryItem, NewDeliveryItem } from '../../lib/ports/delivery-queue.js';
 import { awsClientConfig, requireEnv } from './helpers.js';
 
 const sqs = new SQSClient(awsClientConfig(requireEnv('EG_TEST_SQS_ENDPOINT')));
-const dynamodb = new DynamoDBClient(awsClientConfig(requireEnv('EG_TEST_DYNAMODB_ENDPOINT')));
 const RUN = `eg-dlq-${randomUUID().slice(0, 8)}`;
 
 function makeItem(label: string, text = 'héllo 🌍'): NewDeliveryItem {
@@ -40,16 +39,12 @@ async function queueAttributes(queueUrl: string) {
   };
 }
 
-describe('the SQS DLQ drainer', () => {
-  const tableName = `${RUN}-deadletters`;
+describe('dead letters from the SQS DLQ', () => {
   let dlqUrl: string;
   let mainUrl: string;
   let queue: SqsDeliveryQueue;
-  let store: DynamoDeadLetterStore;
 
   before(async () => {
-    await ensureDeadLetterTable(dynamodb, tableName);
-    store = new DynamoDeadLetterStore({ client: dynamodb, tableName });
     dlqUrl = (await sqs.send(new CreateQueueCommand({ QueueName: `${RUN}-dlq` }))).QueueUrl ?? '';
     const { Attributes } = await sqs.send(new GetQueueAttributesCommand({ QueueUrl: dlqUrl, AttributeNames: ['QueueArn'] }));
     // fauxqs applies the redrive policy itself: the receive after the first moves the message to the DLQ.
@@ -69,8 +64,30 @@ describe('the SQS DLQ drainer', () => {
     await queue.close();
     await sqs.send(new DeleteQueueCommand({ QueueUrl: mainUrl }));
     await sqs.send(new DeleteQueueCommand({ QueueUrl: dlqUrl }));
-    await dynamodb.send(new DeleteTableCommand({ TableName: tableName }));
   });
+
+  /** Every message in the DLQ, as the records the DLQ drainer Lambda is handed (SDK receives until one is empty). */
+  async function receiveDlq(): Promise<SqsEventRecord[]> {
+    const records: SqsEventRecord[] = [];
+    for (;;) {
+      const { Messages = [] } = await sqs.send(
+        new ReceiveMessageCommand({
+          QueueUrl: dlqUrl,
+          MaxNumberOfMessages: 10,
+          VisibilityTimeout: 30,
+          MessageAttributeNames: ['All'],
+          MessageSystemAttributeNames: ['ApproximateReceiveCount', 'ApproximateFirstReceiveTimestamp', 'SentTimestamp'],
+        }),
+      );
+      if (Messages.length === 0) return records;
+      records.push(...Messages.map(messageToRecord));
+    }
+  }
+
+  /** The dead letters of every message in the DLQ, by item id. */
+  async function deadLettersInDlq(now: number) {
+    return new Map((await receiveDlq()).flatMap((record) => sqsDlqRecordToDeadLetters(record, now)).map((letter) => [letter.item.id, letter]));
+  }
 
   /** Receives (lease 0: the worker "crashes" at once) until `id` arrives. */
   async function receiveCrashing(id: string): Promise<DeliveryItem> {
@@ -93,7 +110,7 @@ describe('the SQS DLQ drainer', () => {
     }
   }
 
-  it('[sqs] moves what the redrive policy put in the DLQ into the dead-letter store, then deletes it', async () => {
+  it('[sqs] what the redrive policy put in the DLQ becomes dead letters carrying the state of the last retry', async () => {
     const crashed = makeItem('crashed');
     const retried = makeItem('retried');
     const startedAt = Date.now();
@@ -110,11 +127,10 @@ describe('the SQS DLQ drainer', () => {
     assert.equal((await queueAttributes(dlqUrl)).visible, 2);
 
     const drainedAt = Date.now();
-    const result = await drainDeadLetterQueue({ sqs, dlqUrl, store, waitSeconds: 0, now: () => drainedAt });
-    assert.deepEqual(result, { moved: 2, items: 2, skipped: 0 });
-    assert.deepEqual(await queueAttributes(dlqUrl), { visible: 0, inFlight: 0 });
+    const letters = await deadLettersInDlq(drainedAt);
+    assert.equal(letters.size, 2);
 
-    const crashedLetter = await store.get('default', crashed.id);
+    const crashedLetter = letters.get(crashed.id);
     assert.ok(crashedLetter);
     const { firstAttemptAt: crashedFirst, ...crashedRest } = crashedLetter;
     assert.deepEqual(crashedRest, {
@@ -125,7 +141,7 @@ describe('the SQS DLQ drainer', () => {
       lastError: { message: 'exceeded maxReceiveCount' },
     });
     assert.ok(crashedFirst >= startedAt && crashedFirst <= drainedAt, 'the first receive stands in for the first attempt');
-    assert.deepEqual(await store.get('default', retried.id), {
+    assert.deepEqual(letters.get(retried.id), {
       item: retried,
       attempts: 1,
       firstAttemptAt,
@@ -135,32 +151,17 @@ describe('the SQS DLQ drainer', () => {
     });
   });
 
-  it('[sqs] leaves a message that is not a delivery item in the DLQ and says so', async () => {
+  it('[sqs] a message in the DLQ that is not a delivery item is refused, naming the message', async () => {
     await sqs.send(new SendMessageCommand({ QueueUrl: dlqUrl, MessageBody: 'not json' }));
-    const skipped: string[] = [];
-    const result = await drainDeadLetterQueue({
-      sqs,
-      dlqUrl,
-      store,
-      waitSeconds: 0,
-      onSkipped: (record, error) => skipped.push(`${record.body}: ${String(error)}`),
-    });
-    assert.deepEqual(result, { moved: 0, items: 0, skipped: 1 });
-    assert.equal(skipped.length, 1);
-    assert.match(skipped[0] ?? '', /^not json: Error: SQS message [\w-]+ does not hold a delivery item: the body is not JSON$/);
-    assert.deepEqual(await queueAttributes(dlqUrl), { visible: 0, inFlight: 1 });
+    const [record] = await receiveDlq();
+    assert.ok(record);
+    assert.throws(
+      () => sqsDlqRecordToDeadLetters(record),
+      new RegExp(`^Error: SQS message ${record.messageId} does not hold a delivery item: the body is not JSON$`),
+    );
   });
 
-  it('[sqs] stops after max messages', async () => {
-    // Sent raw: fauxqs refuses an emoji in a body that is not escaped as the adapter escapes it.
-    const items = Array.from({ length: 3 }, (_, index) => makeItem(`bounded-${index}`, 'héllo'));
-    for (const item of items) await sqs.send(new SendMessageCommand({ QueueUrl: dlqUrl, MessageBody: JSON.stringify(item) }));
-    assert.deepEqual(await drainDeadLetterQueue({ sqs, dlqUrl, store, waitSeconds: 0, max: 2 }), { moved: 2, items: 2, skipped: 0 });
-    assert.deepEqual(await drainDeadLetterQueue({ sqs, dlqUrl, store, waitSeconds: 0 }), { moved: 1, items: 1, skipped: 0 });
-    for (const item of items) assert.deepEqual((await store.get('default', item.id))?.item, item);
-  });
-
-  it('[sqs] unpacks a bundle in the DLQ into one dead letter per item, each with its own state', async () => {
+  it('[sqs] a bundle in the DLQ becomes one dead letter per item, each with its own state', async () => {
     const fresh = makeItem('bundled-fresh');
     const tried = makeItem('bundled-tried');
     await sqs.send(
@@ -173,9 +174,10 @@ describe('the SQS DLQ drainer', () => {
       }),
     );
     const drainedAt = Date.now();
-    assert.deepEqual(await drainDeadLetterQueue({ sqs, dlqUrl, store, waitSeconds: 0, now: () => drainedAt }), { moved: 1, items: 2, skipped: 0 });
-    assert.equal((await store.get('default', fresh.id))?.attempts, 0);
-    assert.deepEqual(await store.get('default', tried.id), {
+    const letters = await deadLettersInDlq(drainedAt);
+    assert.equal(letters.size, 2);
+    assert.equal(letters.get(fresh.id)?.attempts, 0);
+    assert.deepEqual(letters.get(tried.id), {
       item: tried,
       attempts: 2,
       firstAttemptAt: 1_700_000_000_100,
@@ -183,7 +185,6 @@ describe('the SQS DLQ drainer', () => {
       deadAt: drainedAt,
       lastError: { message: 'exceeded maxReceiveCount' },
     });
-    assert.equal((await queueAttributes(dlqUrl)).visible, 0);
   });
 
   it('[sqs] turns a Lambda record from the DLQ into a dead letter', () => {

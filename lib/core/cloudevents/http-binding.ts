@@ -1,3 +1,4 @@
+import { DEFAULT_MAX_BATCH_SIZE } from '../limits.js';
 import { BadRequestError, PayloadTooLargeError } from '../errors/index.js';
 import { DEFAULT_MAX_JSON_DEPTH, RequestBody } from './body.js';
 import type { EventClock } from './gateway-events.js';
@@ -43,7 +44,7 @@ export interface ParseOptions {
   readonly newId?: () => string;
 }
 
-export const DEFAULT_MAX_BATCH_SIZE = 100;
+export { DEFAULT_MAX_BATCH_SIZE } from '../limits.js';
 
 export type ParsedRequest =
   | { readonly kind: 'single'; readonly event: GatewayEvent; readonly headers: HeaderIndex }
