@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { Command, InvalidArgumentError, Option } from 'commander';
-import { startLocalGateway } from '../gateway/index.js';
+import { startGateway } from '../gateway/index.js';
 import { keysCommand } from './keys.js';
 import type { GatewayOptions } from '../gateway/index.js';
 
@@ -129,7 +129,7 @@ export function buildProgram(): Command {
     .enablePositionalOptions();
 
   program.action(async (opts: CliOptions) => {
-    const gateway = await startLocalGateway({
+    const gateway = await startGateway({
       dev: opts.dev ?? false,
       host: opts.host,
       configPort: opts.configPort,

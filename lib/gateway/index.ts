@@ -1,2 +1,2 @@
-export { startLocalGateway, type RunningGateway } from './local.js';
+export { startGateway, type RunningGateway } from './local.js';
 export { resolveOptions, type GatewayOptions, type ResolvedGatewayOptions } from './options.js';

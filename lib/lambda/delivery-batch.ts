@@ -1,7 +1,7 @@
 import type { SqsDeliveryQueue, SqsEventRecord } from '../adapters/queue/sqs/index.js';
 import type { DeliveryWorkers, SettledAs } from '../delivery/worker.js';
 import type { Logger } from '../observability/logger.js';
-import type { LiveRoutingTable } from '../routing/index.js';
+import type { LiveRoutingTable } from '../dispatch/index.js';
 import type { EmfMetrics } from './metrics.js';
 import { waitForRoutingVersion } from './routing.js';
 import type { BatchResponse } from './types.js';
