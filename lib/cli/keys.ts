@@ -1,8 +1,7 @@
 import { Command, Option } from 'commander';
-import { SqliteAccessKeyStore } from '../adapters/access-keys/sqlite/index.js';
-import { openDatabase } from '../adapters/sqlite/index.js';
 import { AccessKeyService } from '../config-api/index.js';
 import { DEFAULT_DATA_DIR } from '../gateway/options.js';
+import { openSqliteAccessKeys } from '../gateway/stores.js';
 
 interface StoreFlags {
   dataDir: string;
@@ -32,11 +31,11 @@ export function keysCommand(): Command {
         await stores.close();
       }
     }
-    const db = openDatabase({ dataDir: flags.dataDir });
+    const local = openSqliteAccessKeys(flags.dataDir);
     try {
-      return await run(new AccessKeyService(new SqliteAccessKeyStore(db)));
+      return await run(new AccessKeyService(local.accessKeys));
     } finally {
-      db.close();
+      local.close();
     }
   };
 
