@@ -49,7 +49,7 @@ export async function startGateway(input: GatewayOptions & { logger?: Logger }):
   const logger = input.logger ?? createLogger({ level: options.logLevel, format: options.logFormat });
   const metrics = new GatewayMetrics();
   const stores = await openStores(options, metrics, logger);
-  const { registry, queue, deadLetters } = stores;
+  const { registry, queue } = stores;
   const routing = await LiveRoutingTable.start(registry, logger);
   metrics.observeStores({ queuePending: () => queue.pending(), deadLetters: stores.deadLetterCount });
   metrics.observeConfig((kind) => routing.countBySpace(kind));
