@@ -2,8 +2,7 @@ import { eventTypeOf, isSystemEventType, withAuthorization, type GatewayEvent, t
 import { authorizerPayload, parseAuthorizerResult } from '../core/authorizer/index.js';
 import { defaultTimeoutMs } from '../core/retry/index.js';
 import type { RoutingTable } from '../core/routing/index.js';
-import type { Invokers } from '../invokers/index.js';
-import { httpResultError } from '../invokers/index.js';
+import type { InvokerRegistry } from './invoker-registry.js';
 
 export type AuthorizationOutcome = { allow: true; event: GatewayEvent } | { allow: false; reason: string };
 
@@ -14,7 +13,7 @@ export type AuthorizationOutcome = { allow: true; event: GatewayEvent } | { allo
  */
 export async function authorizeForSubscriber(
   table: RoutingTable,
-  invokers: Invokers,
+  invokers: InvokerRegistry,
   space: string,
   event: GatewayEvent,
   request: HttpRequestData | null,
@@ -27,14 +26,13 @@ export async function authorizeForSubscriber(
   const authorizer = table.function(space, authorizerId);
   if (!authorizer) return { allow: false, reason: `authorizer function ${space}/${authorizerId} not found` };
   try {
-    const result = await invokers.invoke(authorizer, {
+    const called = await invokers.callSync(authorizer, {
       payload: authorizerPayload(event, request),
       timeoutMs: defaultTimeoutMs(authorizer.type),
       signal,
     });
-    const failed = authorizer.type === 'http' ? httpResultError(result.status) : undefined;
-    if (failed) return { allow: false, reason: failed.message };
-    const decision = parseAuthorizerResult(result.body);
+    if (!called.ok) return { allow: false, reason: called.error.message };
+    const decision = parseAuthorizerResult(called.body);
     if (!decision.allow) return { allow: false, reason: decision.reason };
     return { allow: true, event: withAuthorization(event, decision.authorization) };
   } catch (error) {
