@@ -7,7 +7,7 @@
  * failed field in struct order. Every failure is a {@link BadRequestError} with the resource's prefix.
  */
 import { BadRequestError } from '../errors/index.js';
-import { decode, decodeNode, defineStruct, GoJsonError, type JsonNode, type StructSchema } from '../gojson/index.js';
+import { decode, decodeNode, defineStruct, GoJsonError, type JsonNode, type StructSchema } from '../go/index.js';
 import { corsId, subscriptionId } from './ids.js';
 import { PROVIDER_KEYS, SECRET_MARKER } from './serialize.js';
 import {
