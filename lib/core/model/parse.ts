@@ -8,7 +8,7 @@
  */
 import { DEFAULT_MAX_ID_LENGTH as MAX_ID_LENGTH, DEFAULT_MAX_JSON_DEPTH } from '../limits.js';
 import { BadRequestError } from '../errors/index.js';
-import { decode, decodeNode, defineStruct, GoJsonError, type JsonNode, type StructSchema } from '../gojson/index.js';
+import { decode, decodeNode, defineStruct, GoJsonError, type JsonNode, type StructSchema } from '../go/index.js';
 import { corsId, subscriptionId } from './ids.js';
 import { PROVIDER_KEYS, SECRET_MARKER } from './serialize.js';
 import {

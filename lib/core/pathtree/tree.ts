@@ -5,7 +5,7 @@ import {
   staticConflictError,
   wildcardConflictError,
   wildcardNotLastError,
-} from './errors.js';
+} from '../go/index.js';
 
 export interface PathMatch<T> {
   value: T;

@@ -2,8 +2,8 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 
 import { BadRequestError } from '../../../lib/core/errors/index.js';
-import { parseMediaType } from '../../../lib/core/cloudevents/index.js';
-import { failure, parseFailure, parseOne } from './helpers.js';
+import { parseMediaType } from '../../../lib/core/go/index.js';
+import { failure, parseFailure, parseOne } from '../cloudevents/helpers.js';
 
 describe('parseMediaType (Go mime.ParseMediaType)', () => {
   it('returns the media type lower-cased, without parameters and surrounding space', () => {

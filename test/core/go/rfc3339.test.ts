@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 
-import { formatLocalTimestamp, goQuote, isRfc3339, parseGoRfc3339 } from '../../../lib/core/cloudevents/rfc3339.js';
+import { formatLocalTimestamp, timeQuote, isRfc3339, parseGoRfc3339 } from '../../../lib/core/go/rfc3339.js';
 
 const ok = (value: string) => ({ ok: true, value });
 const bad = (message: string) => ({ ok: false, message });
@@ -76,7 +76,7 @@ describe('parseGoRfc3339 (Go time.Parse with RFC3339)', () => {
   });
 
   it('quotes non-ASCII bytes as \\xNN', () => {
-    assert.equal(goQuote('é"\\\n'), '"\\xc3\\xa9\\"\\\\\\x0a"');
+    assert.equal(timeQuote('é"\\\n'), '"\\xc3\\xa9\\"\\\\\\x0a"');
   });
 });
 

@@ -1,4 +1,5 @@
 import { GoJsonError } from './errors.js';
+import { foldJsonKey } from './fold-key.js';
 import { parseFirstValue, type JsonNode } from './value.js';
 
 /**
@@ -79,16 +80,6 @@ export function decodeNode<const S extends StructSchema>(node: JsonNode, schema:
   });
 }
 
-/** Whether `key` selects the field named `name`: Go's `bytes.EqualFold` for ASCII field names. */
-export function jsonKeyMatches(key: string, name: string): boolean {
-  return key === name || foldKey(key) === foldKey(name);
-}
-
-/** ASCII letters upper-cased; `ſ` (U+017F) and the Kelvin sign (U+212A) fold to `S` and `K` as in Go. */
-function foldKey(key: string): string {
-  return key.replace(/[a-z\u017f\u212a]/g, (c) => (c === '\u017f' ? 'S' : c === '\u212a' ? 'K' : c.toUpperCase()));
-}
-
 function guarded<T>(run: () => T): T {
   try {
     return run();
@@ -134,7 +125,7 @@ function indexOf(schema: StructSchema): FieldIndex {
     const folded = new Map<string, FieldSchema>();
     for (const field of schema.fields) {
       if (!exact.has(field.json)) exact.set(field.json, field);
-      const fold = foldKey(field.json);
+      const fold = foldJsonKey(field.json);
       if (!folded.has(fold)) folded.set(fold, field);
     }
     index = { exact, folded };
@@ -152,7 +143,7 @@ function applyObject(
 ): void {
   const index = indexOf(schema);
   for (const [key, value] of node.entries) {
-    const field = index.exact.get(key) ?? index.folded.get(foldKey(key));
+    const field = index.exact.get(key) ?? index.folded.get(foldJsonKey(key));
     if (!field) continue; // unknown keys are ignored
     applyField(value, field, target, { struct: schema.name, path: [...path, field.json] }, errors);
   }

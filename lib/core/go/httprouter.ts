@@ -19,7 +19,7 @@ export function duplicateRouteError(route: string): PathConflictError {
 
 export function parameterConflictError(existingName: string, route: string): PathConflictError {
   return new PathConflictError(
-    `parameter with different name (${goQuote(existingName)}) already defined: for route: ${route}`,
+    `parameter with different name (${strconvQuote(existingName)}) already defined: for route: ${route}`,
     route,
   );
 }
@@ -31,7 +31,7 @@ export function staticConflictError(route: string): PathConflictError {
 /** `existingName` is "" when the sibling in the way is static: the original printed a static node's empty name. */
 export function wildcardConflictError(existingName: string, route: string): PathConflictError {
   return new PathConflictError(
-    `wildcard with different name (${goQuote(existingName)}) already defined: for route: ${route}`,
+    `wildcard with different name (${strconvQuote(existingName)}) already defined: for route: ${route}`,
     route,
   );
 }
@@ -55,7 +55,7 @@ const SHORT_ESCAPES: Readonly<Record<string, string>> = {
  * Go's `%q` for a string (strconv.Quote), so names with quotes or control characters print as the original did.
  * Go has no lone surrogates (its JSON decoder turns them into U+FFFD), so they print as U+FFFD.
  */
-export function goQuote(text: string): string {
+function strconvQuote(text: string): string {
   let quoted = '"';
   for (const char of text) {
     const codePoint = char.codePointAt(0) ?? 0;

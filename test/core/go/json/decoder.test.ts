@@ -9,7 +9,7 @@ import {
   parseFirstValue,
   quoteChar,
   type GoJsonErrorCode,
-} from '../../../lib/core/gojson/index.js';
+} from '../../../../lib/core/go/index.js';
 
 const RETRY = defineStruct({
   name: 'RetryPolicy',

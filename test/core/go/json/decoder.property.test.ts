@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
-import { decode, defineStruct, GoJsonError, parseFirstValue } from '../../../lib/core/gojson/index.js';
+import { decode, defineStruct, GoJsonError, parseFirstValue } from '../../../../lib/core/go/index.js';
 
 const SCHEMA = defineStruct({
   name: 'Sample',

@@ -21,12 +21,12 @@ export function parseGoRfc3339(value: string, quoted: boolean): TimeParseResult 
   const cannotParse = (valueElem: string, layoutElem: string): TimeParseResult => ({
     ok: false,
     message:
-      `parsing time ${goQuote(value)} as ${goQuote(layout)}: ` +
-      `cannot parse ${goQuote(valueElem)} as ${goQuote(layoutElem)}`,
+      `parsing time ${timeQuote(value)} as ${timeQuote(layout)}: ` +
+      `cannot parse ${timeQuote(valueElem)} as ${timeQuote(layoutElem)}`,
   });
   const withMessage = (message: string): TimeParseResult => ({
     ok: false,
-    message: `parsing time ${goQuote(value)}${message}`,
+    message: `parsing time ${timeQuote(value)}${message}`,
   });
   const outOfRange = (what: string): TimeParseResult => withMessage(`: ${what} out of range`);
 
@@ -113,7 +113,7 @@ export function parseGoRfc3339(value: string, quoted: boolean): TimeParseResult 
     if (rest.charCodeAt(0) !== QUOTE) return cannotParse(rest, '"');
     rest = rest.slice(1);
   }
-  if (rest.length > 0) return withMessage(`: extra text: ${goQuote(rest)}`);
+  if (rest.length > 0) return withMessage(`: extra text: ${timeQuote(rest)}`);
   if (day < 1 || day > daysIn(month, year)) return withMessage(': day out of range');
 
   return {
@@ -217,7 +217,7 @@ function formatRfc3339Nano(
  * Go's `time` package `quote`: double quotes around the value, `"` and `\` escaped, and every byte of a character
  * outside printable ASCII written as `\xNN` (the bytes of its UTF-8 encoding).
  */
-export function goQuote(s: string): string {
+export function timeQuote(s: string): string {
   let out = '"';
   for (let i = 0; i < s.length; i++) {
     const c = s.charCodeAt(i);

@@ -1,12 +1,3 @@
-/**
- * Folds a JSON object key the way Go's encoding/json matches keys to struct fields: case-insensitively, where `ſ`
- * (U+017F) counts as `s` and the Kelvin sign (U+212A) as `k`. Compare with a field name folded the same way
- * (`foldJsonKey('statusCode') === 'STATUSCODE'`).
- */
-export function foldJsonKey(key: string): string {
-  return key.replace(/\u017f/g, 's').replace(/\u212a/g, 'k').replace(/[a-z]+/g, (letters) => letters.toUpperCase());
-}
-
 export type JsonParseResult = { ok: true; value: unknown } | { ok: false; reason: string };
 
 /** Parses a function's result bytes as one JSON document (invalid UTF-8 becomes U+FFFD, as in Go). */

@@ -4,9 +4,11 @@ export {
   decode,
   decodeNode,
   defineStruct,
-  jsonKeyMatches,
   type Decoded,
   type FieldKind,
   type FieldSchema,
   type StructSchema,
 } from './schema.js';
+export { foldJsonKey, jsonKeyMatches } from './fold-key.js';
+export { isJsonObject, jsonTypeName, parseJsonResult, type JsonParseResult } from './result.js';
+export { jsonSyntaxErrorMessage } from './syntax-message.js';

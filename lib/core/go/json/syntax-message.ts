@@ -1,4 +1,5 @@
-import { GoJsonError, parseFirstValue, quoteChar } from '../gojson/index.js';
+import { GoJsonError, quoteChar } from './errors.js';
+import { parseFirstValue } from './value.js';
 
 /**
  * The message Go's `json.Unmarshal` gives for a body `JSON.parse` refused (docs/compatibility.md#request-to-event:
