@@ -21,7 +21,7 @@ export class GoJsonError extends Error {
 }
 
 /** Deepest nesting of objects and arrays accepted (docs/compatibility.md#limits). */
-export { DEFAULT_MAX_JSON_DEPTH as MAX_DEPTH } from '../limits.js';
+export { DEFAULT_MAX_JSON_DEPTH as MAX_DEPTH } from '../../limits.js';
 
 /**
  * Formats one input byte the way Go's scanner does in its messages (`quoteChar`): `strconv.Quote` of the byte
