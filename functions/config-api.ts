@@ -83,14 +83,14 @@ export function createHandler(deps: ConfigApiHandlerDeps = {}): ConfigApiHandler
       service: 'config-api',
       namespace: settings.metricsNamespace,
       fromResult: countHttpResult,
-      ...(deps.writeMetrics ? { write: deps.writeMetrics } : {}),
+      write: deps.writeMetrics,
     }))
     .use(configApiErrors({ log: (error) => logger.error({ err: error }, 'config API invocation failed') }))
     .use(adminKeyFromSecret({
       env,
       cacheMs: settings.adminKeyCacheMs,
-      ...(deps.now ? { now: deps.now } : {}),
-      ...(deps.secretsManager ? { clientConfig: deps.secretsManager } : {}),
+      now: deps.now,
+      clientConfig: deps.secretsManager,
       warn: (message) => logger.warn(message),
     }));
 

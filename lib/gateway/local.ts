@@ -46,7 +46,7 @@ export interface RunningGateway {
 export async function startGateway(input: GatewayOptions & { logger?: Logger }): Promise<RunningGateway> {
   const options = resolveOptions(input);
   // Checked before anything starts, so a bad --allow-targets is a clear startup error.
-  const targetPolicy = targetPolicyFromFlags({ dev: options.dev, ...(options.allowTargets ? { allowTargets: options.allowTargets } : {}) });
+  const targetPolicy = targetPolicyFromFlags({ dev: options.dev, allowTargets: options.allowTargets });
   const logger = input.logger ?? createLogger({ level: options.logLevel, format: options.logFormat });
   const metrics = new GatewayMetrics();
   const stores = await openStores(options, metrics, logger);
