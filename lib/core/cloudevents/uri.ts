@@ -1,3 +1,4 @@
+import { COLON, PERCENT, SLASH, isAlpha, isDigit, isHex } from '../ascii.js';
 /** The CloudEvents 1.0 URI rules. The 0.1 rule of the original is Go's: {@link isGoValidatorUri} in lib/core/go. */
 
 /**
@@ -12,22 +13,6 @@ export function isUriReference(value: string): boolean {
 /** CloudEvents 1.0 `URI`: a {@link isUriReference} that starts with a scheme. */
 export function isAbsoluteUri(value: string): boolean {
   return value.length > 0 && schemeKind(value) === 'scheme' && hasOnlyUriChars(value);
-}
-
-const SLASH = 0x2f;
-const COLON = 0x3a;
-const PERCENT = 0x25;
-
-function isAlpha(c: number): boolean {
-  return (c >= 0x41 && c <= 0x5a) || (c >= 0x61 && c <= 0x7a);
-}
-
-function isDigit(c: number): boolean {
-  return c >= 0x30 && c <= 0x39;
-}
-
-function isHex(c: number): boolean {
-  return isDigit(c) || (c >= 0x41 && c <= 0x46) || (c >= 0x61 && c <= 0x66);
 }
 
 /** Whether a `:` before the first `/`, `?` or `#` follows a valid RFC 3986 scheme. */

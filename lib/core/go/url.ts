@@ -1,3 +1,4 @@
+import { COLON, PERCENT, SLASH, isAlpha, isDigit, isHex } from '../ascii.js';
 /**
  * Go's URL rules, for the 0.1 `source` attribute of the original (go-playground/validator v9 `uri`, i.e. Go's
  * `url.ParseRequestURI` after dropping a `#fragment`).
@@ -33,22 +34,6 @@ export function isGoValidatorUri(value: string): boolean {
     rest = pathStart < 0 ? '' : rest.slice(pathStart);
   }
   return hasValidEscapes(rest);
-}
-
-const SLASH = 0x2f;
-const COLON = 0x3a;
-const PERCENT = 0x25;
-
-function isAlpha(c: number): boolean {
-  return (c >= 0x41 && c <= 0x5a) || (c >= 0x61 && c <= 0x7a);
-}
-
-function isDigit(c: number): boolean {
-  return c >= 0x30 && c <= 0x39;
-}
-
-function isHex(c: number): boolean {
-  return isDigit(c) || (c >= 0x41 && c <= 0x46) || (c >= 0x61 && c <= 0x66);
 }
 
 function unhex(c: number): number {
