@@ -130,21 +130,25 @@ describe('Auth: oauth2 client credentials', () => {
     await agent.close();
   });
 
-  it('renews a long-lived token at most 60 s before it expires', async () => {
+  /** With `expires_in` as given: one fetch until `reusedUntilMs` after the first, a second one `renewedByMs` after. */
+  async function assertRenewal(expiresIn: number | undefined, reusedUntilMs: number, renewedByMs: number) {
     let now = 1_000_000;
     const { auths, agent } = authenticators({ now: () => now });
-    server.expiresIn = 3600;
+    server.expiresIn = expiresIn;
     const auth = oauth2();
-
     await auths.of(FN, auth).headersFor(call());
-    now += 3_539_000;
+    now += reusedUntilMs;
     await auths.of(FN, auth).headersFor(call());
-    assert.equal(server.fetches, 1);
-    now += 2_000;
+    assert.equal(server.fetches, 1, `still reused ${reusedUntilMs} ms later`);
+    now += renewedByMs - reusedUntilMs;
     await auths.of(FN, auth).headersFor(call());
-    assert.equal(server.fetches, 2);
+    assert.equal(server.fetches, 2, `renewed ${renewedByMs} ms later`);
     await agent.close();
-  });
+  }
+
+  it('renews a long-lived token at most 60 s before it expires', () => assertRenewal(3600, 3_539_000, 3_541_000));
+
+  it('assumes a 5-minute lifetime when the endpoint gives no expires_in', () => assertRenewal(undefined, 269_000, 271_000));
 
   it('fetches once for many concurrent calls (single flight)', async () => {
     const { auths, agent } = authenticators();
@@ -256,21 +260,6 @@ describe('Auth: oauth2 client credentials', () => {
     await agent.close();
   });
 
-  it('assumes a 5-minute lifetime when the endpoint gives no expires_in', async () => {
-    let now = 1_000_000;
-    const { auths, agent } = authenticators({ now: () => now });
-    server.expiresIn = undefined;
-    const auth = oauth2();
-
-    await auths.of(FN, auth).headersFor(call());
-    now += 269_000;
-    await auths.of(FN, auth).headersFor(call());
-    assert.equal(server.fetches, 1);
-    now += 2_000;
-    await auths.of(FN, auth).headersFor(call());
-    assert.equal(server.fetches, 2);
-    await agent.close();
-  });
 });
 
 describe('Auth: googleIdToken', () => {
