@@ -1,4 +1,5 @@
 import type { HttpAuth } from '../../../core/model/auth.js';
+import { InvocationError } from '../../../core/response/index.js';
 import { awsSigV4Authenticator, defaultAwsCredentials } from './aws-sigv4.js';
 import type { AwsCredentialsProvider } from './aws-sigv4.js';
 import type { AuthDependencies, AuthenticatedFunction, Authenticator } from './authenticator.js';
@@ -23,7 +24,10 @@ export class Authenticators {
     this.awsCredentials = deps.awsCredentials ?? defaultAwsCredentials();
   }
 
-  /** The authenticator of `fn` for `auth`. Throws when the auth cannot be used (a key that does not parse). */
+  /**
+   * The authenticator of `fn` for `auth`. Throws an `InvocationError` when the auth cannot be used (a key that does
+   * not parse). Functions that were deleted keep their entry (a few hundred bytes each) until the process ends.
+   */
   of(fn: AuthenticatedFunction, auth: HttpAuth): Authenticator {
     const key = `${fn.space}\u0000${fn.functionId}`;
     const fingerprint = `${fn.url.href}\u0000${JSON.stringify(auth)}`;
@@ -32,11 +36,6 @@ export class Authenticators {
     const authenticator = this.create(fn, auth);
     this.byFunction.set(key, { fingerprint, authenticator });
     return authenticator;
-  }
-
-  /** Forgets the functions not in `live` (keys `space\0functionId`), so deleted functions drop their tokens. */
-  retain(live: ReadonlySet<string>): void {
-    for (const key of this.byFunction.keys()) if (!live.has(key)) this.byFunction.delete(key);
   }
 
   private create(fn: AuthenticatedFunction, auth: HttpAuth): Authenticator {
@@ -48,7 +47,14 @@ export class Authenticators {
       case 'oauth2':
         return bearerAuthenticator(this.cachedToken(fn, auth.type, () => fetchClientCredentialsToken(this.deps.tokenClient, auth)));
       case 'googleIdToken': {
-        const source = new GoogleIdTokenSource(this.deps.tokenClient, auth, idTokenAudience(auth, fn.url), this.deps.now);
+        let source: GoogleIdTokenSource;
+        try {
+          source = new GoogleIdTokenSource(this.deps.tokenClient, auth, idTokenAudience(auth, fn.url), this.deps.now);
+        } catch (error) {
+          // The config API checked the key; this is a stored item it never saw (written by hand, an older version).
+          const text = error instanceof Error ? error.message : String(error);
+          throw new InvocationError('call-failed', `the service account key cannot be used: ${text}`, { cause: error });
+        }
         return bearerAuthenticator(this.cachedToken(fn, auth.type, () => source.fetch()));
       }
     }
