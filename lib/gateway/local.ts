@@ -60,6 +60,8 @@ export async function startLocalGateway(input: GatewayOptions & { logger?: Logge
   const http = new HttpInvoker({
     targetPolicy,
     onRefused: (url, address, reason) => logger.warn({ url, address, reason }, 'http call refused by the SSRF guard'),
+    onTokenFetch: (fn, authType, outcome) =>
+      metrics.tokenFetches.inc({ space: fn.space, function: fn.functionId, auth_type: authType, outcome }),
   });
   const invokers = new Invokers([http, new LambdaInvoker(), new KinesisInvoker(), new FirehoseInvoker(), new SqsInvoker()]);
   const hooks = new HookRunner(await loadHooks(options.hooks), logger);

@@ -150,11 +150,16 @@ describe('authenticated http functions through a started gateway', () => {
     await authFunction('always401', url, oauth2());
     const fetchesBefore = oauth.fetches;
 
-    const sync = await syncCall('/sync/always401');
-
+    await syncCall('/sync/always401');
     assert.equal(target.refused('/always401').length, 2);
     assert.equal(oauth.fetches - fetchesBefore, 2, 'the first token, then exactly one renewal');
-    assert.notEqual(sync.status, 200);
+
+    // Async: a 401 is permanent, so the item is dead-lettered after its one attempt (two calls, one renewal).
+    assert.equal((await emit('auth.always401', 'a-1')).status, 202);
+    await eventually(() => target.refused('/always401').length === 4, 5000, 'two more calls');
+    await new Promise((r) => setTimeout(r, 200));
+    assert.equal(target.refused('/always401').length, 4);
+    assert.equal(oauth.fetches - fetchesBefore, 3);
   });
 
   it('oauth2: while the token endpoint is down the item is retried, then delivered when it comes back', async () => {
@@ -193,8 +198,8 @@ describe('authenticated http functions through a started gateway', () => {
     assert.equal((await emit('auth.ssrf', 'ssrf-1')).status, 202);
     let dead: { lastError: { message: string } } | undefined;
     await eventually(async () => {
-      const listed = (await call(gw.configUrl, 'GET', '/v1/spaces/default/deadletters')).json<{ deadLetters?: Array<{ item: { functionId: string }; lastError: { message: string } }> }>();
-      dead = listed.deadLetters?.find((d) => d.item.functionId === 'ssrf');
+      const listed = (await call(gw.configUrl, 'GET', '/v1/spaces/default/deadletters')).json<{ deadLetters: Array<{ functionId: string; lastError: { message: string } }> }>();
+      dead = listed.deadLetters.find((d) => d.functionId === 'ssrf');
       return dead !== undefined;
     }, 5000, 'dead-lettered');
 
