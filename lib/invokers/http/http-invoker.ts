@@ -54,8 +54,8 @@ export interface HttpInvokerOptions {
 interface Target {
   origin: string;
   path: string;
-  /** Adds the function's credentials (`provider.auth`) to each call. */
-  authenticator?: Authenticator;
+  /** Adds the function's credentials (`provider.auth`) to each call, made to `url`. */
+  authenticated?: { authenticator: Authenticator; url: URL };
   headers: Readonly<Record<string, string>>;
   /** Set when the guard is on. */
   guard?: GuardedTarget;
@@ -123,9 +123,10 @@ export class HttpInvoker implements Invoker {
       return Promise.reject(new InvocationError('call-failed', target.refused.detail));
     }
     const headers = request.headers === undefined ? target.headers : withRequestHeaders(target.headers, request.headers);
-    if (target.authenticator === undefined) return this.send(target, headers, request);
-    const call = { url: new URL(target.origin + target.path), method: 'POST', headers, body: request.payload };
-    return callAuthenticated(target.authenticator, call, (signed) => this.send(target, signed, request), request.signal);
+    if (target.authenticated === undefined) return this.send(target, headers, request);
+    const { authenticator, url } = target.authenticated;
+    const call = { url, method: 'POST', headers, body: request.payload };
+    return callAuthenticated(authenticator, call, (signed) => this.send(target, signed, request), request.signal);
   }
 
   private send(target: Target, headers: Readonly<Record<string, string>>, request: InvocationRequest): Promise<InvocationResult> {
@@ -149,7 +150,8 @@ export class HttpInvoker implements Invoker {
       target = prepareTarget(fn.provider, this.targetPolicy, this.onRefused);
       if (fn.provider.auth !== undefined) {
         const url = new URL(target.origin + target.path);
-        target.authenticator = this.authenticators.of({ space: fn.space, functionId: fn.functionId, url }, fn.provider.auth);
+        const authenticator = this.authenticators.of({ space: fn.space, functionId: fn.functionId, url }, fn.provider.auth);
+        target.authenticated = { authenticator, url };
       }
       this.targets.set(fn.provider, target);
     }
