@@ -73,7 +73,7 @@ export function createHandler(deps: InvalidationHandlerDeps = {}): InvalidationH
   }).use(embeddedMetrics({
     service: 'invalidation',
     namespace: settings.metricsNamespace,
-    ...(deps.writeMetrics ? { write: deps.writeMetrics } : {}),
+    write: deps.writeMetrics,
   }));
 
   return Object.assign((event: DynamoDBStreamEvent, context: LambdaContext = {}) => handler(event, context as never) as Promise<BatchResponse>, {

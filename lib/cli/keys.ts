@@ -1,7 +1,6 @@
 import { Command, Option } from 'commander';
-import { SqliteAccessKeyStore } from '../adapters/access-keys/sqlite/index.js';
-import { openDatabase } from '../adapters/sqlite/index.js';
 import { AccessKeyService } from '../config-api/index.js';
+import { openSqliteAccessKeys } from '../gateway/stores.js';
 import { settingOption } from './options.js';
 
 interface StoreFlags {
@@ -29,11 +28,11 @@ export function keysCommand(): Command {
         await stores.close();
       }
     }
-    const db = openDatabase({ dataDir: flags.dataDir });
+    const local = openSqliteAccessKeys(flags.dataDir);
     try {
-      return await run(new AccessKeyService(new SqliteAccessKeyStore(db)));
+      return await run(new AccessKeyService(local.accessKeys));
     } finally {
-      db.close();
+      local.close();
     }
   };
 

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { Command, type Option } from 'commander';
-import { startLocalGateway } from '../gateway/index.js';
+import { startGateway } from '../gateway/index.js';
 import { keysCommand } from './keys.js';
 import type { GatewayOptions } from '../gateway/index.js';
 import { FLAG_SETTINGS, SETTINGS, type SettingName } from '../settings/index.js';
@@ -31,7 +31,7 @@ export function buildProgram(): Command {
   for (const option of options.values()) program.addOption(option);
 
   program.action(async () => {
-    const gateway = await startLocalGateway(gatewayOptionsOf(program, options));
+    const gateway = await startGateway(gatewayOptionsOf(program, options));
     let firstSignalAt: number | undefined;
     const onSignal = (signal: NodeJS.Signals) => {
       if (firstSignalAt === undefined) {

@@ -2,7 +2,7 @@ import { InvalidArgumentError, Option } from 'commander';
 import { SETTINGS, SettingValueError, isSwitch, type SettingName } from '../settings/index.js';
 
 /**
- * A commander option made from a setting of the table (lib/settings): its flag, its `EVENT_GATEWAY_*` variable, its
+ * A commander option made from a setting of the table (lib/settings): its flag, its environment variable, its
  * default, its parser and its help line. A flag on the command line wins over the variable.
  */
 export function settingOption(name: SettingName, description?: string): Option {

@@ -114,3 +114,9 @@ export async function openStores(options: ResolvedGatewayOptions, metrics: Gatew
     },
   };
 }
+
+/** The access keys of local mode alone (`event-gateway keys`), on the SQLite file in `dataDir`. */
+export function openSqliteAccessKeys(dataDir: string): { accessKeys: AccessKeyStore; close(): void } {
+  const db = openDatabase({ dataDir });
+  return { accessKeys: new SqliteAccessKeyStore(db), close: () => db.close() };
+}

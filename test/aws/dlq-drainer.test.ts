@@ -1,21 +1,24 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
+import { DeleteTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import {
   CreateQueueCommand,
+  DeleteMessageCommand,
   DeleteQueueCommand,
   GetQueueAttributesCommand,
   ReceiveMessageCommand,
   SQSClient,
   SendMessageCommand,
 } from '@aws-sdk/client-sqs';
+import { DynamoDeadLetterStore, ensureDeadLetterTable } from '../../lib/adapters/dead-letters/dynamodb/index.js';
 import { SqsDeliveryQueue, bundleBody, encodeBundleEntry, type SqsEventRecord } from '../../lib/adapters/queue/sqs/index.js';
-import { messageToRecord } from '../../lib/adapters/queue/sqs/message.js';
-import { sqsDlqRecordToDeadLetters } from '../../lib/delivery/dlq-drainer.js';
+import { sqsDlqRecordToDeadLetters } from '../../functions/dlq-drainer.js';
 import type { DeliveryItem, NewDeliveryItem } from '../../lib/ports/delivery-queue.js';
 import { awsClientConfig, requireEnv } from './helpers.js';
 
 const sqs = new SQSClient(awsClientConfig(requireEnv('EG_TEST_SQS_ENDPOINT')));
+const dynamodb = new DynamoDBClient(awsClientConfig(requireEnv('EG_TEST_DYNAMODB_ENDPOINT')));
 const RUN = `eg-dlq-${randomUUID().slice(0, 8)}`;
 
 function makeItem(label: string, text = 'héllo 🌍'): NewDeliveryItem {
@@ -39,12 +42,39 @@ async function queueAttributes(queueUrl: string) {
   };
 }
 
-describe('dead letters from the SQS DLQ', () => {
+/**
+ * What the DLQ drainer Lambda's event source mapping hands it: the DLQ's messages as event records, with every
+ * message attribute and the system attributes the mapping reads.
+ */
+async function receiveDlqRecords(queueUrl: string): Promise<SqsEventRecord[]> {
+  const { Messages = [] } = await sqs.send(new ReceiveMessageCommand({
+    QueueUrl: queueUrl,
+    MaxNumberOfMessages: 10,
+    WaitTimeSeconds: 0,
+    MessageAttributeNames: ['All'],
+    MessageSystemAttributeNames: ['ApproximateReceiveCount', 'ApproximateFirstReceiveTimestamp', 'SentTimestamp'],
+  }));
+  return Messages.map((message) => ({
+    messageId: message.MessageId ?? '',
+    receiptHandle: message.ReceiptHandle ?? '',
+    body: message.Body ?? '',
+    attributes: { ...message.Attributes },
+    messageAttributes: Object.fromEntries(
+      Object.entries(message.MessageAttributes ?? {}).map(([name, value]) => [name, { dataType: value.DataType ?? 'String', stringValue: value.StringValue }]),
+    ),
+  }) as SqsEventRecord);
+}
+
+describe('dead letters from the SQS DLQ (the mapping of the DLQ drainer Lambda)', () => {
+  const tableName = `${RUN}-deadletters`;
   let dlqUrl: string;
   let mainUrl: string;
   let queue: SqsDeliveryQueue;
+  let store: DynamoDeadLetterStore;
 
   before(async () => {
+    await ensureDeadLetterTable(dynamodb, tableName);
+    store = new DynamoDeadLetterStore({ client: dynamodb, tableName });
     dlqUrl = (await sqs.send(new CreateQueueCommand({ QueueName: `${RUN}-dlq` }))).QueueUrl ?? '';
     const { Attributes } = await sqs.send(new GetQueueAttributesCommand({ QueueUrl: dlqUrl, AttributeNames: ['QueueArn'] }));
     // fauxqs applies the redrive policy itself: the receive after the first moves the message to the DLQ.
@@ -64,30 +94,8 @@ describe('dead letters from the SQS DLQ', () => {
     await queue.close();
     await sqs.send(new DeleteQueueCommand({ QueueUrl: mainUrl }));
     await sqs.send(new DeleteQueueCommand({ QueueUrl: dlqUrl }));
+    await dynamodb.send(new DeleteTableCommand({ TableName: tableName }));
   });
-
-  /** Every message in the DLQ, as the records the DLQ drainer Lambda is handed (SDK receives until one is empty). */
-  async function receiveDlq(): Promise<SqsEventRecord[]> {
-    const records: SqsEventRecord[] = [];
-    for (;;) {
-      const { Messages = [] } = await sqs.send(
-        new ReceiveMessageCommand({
-          QueueUrl: dlqUrl,
-          MaxNumberOfMessages: 10,
-          VisibilityTimeout: 30,
-          MessageAttributeNames: ['All'],
-          MessageSystemAttributeNames: ['ApproximateReceiveCount', 'ApproximateFirstReceiveTimestamp', 'SentTimestamp'],
-        }),
-      );
-      if (Messages.length === 0) return records;
-      records.push(...Messages.map(messageToRecord));
-    }
-  }
-
-  /** The dead letters of every message in the DLQ, by item id. */
-  async function deadLettersInDlq(now: number) {
-    return new Map((await receiveDlq()).flatMap((record) => sqsDlqRecordToDeadLetters(record, now)).map((letter) => [letter.item.id, letter]));
-  }
 
   /** Receives (lease 0: the worker "crashes" at once) until `id` arrives. */
   async function receiveCrashing(id: string): Promise<DeliveryItem> {
@@ -97,6 +105,18 @@ describe('dead letters from the SQS DLQ', () => {
       const found = (await queue.receive(10, { leaseMs: 0, waitMs: 200 })).find((item) => item.id === id);
       if (found) return found;
     }
+  }
+
+  /** What the DLQ drainer does with each record: its dead letters stored, then the message deleted. */
+  async function drain(now: number): Promise<number> {
+    let items = 0;
+    for (const record of await receiveDlqRecords(dlqUrl)) {
+      const deadLetters = sqsDlqRecordToDeadLetters(record, now);
+      for (const deadLetter of deadLetters) await store.put(deadLetter);
+      items += deadLetters.length;
+      await sqs.send(new DeleteMessageCommand({ QueueUrl: dlqUrl, ReceiptHandle: record.receiptHandle }));
+    }
+    return items;
   }
 
   /** Receives until the main queue is empty: the redrive policy moves what was received before to the DLQ. */
@@ -110,7 +130,7 @@ describe('dead letters from the SQS DLQ', () => {
     }
   }
 
-  it('[sqs] what the redrive policy put in the DLQ becomes dead letters carrying the state of the last retry', async () => {
+  it('[sqs] keeps each item\'s attempts, first attempt and receive time through the redrive policy into its dead letter', async () => {
     const crashed = makeItem('crashed');
     const retried = makeItem('retried');
     const startedAt = Date.now();
@@ -127,10 +147,10 @@ describe('dead letters from the SQS DLQ', () => {
     assert.equal((await queueAttributes(dlqUrl)).visible, 2);
 
     const drainedAt = Date.now();
-    const letters = await deadLettersInDlq(drainedAt);
-    assert.equal(letters.size, 2);
+    assert.equal(await drain(drainedAt), 2);
+    assert.deepEqual(await queueAttributes(dlqUrl), { visible: 0, inFlight: 0 });
 
-    const crashedLetter = letters.get(crashed.id);
+    const crashedLetter = await store.get('default', crashed.id);
     assert.ok(crashedLetter);
     const { firstAttemptAt: crashedFirst, ...crashedRest } = crashedLetter;
     assert.deepEqual(crashedRest, {
@@ -141,7 +161,7 @@ describe('dead letters from the SQS DLQ', () => {
       lastError: { message: 'exceeded maxReceiveCount' },
     });
     assert.ok(crashedFirst >= startedAt && crashedFirst <= drainedAt, 'the first receive stands in for the first attempt');
-    assert.deepEqual(letters.get(retried.id), {
+    assert.deepEqual(await store.get('default', retried.id), {
       item: retried,
       attempts: 1,
       firstAttemptAt,
@@ -151,17 +171,7 @@ describe('dead letters from the SQS DLQ', () => {
     });
   });
 
-  it('[sqs] a message in the DLQ that is not a delivery item is refused, naming the message', async () => {
-    await sqs.send(new SendMessageCommand({ QueueUrl: dlqUrl, MessageBody: 'not json' }));
-    const [record] = await receiveDlq();
-    assert.ok(record);
-    assert.throws(
-      () => sqsDlqRecordToDeadLetters(record),
-      new RegExp(`^Error: SQS message ${record.messageId} does not hold a delivery item: the body is not JSON$`),
-    );
-  });
-
-  it('[sqs] a bundle in the DLQ becomes one dead letter per item, each with its own state', async () => {
+  it('[sqs] unpacks a bundle in the DLQ into one dead letter per item, each with its own state', async () => {
     const fresh = makeItem('bundled-fresh');
     const tried = makeItem('bundled-tried');
     await sqs.send(
@@ -174,10 +184,9 @@ describe('dead letters from the SQS DLQ', () => {
       }),
     );
     const drainedAt = Date.now();
-    const letters = await deadLettersInDlq(drainedAt);
-    assert.equal(letters.size, 2);
-    assert.equal(letters.get(fresh.id)?.attempts, 0);
-    assert.deepEqual(letters.get(tried.id), {
+    assert.equal(await drain(drainedAt), 2);
+    assert.equal((await store.get('default', fresh.id))?.attempts, 0);
+    assert.deepEqual(await store.get('default', tried.id), {
       item: tried,
       attempts: 2,
       firstAttemptAt: 1_700_000_000_100,
@@ -185,6 +194,7 @@ describe('dead letters from the SQS DLQ', () => {
       deadAt: drainedAt,
       lastError: { message: 'exceeded maxReceiveCount' },
     });
+    assert.equal((await queueAttributes(dlqUrl)).visible, 0);
   });
 
   it('[sqs] turns a Lambda record from the DLQ into a dead letter', () => {

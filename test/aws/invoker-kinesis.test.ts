@@ -12,7 +12,7 @@ import {
 import { NodeHttpHandler } from '@smithy/node-http-handler';
 import type { FunctionConfig } from '../../lib/core/model/types.js';
 import { InvocationError, syncInvocationErrorMessage } from '../../lib/core/response/index.js';
-import { classifyInvocationError } from '../../lib/delivery/worker.js';
+import { classifyInvocationError } from '../../lib/dispatch/index.js';
 import { KinesisInvoker } from '../../lib/invokers/aws/index.js';
 import { AwsError, sendAwsError } from './fakes/json-protocol.js';
 import { LoopbackServer } from './fakes/server.js';

@@ -4,7 +4,7 @@ import { after, before, describe, it } from 'node:test';
 import { CreateQueueCommand, DeleteQueueCommand, ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import type { FunctionConfig } from '../../lib/core/model/types.js';
 import { InvocationError, syncInvocationErrorMessage } from '../../lib/core/response/index.js';
-import { classifyInvocationError } from '../../lib/delivery/worker.js';
+import { classifyInvocationError } from '../../lib/dispatch/index.js';
 import { SqsInvoker } from '../../lib/invokers/aws/index.js';
 import { AWS_JSON_1_0, AwsError, sendAwsError } from './fakes/json-protocol.js';
 import { LoopbackServer } from './fakes/server.js';

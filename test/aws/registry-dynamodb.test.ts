@@ -22,7 +22,7 @@ import { ensureDeadLetterTable } from '../../lib/adapters/dead-letters/dynamodb/
 import { resyncVersions } from '../../lib/adapters/registry/dynamodb/change-feed.js';
 import { readCounter, readEntries } from '../../lib/adapters/registry/dynamodb/change-log.js';
 import type { ItemByKind } from '../../lib/core/model/types.js';
-import { LiveRoutingTable } from '../../lib/routing/index.js';
+import { LiveRoutingTable } from '../../lib/dispatch/index.js';
 import { ItemExistsError, type RegistryChange } from '../../lib/ports/registry.js';
 import { runRegistryContract } from '../contracts/registry.contract.js';
 import { awsClientConfig, requireEnv, startStreamRelay } from './helpers.js';
