@@ -46,7 +46,8 @@ export const SOURCE_SPECS: Readonly<Record<SourceType, SourceSpec>> = {
   },
   amqp: {
     required: ['url', 'queueName'],
-    optional: [],
+    // Read only by the AWS runtime (an Amazon MQ event source mapping); the local poller uses `url`.
+    optional: ['brokerArn', 'secretArn'],
     check: (s) => (isAmqpUrl(s['url'] ?? '') ? undefined : '"source.url" must be an amqp:// or amqps:// URL.'),
   },
 };

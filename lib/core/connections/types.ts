@@ -49,6 +49,10 @@ export interface AmqpSource {
   /** `amqp://user:password@host:port/vhost`; the password is a secret, shown as `********`. */
   url: string;
   queueName: string;
+  /** On AWS only: the Amazon MQ for RabbitMQ broker the event source mapping reads (`arn:aws:mq:…:broker:…`). */
+  brokerArn?: string;
+  /** On AWS only: the Secrets Manager secret (`{"username","password"}`) the event source mapping signs in with. */
+  secretArn?: string;
 }
 
 export interface SourceByType {
