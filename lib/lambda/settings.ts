@@ -34,6 +34,10 @@ export interface LambdaSettings {
    * @default 300000
    */
   adminKeyCacheMs: number;
+  /** The connector Lambda the config API maps connections' sources to. @default none: nothing reads connections */
+  connectorFunctionArn?: string;
+  /** The events API's URL: a connection whose `target` is on it is emitted in-process by the connector. @default none */
+  eventsUrl?: string;
 }
 
 /** Throws an Error naming the variable and what it accepts when a value is not valid. */
@@ -49,5 +53,7 @@ export function lambdaSettingsFromEnv(env: NodeJS.ProcessEnv = process.env): Lam
     workers: settingFromEnv('workers', env),
     accessKeyCacheMs: settingFromEnv('accessKeyCacheMs', env),
     adminKeyCacheMs: settingFromEnv('adminKeyCacheMs', env),
+    connectorFunctionArn: settingFromEnv('connectorFunctionArn', env),
+    eventsUrl: settingFromEnv('eventsUrl', env),
   };
 }

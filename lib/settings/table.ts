@@ -102,6 +102,8 @@ export const SETTINGS = {
   accessKeyCacheMs: setting({ env: 'EVENT_GATEWAY_ACCESS_KEY_CACHE_MS', default: DEFAULT_ACCESS_KEY_CACHE_MS, parse: nonNegativeInteger, doc: 'how long a key lookup is reused: the longest delay before a revocation bites', readBy: ['lambda'] }),
   adminKeyCacheMs: setting({ env: 'EVENT_GATEWAY_ADMIN_KEY_CACHE_MS', default: MAX_ADMIN_KEY_CACHE_MS, parse: wholeNumber(0, MAX_ADMIN_KEY_CACHE_MS), doc: 'how long the config API reuses the admin key read from Secrets Manager (a rotated key works within this time)', readBy: ['lambda'] }),
   adminKeySecretArn: setting({ env: 'EVENT_GATEWAY_ADMIN_KEY_SECRET_ARN', parse: text, doc: 'the Secrets Manager secret holding the first admin key (set by the stack)', readBy: ['lambda'] }),
+  connectorFunctionArn: setting({ env: 'EVENT_GATEWAY_CONNECTOR_FUNCTION_ARN', parse: text, doc: "the connector Lambda the config API maps connections' sources to (set by the stack); unset: connections are stored, nothing reads them", readBy: ['lambda'] }),
+  eventsUrl: setting({ env: 'EVENT_GATEWAY_EVENTS_URL', parse: text, doc: "the events API's URL (set by the stack): the connector emits a connection whose target is on it in-process", readBy: ['lambda'] }),
 } as const;
 
 export type SettingName = keyof typeof SETTINGS;

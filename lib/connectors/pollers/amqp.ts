@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { connect, type Channel, type ChannelModel, type ConsumeMessage } from 'amqplib';
 import type { AmqpSource, SourceRecord } from '../../core/connections/index.js';
+import { amqpSourceName } from '../records.js';
 import { Backoff, pause, sourceError } from './support.js';
 import type { PollerContext } from './types.js';
 
@@ -14,7 +15,7 @@ export async function pollAmqp(context: PollerContext): Promise<void> {
   const { connection, signal } = context;
   const source = connection.source as AmqpSource;
   const backoff = new Backoff(context.maxBackoffMs ?? 30_000);
-  const eventSource = sourceName(source);
+  const eventSource = amqpSourceName(source);
   while (!signal.aborted) {
     let model: ChannelModel | undefined;
     try {
@@ -73,16 +74,5 @@ async function handle(context: PollerContext, channel: Channel, message: Consume
     channel.ack(message);
   } catch (error) {
     sourceError(context, error, 'acknowledging an accepted message failed; the broker will deliver it again');
-  }
-}
-
-/** `amqp://host:port/<vhost>/<queue>`, without credentials: the events' `source`. */
-function sourceName(source: AmqpSource): string {
-  try {
-    const url = new URL(source.url);
-    const vhost = url.pathname.length > 1 ? url.pathname.slice(1) : '%2F';
-    return `${url.protocol}//${url.host}/${vhost}/${encodeURIComponent(source.queueName)}`;
-  } catch {
-    return `amqp:///${encodeURIComponent(source.queueName)}`;
   }
 }

@@ -12,7 +12,7 @@ import { REPO_ROOT } from '../paths.js';
 export const FUNCTION_RUNTIME = Runtime.NODEJS_24_X;
 
 /** The handlers in functions/, each exporting `handler`. */
-export type GatewayHandler = 'config-api' | 'delivery' | 'invalidation' | 'dlq-drainer';
+export type GatewayHandler = 'config-api' | 'delivery' | 'invalidation' | 'dlq-drainer' | 'connector';
 
 export interface GatewayFunctionProps {
   /** Which file of functions/ to bundle. */

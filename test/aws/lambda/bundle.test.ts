@@ -8,7 +8,7 @@ import { promisify } from 'node:util';
 import { build, type BuildOptions } from 'esbuild';
 
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
-const FUNCTIONS = ['config-api', 'delivery', 'invalidation', 'dlq-drainer'] as const;
+const FUNCTIONS = ['config-api', 'delivery', 'invalidation', 'dlq-drainer', 'connector'] as const;
 const run = promisify(execFile);
 
 /**
