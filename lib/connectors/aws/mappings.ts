@@ -223,16 +223,18 @@ function stillDeleting(source: MappingSource): Error {
 /**
  * A failed Lambda call as the API's answer: what the user can fix (the source does not exist, the connector's role
  * may not read it, an SQS queue whose visibility timeout is shorter than the connector's timeout) is a 400 with
- * Lambda's own words; a mapping still being deleted a 409; anything else a 500.
+ * Lambda's own words; a mapping still being deleted a 409; anything else (no connector function, no permission to
+ * make mappings) a 500 for the operator.
  */
 function httpErrorOf(error: unknown, source: MappingSource | undefined): HttpError {
   const name = (error as { name?: string }).name ?? '';
   const message = (error as Error).message ?? String(error);
   const of = source ? ` of ${source.eventSourceArn}` : '';
-  if (name === 'InvalidParameterValueException' || name === 'ResourceNotFoundException') {
+  if (name === 'InvalidParameterValueException') {
     return new BadRequestError(`${CONNECTION_INVALID}the event source mapping${of} could not be made: ${message}`);
   }
-  if (name === 'ResourceConflictException' || name === 'ResourceInUseException' || name === 'MappingStillDeleting') {
+  if (name === 'MappingStillDeleting') return new ConflictError(`${message}; try again in a minute`);
+  if (name === 'ResourceConflictException' || name === 'ResourceInUseException') {
     return new ConflictError(`the event source mapping${of} is being changed (${message}); try again in a minute`);
   }
   return new InternalError(`the event source mapping${of} could not be made: ${name ? `${name}: ` : ''}${message}`);
