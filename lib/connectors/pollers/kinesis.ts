@@ -5,6 +5,7 @@ import {
   KinesisClient,
   type Shard,
 } from '@aws-sdk/client-kinesis';
+import { NodeHttpHandler } from '@smithy/node-http-handler';
 import type { KinesisSource } from '../../core/connections/index.js';
 import { readShardedStream, type ShardedStream, type ShardInfo } from './shards.js';
 import { sourceClientConfig } from './support.js';
@@ -16,7 +17,8 @@ const KINESIS_BATCH = 500;
 /** Reads a Kinesis stream, every shard, checkpointing each shard's sequence number after acceptance. */
 export async function pollKinesis(context: PollerContext): Promise<void> {
   const source = context.connection.source as KinesisSource;
-  const client = new KinesisClient(sourceClientConfig(source));
+  // HTTP/1.1: GetRecords needs no HTTP/2 (only SubscribeToShard does), and kinesalite speaks only HTTP/1.1.
+  const client = new KinesisClient({ ...sourceClientConfig(source), requestHandler: new NodeHttpHandler() });
   const abortSignal = context.signal;
   const StreamName = source.streamName;
   const stream: ShardedStream = {
