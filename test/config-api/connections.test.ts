@@ -109,9 +109,12 @@ describe('connections API on --connector-port', () => {
     assert.equal(errorMessage(again), 'Connection "no-metadata" not found.');
   });
 
-  it('serves no config resources on the connector port', async () => {
+  it('serves no config resources on the connector port; the config port serves connections too', async () => {
     const res = await call(url(), 'GET', '/v1/spaces/shop/functions');
     assert.equal(res.status, 404);
+    const onConfig = await call(api.url, 'GET', '/v1/spaces/shop/connections?metadata.stage=prod');
+    assert.equal(onConfig.status, 200);
+    assert.equal(onConfig.json<{ connections: unknown[] }>().connections.length, 1);
   });
 
   it('keeps the stored connections across a restart, and starts their pollers again', async () => {
