@@ -181,10 +181,8 @@ export class DynamoRegistry implements Registry {
   /** A consistent Scan of the registry table for the connection partitions (read at start, not on a hot path). */
   async listAllConnections(): Promise<Connection[]> {
     this.#assertOpen();
-    const connections: Connection[] = [];
-    let startKey: Record<string, AttributeValue> | undefined;
-    do {
-      const page = await this.#client.send(
+    const texts = await this.#pagedJson((startKey) =>
+      this.#client.send(
         new ScanCommand({
           TableName: this.#tables.registry,
           FilterExpression: 'begins_with(#pk, :prefix)',
@@ -193,16 +191,11 @@ export class DynamoRegistry implements Registry {
           ConsistentRead: true,
           ExclusiveStartKey: startKey,
         }),
-      );
-      for (const item of page.Items ?? []) {
-        const json = item['json']?.S;
-        if (json !== undefined) connections.push(JSON.parse(json) as Connection);
-      }
-      startKey = page.LastEvaluatedKey;
-    } while (startKey);
-    return connections.sort(
-      (a, b) => compareBytes(a.space, b.space) || compareBytes(b.connectionId, a.connectionId),
+      ),
     );
+    return texts
+      .map((json) => JSON.parse(json) as Connection)
+      .sort((a, b) => compareBytes(a.space, b.space) || compareBytes(b.connectionId, a.connectionId));
   }
 
   /** A conditional put (`attribute_not_exists`); throws {@link ConnectionExistsError}. */
@@ -237,11 +230,9 @@ export class DynamoRegistry implements Registry {
   }
 
   /** The `json` attribute of every item of one partition, sort keys descending, every page. */
-  async #queryJson(partitionKey: string): Promise<string[]> {
-    const texts: string[] = [];
-    let startKey: Record<string, AttributeValue> | undefined;
-    do {
-      const page = await this.#client.send(
+  #queryJson(partitionKey: string): Promise<string[]> {
+    return this.#pagedJson((startKey) =>
+      this.#client.send(
         new QueryCommand({
           TableName: this.#tables.registry,
           KeyConditionExpression: '#pk = :pk',
@@ -251,7 +242,18 @@ export class DynamoRegistry implements Registry {
           ConsistentRead: true,
           ExclusiveStartKey: startKey,
         }),
-      );
+      ),
+    );
+  }
+
+  /** The `json` attribute of every item a paged Query or Scan returns, in its order. */
+  async #pagedJson(
+    read: (startKey: Record<string, AttributeValue> | undefined) => Promise<{ Items?: Record<string, AttributeValue>[]; LastEvaluatedKey?: Record<string, AttributeValue> }>,
+  ): Promise<string[]> {
+    const texts: string[] = [];
+    let startKey: Record<string, AttributeValue> | undefined;
+    do {
+      const page = await read(startKey);
       for (const item of page.Items ?? []) {
         const json = item['json']?.S;
         if (json !== undefined) texts.push(json);
