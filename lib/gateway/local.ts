@@ -140,7 +140,13 @@ export async function startGateway(input: GatewayOptions & { logger?: Logger; co
   emf?.start();
   eventsPort = (eventsServer.address() as AddressInfo).port;
   // A stored connection that cannot start is logged and left for its next change; the gateway starts anyway.
-  await connectors?.sync(await stores.registry.listAllConnections());
+  if (connectors) {
+    try {
+      await connectors.sync(await stores.registry.listAllConnections());
+    } catch (error) {
+      logger.error({ err: error }, 'reading the stored connections failed: no poller runs until a connection changes');
+    }
+  }
 
   const configUrl = urlOf(configServer, options.host);
   const eventsUrl = urlOf(eventsServer, options.host);
