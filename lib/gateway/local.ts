@@ -70,6 +70,7 @@ export async function startGateway(input: GatewayOptions & { logger?: Logger; co
         deadLetters: stores.deadLetters,
         checkpoints: stores.checkpoints(),
         cloudEventsVersion: options.cloudEventsVersion,
+        targetPolicy,
         isThisGateway: (target) => eventsPort !== undefined && namesLocalGateway(target, eventsPort, options.host),
         timing: input.connectorTiming,
       });

@@ -171,4 +171,14 @@ describe('connections API: access keys as on the config API', () => {
     assert.equal((await as(otherKey, 'GET', '/v1/spaces/other/connections')).status, 200);
     assert.equal((await as(ADMIN, 'DELETE', '/v1/spaces/shop/connections/c1')).status, 204);
   });
+
+  it('refuses a target the SSRF guard refuses, as for http functions', async () => {
+    for (const target of ['http://169.254.169.254/latest', 'http://10.0.0.8:4000/', 'http://127.0.0.1:4999/']) {
+      const res = await as(ADMIN, 'POST', '/v1/spaces/shop/connections', kinesis('guarded', { target }));
+      assert.equal(res.status, 400, target);
+      assert.match(errorMessage(res), /"target" is refused by the SSRF guard \(.+\)/);
+    }
+    const self = await as(ADMIN, 'POST', '/v1/spaces/shop/connections', kinesis('to-self', { target: `${gw.eventsUrl}/orders` }));
+    assert.equal(self.status, 201, 'this gateway\'s own events API is in-process, never refused');
+  });
 });
