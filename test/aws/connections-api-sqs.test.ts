@@ -70,3 +70,43 @@ describe('connections API → SQS poller → http function [fauxqs]', () => {
     await eventually(async () => /^eventgateway_connector_pollers 0$/m.test((await call(gw.connectorUrl!, 'GET', '/v1/metrics')).text), 5000, 'the poller stopped');
   });
 });
+
+describe('connections API → SQS poller: a full queue makes the poller wait, never skip [fauxqs]', () => {
+  const sqs = new SQSClient(awsClientConfig(sqsEndpoint));
+  let gw: RunningGateway;
+  let sink: Sink;
+  let queueUrl: string;
+
+  before(async () => {
+    queueUrl = (await sqs.send(new CreateQueueCommand({ QueueName: `eg-conn-bp-${randomBytes(4).toString('hex')}` }))).QueueUrl!;
+    sink = await Sink.start();
+    // A slow function and room for two pending items: most records find the queue full at first.
+    sink.respond = (_req, res) => setTimeout(() => res.writeHead(200, { 'content-type': 'application/json' }).end('{}'), 100);
+    gw = await startTestGateway({ maxPending: 2, workers: 1, connectorTiming: { sqsWaitSeconds: 1, idleMs: 100 } });
+    const config = new ConfigClient(gw, 'backpressure');
+    await config.httpFunction('slow', sink.url);
+    await config.eventType('job.queued');
+    await config.subscribe({ type: 'async', eventType: 'job.queued', functionId: 'slow' });
+  });
+  after(async () => {
+    await gw?.close();
+    await sink?.close();
+    sqs.destroy();
+  });
+
+  it('delivers every message once the queue has room again', async () => {
+    const created = await call(gw.connectorUrl!, 'POST', '/v1/spaces/backpressure/connections', {
+      connectionId: 'jobs', eventType: 'job.queued', type: 'awssqs', source: { queueUrl, region: 'us-east-1' },
+    });
+    assert.equal(created.status, 201, created.text);
+    const count = 8;
+    for (let i = 0; i < count; i++) await sqs.send(new SendMessageCommand({ QueueUrl: queueUrl, MessageBody: JSON.stringify({ job: i }) }));
+    await sink.waitFor(count, 40_000);
+    const jobs = new Set(sink.received.map((r) => ((r.json as { data: { job: number } }).data.job)));
+    assert.deepEqual([...jobs].sort((a, b) => a - b), [...Array(count).keys()], 'every message arrived');
+    const metrics = (await call(gw.connectorUrl!, 'GET', '/v1/metrics')).text;
+    const waits = /^eventgateway_connector_errors_total\{space="backpressure",connectionID="jobs",reason="gateway"\} (\d+)$/m.exec(metrics);
+    assert.ok(waits && Number(waits[1]) > 0, `the full queue was waited out (errors{reason="gateway"}): ${waits?.[0] ?? 'none'}`);
+    assert.doesNotMatch(metrics, /^eventgateway_connector_dead_letters_total\{space="backpressure",connectionID="jobs"\} [1-9]/m, 'nothing dead-lettered');
+  });
+});
