@@ -182,3 +182,18 @@ describe('connections API: access keys as on the config API', () => {
     assert.equal(self.status, 201, 'this gateway\'s own events API is in-process, never refused');
   });
 });
+
+describe('which targets name this gateway (events go in-process)', () => {
+  it('takes loopback names, the bound host and this machine on the events port; nothing else', async () => {
+    const { namesLocalGateway } = await import('../../lib/gateway/connectors.js');
+    const { hostname } = await import('node:os');
+    const local = (target: string, host = '0.0.0.0') => namesLocalGateway(new URL(target), 4000, host);
+    for (const target of ['http://localhost:4000/', 'http://127.0.0.1:4000/orders', 'http://[::1]:4000', `http://${hostname()}:4000/`]) {
+      assert.equal(local(target), true, target);
+    }
+    assert.equal(local('http://10.1.2.3:4000/', '10.1.2.3'), true, 'the address it binds');
+    for (const target of ['http://localhost:4001/', 'https://localhost:4000/', 'http://10.1.2.3:4000/', 'http://gateway.example:4000/', 'http://localhost/']) {
+      assert.equal(local(target), false, target);
+    }
+  });
+});
