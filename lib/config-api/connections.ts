@@ -85,11 +85,6 @@ export class ConnectionsService {
     });
   }
 
-  /** Every stored connection, for the runtime's `sync` at start. */
-  all(): Promise<Connection[]> {
-    return this.store.listAllConnections();
-  }
-
   private serialised<T>(mutation: () => Promise<T>): Promise<T> {
     const result = this.mutations.then(mutation);
     this.mutations = result.catch(() => undefined);

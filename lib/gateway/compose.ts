@@ -83,7 +83,7 @@ export type Composition<I extends ComposeInput> = {
   /** Releases what the composition opened (the invokers' connections); the stores stay open. */
   close(): Promise<void>;
 } & (I['dispatch'] extends DispatchInput ? { dispatch: Dispatch } : unknown) &
-  (I['configApi'] extends ConfigApiInput ? { configApi: ConfigApiFactory; connections: ConnectionsService | undefined } : unknown);
+  (I['configApi'] extends ConfigApiInput ? { configApi: ConfigApiFactory } : unknown);
 
 /**
  * The one place that wires the gateway's parts onto its stores: the invoker registry, the system events, the delivery
@@ -123,7 +123,6 @@ export async function composeGateway<I extends ComposeInput>(input: I): Promise<
   return {
     dispatch,
     configApi,
-    connections,
     async close() {
       await dispatch?.invokers.close();
     },
