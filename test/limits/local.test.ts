@@ -1,6 +1,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import { InProcessLimiter } from '../../lib/adapters/limiter/index.js';
 import type { RunningGateway } from '../../lib/gateway/index.js';
+import type { Admission, DeliveryLimiter, FunctionLimits } from '../../lib/ports/delivery-limiter.js';
 import { ConfigClient } from '../helpers/config.js';
 import { startTestGateway } from '../helpers/gateway.js';
 import { call, errorMessage, http } from '../helpers/http.js';
@@ -88,14 +90,17 @@ describe('function limits in a local gateway (docs/limits.md)', () => {
     assert.ok(firstTen >= 80 && firstTen <= 110, `first 10 s: ${firstTen}/s`);
     assert.ok(sustained >= 80 && sustained <= 110, `t0+1..11 s: ${sustained}/s`);
     assert.ok(overall <= 110, `overall ${overall}/s`);
-    // At most the burst (10) over the rate in any second, plus some slack for the network's jitter.
-    assert.ok(busiest <= 115, `${busiest} calls in one second`);
+    // The limiter starts at most 111 calls in any second (the rate plus the burst of 10); arrivals at the target can
+    // bunch a little more when the shared machine stalls the gateway's event loop.
+    assert.ok(busiest <= 125, `${busiest} calls in one second`);
 
     assert.deepEqual([...new Set(idsOf(sink))].sort(), [...ids].sort());
     assert.equal(sink.received.length, 2000, 'each item delivered once');
     const text = await metrics(gw);
     assert.ok(metric(text, 'eventgateway_deliveries_delayed_total', { function: 'rated', reason: 'rate' }) > 0);
     assert.equal(metric(text, 'eventgateway_delivery_retries_total'), 0);
+    // Held back is not processed: each item counts once, when its delivery started.
+    assert.equal(metric(text, 'eventgateway_events_processed_total', { space: 'default', type: 'custom' }), 2000);
     assert.equal(metric(text, 'eventgateway_dead_letters_total', { space: 'default' }), 0);
     const dead = (await call(gw.configUrl, 'GET', '/v1/spaces/default/deadletters')).json<{ deadLetters: unknown[] }>();
     assert.deepEqual(dead.deadLetters, []);
@@ -152,5 +157,64 @@ describe('function limits in a local gateway (docs/limits.md)', () => {
     assert.equal(sink.received.length, 1);
     const text = await metrics(gw);
     assert.equal(metric(text, 'eventgateway_sync_calls_limited_total', { function: 'slowrate', reason: 'rate' }), 1);
+  });
+});
+
+/** A limiter whose store is down until `recover()`: every acquire fails, then it works as the in-process one. */
+class OutageLimiter implements DeliveryLimiter {
+  private down = true;
+  private readonly working = new InProcessLimiter();
+  failures = 0;
+  recover(): void {
+    this.down = false;
+  }
+  async acquire(key: string, limits: FunctionLimits): Promise<Admission> {
+    if (this.down) {
+      this.failures++;
+      throw new Error('limiter table unreachable');
+    }
+    return this.working.acquire(key, limits);
+  }
+  close(): Promise<void> {
+    return this.working.close();
+  }
+}
+
+describe('function limits when the limiter cannot answer (a stubbed store outage; docs/limits.md)', () => {
+  const limiter = new OutageLimiter();
+  let gw: RunningGateway;
+  let sink: Sink;
+  before(async () => {
+    gw = await startTestGateway({ limiter });
+    sink = await Sink.start();
+  });
+  after(async () => {
+    await gw.close();
+    await sink.close();
+  });
+
+  it('holds calls back instead of calling unchecked: sync gets 503 + Retry-After, async waits and is delivered once it recovers', async () => {
+    const config = new ConfigClient(gw);
+    await config.eventType('outage.test');
+    await config.eventType('http.request');
+    await config.post('functions', { functionId: 'guarded', type: 'http', provider: { url: sink.url }, rateLimit: { perSecond: 100 } });
+    await config.subscribe({ type: 'async', eventType: 'outage.test', functionId: 'guarded' });
+    await config.subscribe({ type: 'sync', eventType: 'http.request', functionId: 'guarded', method: 'GET', path: '/guarded' });
+
+    const sync = await http(gw.eventsUrl, '/guarded');
+    assert.equal(sync.status, 503);
+    assert.equal(sync.headers['retry-after'], '1');
+    assert.equal(errorMessage(sync), 'Service Unavailable: the limits of function "guarded" cannot be checked now. Retry later.');
+    await emitBacklog(gw, 'outage.test', 3);
+    await eventually(() => limiter.failures >= 4, 5000, 'the async items held back');
+    assert.equal(sink.received.length, 0);
+
+    limiter.recover();
+    await eventually(() => sink.received.length === 3, 5000, 'delivered after the outage');
+    assert.equal((await http(gw.eventsUrl, '/guarded')).status, 200);
+    const text = await metrics(gw);
+    assert.ok(metric(text, 'eventgateway_deliveries_delayed_total', { function: 'guarded', reason: 'unavailable' }) >= 3);
+    assert.equal(metric(text, 'eventgateway_sync_calls_limited_total', { function: 'guarded', reason: 'unavailable' }), 1);
+    assert.equal(metric(text, 'eventgateway_delivery_attempts_total', { outcome: 'retry' }), 0);
   });
 });
