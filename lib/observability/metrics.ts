@@ -181,6 +181,16 @@ export class GatewayMetrics {
     labelNames: ['space', 'function', 'auth_type', 'outcome'] as const,
     registers: [this.registry],
   });
+  /** Async deliveries postponed by a function's limit (docs/limits.md): each time an item is held back. */
+  readonly deliveriesDelayed = this.limitCounter(
+    'eventgateway_deliveries_delayed_total',
+    'Async deliveries postponed by a function limit (not attempts), by reason: rate, concurrency, unavailable (the limiter could not answer).',
+  );
+  /** Sync calls answered 429 (or 503) by a function's limit (docs/limits.md). */
+  readonly syncCallsLimited = this.limitCounter(
+    'eventgateway_sync_calls_limited_total',
+    'Sync calls refused by a function limit (429), or 503 when the limiter could not answer, by reason: rate, concurrency, unavailable.',
+  );
   private deadLetterCount: () => Promise<number> = async () => 0;
   readonly deadLetters: Gauge = new Gauge({
     name: 'eventgateway_dead_letters',
@@ -305,6 +315,11 @@ export class GatewayMetrics {
   }
 
   private configCounts: ConfigCounts | undefined;
+
+  /** A counter of calls held back by a function limit, per function and reason (docs/limits.md#metrics). */
+  private limitCounter(name: string, help: string) {
+    return new Counter({ name, help, labelNames: ['space', 'function', 'reason'] as const, registers: [this.registry] });
+  }
 
   private configGauge(kind: Kind, name: string, help: string): Gauge<'space'> {
     const seen = new Set<string>();

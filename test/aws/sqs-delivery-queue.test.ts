@@ -519,6 +519,30 @@ describe('SqsDeliveryQueue', () => {
     assert.deepEqual(singles.map((entry) => bundleIds(entry.MessageBody)).sort(), items.map((item) => [item.id]).sort());
   });
 
+  it('[sqs] postpone keeps the sub-second rest: DelaySeconds takes the whole seconds, deferIfNotDue waits the rest (Lambda)', async () => {
+    const recording = recordingClient();
+    const { queue, queueUrl } = await open({ client: recording.client });
+    const item = makeItem('postponed');
+    await queue.enqueue([item]);
+    const [received] = await receiveCount(queue, 1);
+    const postponedAt = Date.now();
+    await queue.postpone(received!, 1400);
+    const sent = recording.batches.slice(-1)[0]?.Entries ?? [];
+    assert.deepEqual(sent.map((entry) => entry.DelaySeconds), [1]);
+    let record: SqsEventRecord | undefined;
+    while (!record) {
+      const { Messages = [] } = await client.send(
+        new ReceiveMessageCommand({ QueueUrl: queueUrl, WaitTimeSeconds: 1, VisibilityTimeout: 30, MessageAttributeNames: ['All'], MessageSystemAttributeNames: ['All'] }),
+      );
+      if (Messages[0]) record = messageToRecord(Messages[0]);
+    }
+    const [opened] = await queue.openRecord(record);
+    assert.equal(await queue.deferIfNotDue(opened!), false);
+    const waited = Date.now() - postponedAt;
+    assert.ok(waited >= 1400 - 25, `delivered ${waited} ms after the postponement`);
+    assert.deepEqual({ ...opened }, { ...item, attempts: 0 });
+  });
+
   it('[sqs] refuses to settle an item that did not come from SQS', async () => {
     const { queue } = await open();
     const stranger: DeliveryItem = { ...makeItem('stranger'), attempts: 0 };

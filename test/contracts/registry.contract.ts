@@ -266,6 +266,27 @@ export function runRegistryContract(adapterName: string, create: () => Promise<R
       assert.deepEqual(await registry.list('function', 'default'), [fn]);
     });
 
+    test('function delivery limits round-trip, and an update changes or drops them (docs/limits.md)', async (registry) => {
+      const fn = {
+        space: 'default',
+        functionId: 'limited',
+        type: 'http',
+        provider: { url: 'http://127.0.0.1:9/x' },
+        rateLimit: { perSecond: 0.25 },
+        maxConcurrency: 3,
+      } satisfies ItemByKind['function'];
+      await registry.create('function', fn);
+      assert.deepEqual(await registry.get('function', 'default', 'limited'), fn);
+      const faster = { ...fn, rateLimit: { perSecond: 250 } };
+      await registry.put('function', faster);
+      assert.deepEqual(await registry.list('function', 'default'), [faster]);
+      const { rateLimit: _r, maxConcurrency: _m, ...unlimited } = faster;
+      await registry.put('function', unlimited);
+      const stored = await registry.get('function', 'default', 'limited');
+      assert.deepEqual(stored, unlimited);
+      assert.ok(stored && !('rateLimit' in stored) && !('maxConcurrency' in stored));
+    });
+
     test('changing an item after writing or reading it does not change the stored item', async (registry) => {
       const item = makeItem('eventtype', 'space-a', 'first', 'v1');
       await registry.create('eventtype', item);

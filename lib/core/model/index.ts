@@ -31,3 +31,12 @@ export {
   type OAuth2Auth,
   type ServiceAccountKey,
 } from './auth.js';
+export {
+  FunctionLimitsError,
+  MAX_CONCURRENCY,
+  MAX_PER_SECOND,
+  MIN_PER_SECOND,
+  parseFunctionLimits,
+  type ParsedFunctionLimits,
+  type RateLimit,
+} from './function-limits.js';

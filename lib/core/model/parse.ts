@@ -10,6 +10,7 @@ import { DEFAULT_MAX_ID_LENGTH as MAX_ID_LENGTH, DEFAULT_MAX_JSON_DEPTH } from '
 import { BadRequestError } from '../errors/index.js';
 import { decode, decodeNode, defineStruct, GoJsonError, type JsonNode, type StructSchema } from '../go/index.js';
 import { HttpAuthError, parseHttpAuth, type HttpAuth } from './auth.js';
+import { FunctionLimitsError, parseFunctionLimits, type ParsedFunctionLimits } from './function-limits.js';
 import { corsId, subscriptionId } from './ids.js';
 import { PROVIDER_KEYS, SECRET_MARKER } from './serialize.js';
 import {
@@ -79,6 +80,9 @@ const FUNCTION_JSON = defineStruct({
     { json: 'type', go: 'ProviderType', kind: 'string', goType: 'function.ProviderType' },
     { json: 'provider', go: 'ProviderConfig', kind: 'raw', goType: 'json.RawMessage' },
     METADATA,
+    // Extensions (docs/limits.md): validated by parseFunctionLimits.
+    { json: 'rateLimit', go: 'RateLimit', kind: 'raw', goType: 'json.RawMessage' },
+    { json: 'maxConcurrency', go: 'MaxConcurrency', kind: 'raw', goType: 'json.RawMessage' },
   ],
 });
 
@@ -247,7 +251,8 @@ export function parseFunction(
     errors.max('ID', functionId);
   }
   errors.throwIfAny(FUNCTION_INVALID);
-  return { space: url.space, functionId, type, provider, ...metadataOf(raw.metadata) } as FunctionConfig;
+  const deliveryLimits = loadFunctionLimits(raw.rateLimit, raw.maxConcurrency);
+  return { space: url.space, functionId, type, provider, ...metadataOf(raw.metadata), ...deliveryLimits } as FunctionConfig;
 }
 
 /**
@@ -389,6 +394,16 @@ function loadHttpAuth(node: JsonNode): HttpAuth | undefined {
     return parseHttpAuth(plainJson(node));
   } catch (error) {
     if (error instanceof HttpAuthError) throw functionInvalid(error.problems.join('\n'));
+    throw error;
+  }
+}
+
+/** `rateLimit` and `maxConcurrency` (docs/limits.md): a 400 naming each bad field. */
+function loadFunctionLimits(rateLimit: JsonNode | undefined, maxConcurrency: JsonNode | undefined): ParsedFunctionLimits {
+  try {
+    return parseFunctionLimits(rateLimit && plainJson(rateLimit), maxConcurrency && plainJson(maxConcurrency));
+  } catch (error) {
+    if (error instanceof FunctionLimitsError) throw new BadRequestError(FUNCTION_INVALID + error.problems.join('\n'));
     throw error;
   }
 }

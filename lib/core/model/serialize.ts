@@ -86,6 +86,8 @@ function functionJson(f: FunctionConfig): FunctionConfig {
     type: f.type,
     provider: out as unknown as FunctionConfig['provider'],
     ...(nonEmpty(f.metadata) ? { metadata: copyRecord(f.metadata) } : {}),
+    ...(f.rateLimit ? { rateLimit: { perSecond: f.rateLimit.perSecond } } : {}),
+    ...(f.maxConcurrency !== undefined ? { maxConcurrency: f.maxConcurrency } : {}),
   } as FunctionConfig;
 }
 

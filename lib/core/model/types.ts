@@ -1,4 +1,5 @@
 import type { HttpAuth } from './auth.js';
+import type { RateLimit } from './function-limits.js';
 
 /**
  * The configuration model (docs/compatibility.md#config-api). Field order in these interfaces is the JSON key order of
@@ -73,6 +74,10 @@ interface FunctionOf<T extends FunctionType> {
   type: T;
   provider: ProviderByType[T];
   metadata?: Metadata;
+  /** Extension (docs/limits.md): calls started per second, across every process; omitted when unset. */
+  rateLimit?: RateLimit;
+  /** Extension (docs/limits.md): calls in flight at once, across every process; omitted when unset. */
+  maxConcurrency?: number;
 }
 
 export type FunctionConfig = { [T in FunctionType]: FunctionOf<T> }[FunctionType];

@@ -75,6 +75,11 @@ const MAX_WAIT_SECONDS = 20;
 const SHORT_POLL_INTERVAL_MS = 100;
 /** A retry's lastError is cut to this many characters when the copy would not fit in a message otherwise. */
 const TRUNCATED_ERROR_CHARS = 1024;
+/**
+ * An item that comes in less than this before its due time (a postponement's sub-second rest, which DelaySeconds
+ * cannot express) is held in memory until then instead of being hidden again.
+ */
+const HOLD_MS = 1000;
 /** Bundles partly settled whose settled items this process remembers, at most (the oldest are forgotten). */
 const MAX_REMEMBERED_BUNDLES = 10_000;
 
@@ -84,9 +89,14 @@ interface Unclaimed {
   message: MessageLease;
 }
 
+/** A received item held in memory until its due time, less than {@link HOLD_MS} away. */
+interface Held extends Unclaimed {
+  dueAt: number;
+}
+
 /**
  * The AWS {@link DeliveryQueue} (README.md). Enqueue resolves once SQS stored every bundle holding the call's items;
- * a bundle is deleted once each of its items is acked or retried (a retry re-sends the item). Settling needs the
+ * a bundle is deleted once each of its items is acked, retried or postponed (both re-send the item). Settling needs the
  * receipt handle: pass the object `receive` (or {@link SqsDeliveryQueue.openRecord}) returned. `maxPending` is a
  * soft threshold on an approximate count. The client belongs to the caller: `close` does not destroy it.
  */
@@ -102,6 +112,8 @@ export class SqsDeliveryQueue implements DeliveryQueue {
   readonly #estimate: PendingEstimate;
 
   #unclaimed: Unclaimed[] = [];
+  /** Received items due within {@link HOLD_MS}: handed out once due. */
+  #held: Held[] = [];
   /**
    * The settled items (their places) of bundles not deleted yet, by MessageId: a bundle that comes back to this
    * process after its lease brings only the others.
@@ -203,7 +215,11 @@ export class SqsDeliveryQueue implements DeliveryQueue {
     // Messages, not items: a bundle holds several, so ask for about as many as `limit` items fill.
     const messages = Math.max(1, Math.min(SQS_MAX_BATCH_ENTRIES, Math.ceil(limit / Math.max(1, this.#estimate.itemsPerMessage()))));
     for (;;) {
-      const waitSeconds = Math.max(0, Math.min(MAX_WAIT_SECONDS, Math.floor((deadline - performance.now()) / 1000)));
+      // Held items that fell due go out at once, before another request to SQS.
+      this.#releaseDueHeld();
+      if (this.#unclaimed.length > 0) return this.#unclaimed.splice(0, limit).map(({ item }) => item);
+      // While held items wait, short polls: a long one would sit on them past their due time.
+      const waitSeconds = this.#held.length > 0 ? 0 : Math.max(0, Math.min(MAX_WAIT_SECONDS, Math.floor((deadline - performance.now()) / 1000)));
       let records: SqsEventRecord[];
       const receivedAt = performance.now();
       try {
@@ -218,7 +234,7 @@ export class SqsDeliveryQueue implements DeliveryQueue {
       if (items.length > 0) return items;
       const left = deadline - performance.now();
       if (stop.aborted || this.#closed || left <= 0) return [];
-      if (waitSeconds === 0) await sleep(Math.min(left, SHORT_POLL_INTERVAL_MS), stop);
+      if (waitSeconds === 0) await sleep(Math.min(left, SHORT_POLL_INTERVAL_MS, this.#msUntilHeldDue()), stop);
     }
   }
 
@@ -228,6 +244,7 @@ export class SqsDeliveryQueue implements DeliveryQueue {
    * queue, and they come with it.
    */
   async #claim(limit: number, leaseMs: number): Promise<DeliveryItem[]> {
+    this.#releaseDueHeld();
     const now = performance.now();
     this.#unclaimed = this.#unclaimed.filter(({ message }) => (message.visibleUntil ?? Infinity) > now);
     if (this.#unclaimed.length === 0) return [];
@@ -256,7 +273,8 @@ export class SqsDeliveryQueue implements DeliveryQueue {
   /** The items of received messages become unclaimed, less those deferred to their due time and bundles split. */
   async #takeRecords(records: SqsEventRecord[], visibleUntil: number): Promise<Unclaimed[]> {
     const waits: Promise<unknown>[] = [];
-    // Only reached with no leftovers: what is not handed out now becomes the leftovers.
+    this.#releaseDueHeld();
+    // Only reached with no leftovers (held items that fell due aside): what is not handed out now becomes the leftovers.
     const taken = this.#unclaimed;
     for (const record of records) {
       let opened: ReturnType<typeof recordToDeliveryItems>;
@@ -277,7 +295,10 @@ export class SqsDeliveryQueue implements DeliveryQueue {
         continue;
       }
       for (const item of items) {
-        if ((leaseOf(item)?.dueAt ?? 0) <= this.#now()) taken.push({ item, message: opened.message });
+        const dueAt = leaseOf(item)?.dueAt ?? 0;
+        const dueIn = dueAt - this.#now();
+        if (dueIn <= 0) taken.push({ item, message: opened.message });
+        else if (dueIn < HOLD_MS) this.#held.push({ item, message: opened.message, dueAt });
         else waits.push(this.deferIfNotDue(item).catch((error: unknown) => this.#report(error)));
       }
     }
@@ -301,6 +322,25 @@ export class SqsDeliveryQueue implements DeliveryQueue {
       return [];
     }
     return items;
+  }
+
+  /** Held items that fell due join the unclaimed ones; those whose message's lease ended are dropped (it comes back). */
+  #releaseDueHeld(): void {
+    if (this.#held.length === 0) return;
+    const now = this.#now();
+    const visibleNow = performance.now();
+    const waiting: Held[] = [];
+    for (const held of this.#held) {
+      if ((held.message.visibleUntil ?? Infinity) <= visibleNow) continue;
+      if (held.dueAt <= now) this.#unclaimed.push({ item: held.item, message: held.message });
+      else waiting.push(held);
+    }
+    this.#held = waiting;
+  }
+
+  #msUntilHeldDue(): number {
+    const now = this.#now();
+    return this.#held.reduce((soonest, held) => Math.min(soonest, Math.max(1, held.dueAt - now)), Infinity);
   }
 
   /** The items of a message that this process has not settled before (its lease ended and it came back). */
@@ -440,6 +480,7 @@ export class SqsDeliveryQueue implements DeliveryQueue {
   /**
    * For the SQS-triggered Lambda, before delivering an item: when its due time (a retry delay longer than SQS's
    * 15-minute DelaySeconds) is still ahead, hides its message (which holds only it) until then and returns true.
+   * Less than a second ahead (the rest of a postponement), it waits that long and returns false.
    * The record must then not be delivered, and must be reported in `batchItemFailures`, or Lambda would delete
    * the message. `receive` does this itself.
    */
@@ -448,6 +489,11 @@ export class SqsDeliveryQueue implements DeliveryQueue {
     const lease = this.#leaseOf(item, 'deferIfNotDue');
     const remainingMs = (lease.dueAt ?? 0) - this.#now();
     if (remainingMs <= 0 || lease.settled) return false;
+    if (remainingMs < HOLD_MS) {
+      // A postponement's sub-second rest: waited here, so that the item starts when its limiter said.
+      await sleep(remainingMs, this.#closing.signal);
+      return false;
+    }
     await this.#client.send(
       new ChangeMessageVisibilityCommand({
         QueueUrl: this.#queueUrl,
@@ -467,11 +513,24 @@ export class SqsDeliveryQueue implements DeliveryQueue {
     this.#assertOpen();
     const lease = this.#leaseOf(item, 'release');
     if (lease.settled) return;
-    const state: DeliveryState = { attempts: item.attempts };
-    if (item.firstAttemptAt !== undefined) state.firstAttemptAt = item.firstAttemptAt;
-    if (item.lastError !== undefined) state.lastError = item.lastError;
-    if (lease.dueAt !== undefined) state.dueAt = lease.dueAt;
+    const state = unchangedState(item, lease.dueAt);
     await this.#resend(item, lease, encodeBundleEntry(item, state), 0, state.dueAt !== undefined, 'released');
+  }
+
+  /**
+   * Held back by a limit (docs/limits.md): the item goes back unchanged (no attempt counted) in a new message with
+   * its due time to the millisecond, sent with `DelaySeconds` = the whole seconds of the delay; the sub-second rest
+   * is waited in memory by whoever receives it (the limiter's places in line are milliseconds apart). A delay beyond
+   * SQS's 15 minutes hides the message like a long {@link retry}. SQS keeps no order, so neither does this.
+   */
+  async postpone(item: DeliveryItem, delayMs: number): Promise<void> {
+    this.#assertOpen();
+    const delay = nonNegative(delayMs, 'delayMs');
+    const lease = this.#leaseOf(item, 'postpone');
+    if (lease.settled) return;
+    const state = unchangedState(item, Math.ceil(this.#now() + delay));
+    const hidden = delay > MAX_DELAY_SECONDS * 1000;
+    await this.#resend(item, lease, encodeBundleEntry(item, state), hidden ? delay : Math.floor(delay / 1000) * 1000, hidden, 'postponed');
   }
 
   /** Waits for the sends and deletes already queued, then asks SQS for its count (README.md#maxpending-the-pending-estimate). */
@@ -491,6 +550,7 @@ export class SqsDeliveryQueue implements DeliveryQueue {
     this.#closed = true;
     this.#closing.abort();
     this.#unclaimed = [];
+    this.#held = [];
     await this.#drain();
   }
 
@@ -547,4 +607,13 @@ export class SqsDeliveryQueue implements DeliveryQueue {
   #assertOpen(): void {
     if (this.#closed) throw new Error('the delivery queue is closed');
   }
+}
+
+/** An item's delivery state as it is: no attempt counted (a release, a postponement). */
+function unchangedState(item: DeliveryItem, dueAt: number | undefined): DeliveryState {
+  const state: DeliveryState = { attempts: item.attempts };
+  if (item.firstAttemptAt !== undefined) state.firstAttemptAt = item.firstAttemptAt;
+  if (item.lastError !== undefined) state.lastError = item.lastError;
+  if (dueAt !== undefined) state.dueAt = dueAt;
+  return state;
 }

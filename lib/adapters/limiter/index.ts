@@ -1,0 +1,1 @@
+export { InProcessLimiter, type InProcessLimiterOptions } from './in-process.js';
