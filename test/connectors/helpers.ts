@@ -1,7 +1,7 @@
 import { Registry } from 'prom-client';
 import { SqliteCheckpointStore } from '../../lib/adapters/checkpoints/sqlite/index.js';
 import { openDatabase, type SqliteDatabase } from '../../lib/adapters/sqlite/index.js';
-import type { GatewayEvent } from '../../lib/core/cloudevents/model.js';
+import type { CloudEventsVersion, GatewayEvent } from '../../lib/core/cloudevents/model.js';
 import type { Connection, SourceRecord } from '../../lib/core/connections/index.js';
 import {
   ConnectorManager,
@@ -41,12 +41,12 @@ export class RecordingDeadLetters implements ConnectionDeadLetters {
 }
 
 /** A connector manager over a sink, with checkpoints in `db` (a new in-memory database unless given). */
-export function connectorHarness(sink: EventSink, db: SqliteDatabase = openDatabase({ filename: ':memory:' })) {
+export function connectorHarness(sink: EventSink, db: SqliteDatabase = openDatabase({ filename: ':memory:' }), cloudEventsVersion: CloudEventsVersion = '0.1') {
   const registry = new Registry();
   const metrics = new ConnectorMetrics(registry);
   const logger = createLogger({ level: process.env['EG_TEST_LOG'] === '1' ? 'debug' : 'silent' });
   const deadLetters = new RecordingDeadLetters();
-  const intake = new RecordIntake({ sink, deadLetters, metrics, logger, minBackoffMs: 20, maxBackoffMs: 200 });
+  const intake = new RecordIntake({ sink, deadLetters, metrics, logger, cloudEventsVersion, minBackoffMs: 20, maxBackoffMs: 200 });
   const checkpoints = new SqliteCheckpointStore(db);
   const manager = new ConnectorManager({ intake, checkpoints, metrics, logger, idleMs: 50, shardRefreshMs: 300, sqsWaitSeconds: 1, maxBackoffMs: 500 });
   return { manager, metrics, registry, deadLetters, checkpoints, db };
