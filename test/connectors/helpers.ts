@@ -9,6 +9,7 @@ import {
   RecordIntake,
   type ConnectionDeadLetters,
   type EventSink,
+  type PollerTiming,
   type SinkResult,
 } from '../../lib/connectors/index.js';
 import { createLogger } from '../../lib/observability/logger.js';
@@ -41,14 +42,19 @@ export class RecordingDeadLetters implements ConnectionDeadLetters {
 }
 
 /** A connector manager over a sink, with checkpoints in `db` (a new in-memory database unless given). */
-export function connectorHarness(sink: EventSink, db: SqliteDatabase = openDatabase({ filename: ':memory:' }), cloudEventsVersion: CloudEventsVersion = '0.1') {
+export function connectorHarness(
+  sink: EventSink,
+  db: SqliteDatabase = openDatabase({ filename: ':memory:' }),
+  cloudEventsVersion: CloudEventsVersion = '0.1',
+  timing: PollerTiming = {},
+) {
   const registry = new Registry();
   const metrics = new ConnectorMetrics(registry);
   const logger = createLogger({ level: process.env['EG_TEST_LOG'] === '1' ? 'debug' : 'silent' });
   const deadLetters = new RecordingDeadLetters();
   const intake = new RecordIntake({ sink, deadLetters, metrics, logger, cloudEventsVersion, minBackoffMs: 20, maxBackoffMs: 200 });
   const checkpoints = new SqliteCheckpointStore(db);
-  const manager = new ConnectorManager({ intake, checkpoints, metrics, logger, idleMs: 50, shardRefreshMs: 300, sqsWaitSeconds: 1, maxBackoffMs: 500 });
+  const manager = new ConnectorManager({ intake, checkpoints, metrics, logger, idleMs: 50, shardRefreshMs: 300, sqsWaitSeconds: 1, maxBackoffMs: 500, ...timing });
   return { manager, metrics, registry, deadLetters, checkpoints, db };
 }
 
