@@ -1,13 +1,15 @@
 // Crash test of the local pollers: the real CLI as a child process on its own data dir, a Kinesis and an SQS
 // connection created through the connections API, records written while the gateway is SIGKILLed mid-stream and
-// started again on the same data dir. Every record reaches the subscribed http function at least once, and a record
-// delivered twice carries the same webhook-id both times. Against kinesalite and fauxqs.
+// started again on the same data dir (a DynamoDB Streams connection alongside). Every record reaches the subscribed
+// http function at least once, and a record delivered twice carries the same webhook-id both times. Against
+// kinesalite, fauxqs and DynamoDB Local.
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { BatchWriteItemCommand, CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { CreateStreamCommand, DescribeStreamCommand, KinesisClient, PutRecordsCommand } from '@aws-sdk/client-kinesis';
 import { CreateQueueCommand, SendMessageBatchCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
@@ -19,15 +21,21 @@ import { awsClientConfig, requireEnv } from './helpers.js';
 
 const kinesisEndpoint = requireEnv('EG_TEST_KINESIS_ENDPOINT');
 const sqsEndpoint = requireEnv('EG_TEST_SQS_ENDPOINT');
+const dynamoEndpoint = requireEnv('EG_TEST_DYNAMODB_ENDPOINT');
 const RECORDS = 60;
+/** Kinesis, SQS, DynamoDB Streams. */
+const SOURCES = 3;
 
-describe('crash: SIGKILL mid-stream, restart on the same data dir [kinesalite, fauxqs]', () => {
+describe('crash: SIGKILL mid-stream, restart on the same data dir [kinesalite, fauxqs, DynamoDB Local]', () => {
   const kinesis = new KinesisClient({ ...awsClientConfig(kinesisEndpoint), requestHandler: new NodeHttpHandler() });
   const sqs = new SQSClient(awsClientConfig(sqsEndpoint));
+  const dynamo = new DynamoDBClient(awsClientConfig(dynamoEndpoint));
   const suffix = randomBytes(4).toString('hex');
   const streamName = `eg-crash-${suffix}`;
   const dataDir = mkdtempSync(join(tmpdir(), 'eg-crash-'));
   let queueUrl: string;
+  let streamArn: string;
+  const TableName = `eg-crash-${suffix}`;
   let fn: Sink;
   let gateway: CliGateway | undefined;
   let args: string[];
@@ -45,15 +53,27 @@ describe('crash: SIGKILL mid-stream, restart on the same data dir [kinesalite, f
     await kinesis.send(new CreateStreamCommand({ StreamName: streamName, ShardCount: 2 }));
     await eventually(async () => (await kinesis.send(new DescribeStreamCommand({ StreamName: streamName }))).StreamDescription?.StreamStatus === 'ACTIVE', 10_000, 'the stream');
     queueUrl = (await sqs.send(new CreateQueueCommand({ QueueName: `eg-crash-${suffix}`, Attributes: { VisibilityTimeout: '2' } }))).QueueUrl!;
-    // A function that takes a little time, so that the kill lands while records are in flight.
+    const table = await dynamo.send(
+      new CreateTableCommand({
+        TableName,
+        BillingMode: 'PAY_PER_REQUEST',
+        AttributeDefinitions: [{ AttributeName: 'pk', AttributeType: 'S' }],
+        KeySchema: [{ AttributeName: 'pk', KeyType: 'HASH' }],
+        StreamSpecification: { StreamEnabled: true, StreamViewType: 'NEW_IMAGE' },
+      }),
+    );
+    streamArn = table.TableDescription!.LatestStreamArn!;
+    // A function that answers after 100 ms: the kill lands while deliveries are in flight, whose items are then
+    // delivered again after the restart (duplicates, under the same webhook-id).
     fn = await Sink.start();
-    fn.respond = (_req, res) => setTimeout(() => res.writeHead(200).end('{}'), 5);
+    fn.respond = (_req, res) => setTimeout(() => res.writeHead(200).end('{}'), 100);
     ports = { configPort: await freePort(), eventsPort: await freePort() };
     const connectorPort = await freePort();
     connectorUrl = `http://127.0.0.1:${connectorPort}`;
     args = ['--data-dir', dataDir, '--connector-port', String(connectorPort)];
     process.env['AWS_ENDPOINT_URL_KINESIS'] = kinesisEndpoint;
     process.env['AWS_ENDPOINT_URL_SQS'] = sqsEndpoint;
+    process.env['AWS_ENDPOINT_URL_DYNAMODB_STREAMS'] = dynamoEndpoint;
     gateway = await start();
 
     const configUrl = gateway.configUrl;
@@ -77,6 +97,7 @@ describe('crash: SIGKILL mid-stream, restart on the same data dir [kinesalite, f
     for (const [connectionId, type, source] of [
       ['stream', 'awskinesis', { streamName, region: 'us-east-1' }],
       ['queue', 'awssqs', { queueUrl, region: 'us-east-1' }],
+      ['table', 'awsdynamodbstreams', { streamArn, region: 'us-east-1' }],
     ] as const) {
       const res = await call(connectorUrl, 'POST', '/v1/spaces/default/connections', { connectionId, eventType: 'record.arrived', type, source });
       assert.equal(res.status, 201, res.text);
@@ -87,22 +108,24 @@ describe('crash: SIGKILL mid-stream, restart on the same data dir [kinesalite, f
     if (gateway) await stopCli(gateway.child, 'SIGKILL');
     kinesis.destroy();
     sqs.destroy();
+    dynamo.destroy();
     await fn?.close();
     rmSync(dataDir, { recursive: true, force: true });
   });
 
   it('delivers every record at least once, none skipped, duplicates under the same webhook-id', async () => {
     const keyOf = (r: ReceivedRequest): string | undefined => {
-      const data = (r.json as { data?: { k?: number; s?: number } } | undefined)?.data;
+      const data = (r.json as { data?: { k?: number; s?: number; dynamodb?: { NewImage?: { pk?: { S?: string } } } } } | undefined)?.data;
       if (typeof data?.k === 'number') return `k${data.k}`;
       if (typeof data?.s === 'number') return `s${data.s}`;
-      return undefined;
+      return data?.dynamodb?.NewImage?.pk?.S;
     };
     const write = async (from: number, to: number) => {
       for (let i = from; i < to; i += 10) {
         const ns = Array.from({ length: Math.min(10, to - i) }, (_, j) => i + j);
         await kinesis.send(new PutRecordsCommand({ StreamName: streamName, Records: ns.map((n) => ({ PartitionKey: `p${n}`, Data: Buffer.from(JSON.stringify({ k: n })) })) }));
         await sqs.send(new SendMessageBatchCommand({ QueueUrl: queueUrl, Entries: ns.map((n) => ({ Id: String(n), MessageBody: JSON.stringify({ s: n }) })) }));
+        await dynamo.send(new BatchWriteItemCommand({ RequestItems: { [TableName]: ns.map((n) => ({ PutRequest: { Item: { pk: { S: `d${n}` } } } })) } }));
       }
     };
     const distinct = () => new Set(fn.received.map(keyOf).filter((k) => k !== undefined)).size;
@@ -113,8 +136,8 @@ describe('crash: SIGKILL mid-stream, restart on the same data dir [kinesalite, f
     const beforeKill = distinct();
     await write(RECORDS / 2, RECORDS);
     gateway = await start();
-    await eventually(async () => distinct() === 2 * RECORDS, 25_000, `all ${2 * RECORDS} records delivered (${distinct()} so far)`);
-    assert.ok(beforeKill < 2 * RECORDS, 'the kill landed mid-stream');
+    await eventually(async () => distinct() === SOURCES * RECORDS, 25_000, `all ${SOURCES * RECORDS} records delivered (${distinct()} so far)`);
+    assert.ok(beforeKill < SOURCES * RECORDS, 'the kill landed mid-stream');
 
     const byKey = new Map<string, Set<string>>();
     const ids = new Map<string, Set<string>>();
@@ -125,12 +148,13 @@ describe('crash: SIGKILL mid-stream, restart on the same data dir [kinesalite, f
       (ids.get(key) ?? ids.set(key, new Set()).get(key)!).add(String((r.json as { eventID?: string }).eventID));
     }
     for (let n = 0; n < RECORDS; n++) {
-      for (const key of [`k${n}`, `s${n}`]) {
+      for (const key of [`k${n}`, `s${n}`, `d${n}`]) {
         assert.equal(byKey.get(key)?.size, 1, `${key}: one webhook-id over its deliveries (${[...(byKey.get(key) ?? [])]})`);
         assert.equal(ids.get(key)?.size, 1, `${key}: one event id`);
       }
     }
     const deliveries = fn.received.filter((r) => keyOf(r) !== undefined).length;
-    console.log(`crash test: ${beforeKill} of ${2 * RECORDS} records delivered before the kill, ${deliveries - 2 * RECORDS} duplicates after the restart`);
+    assert.ok(deliveries > SOURCES * RECORDS, 'deliveries in flight at the kill are made again');
+    console.log(`crash test: ${beforeKill} of ${SOURCES * RECORDS} records delivered before the kill, ${deliveries - SOURCES * RECORDS} duplicates after the restart`);
   });
 });
