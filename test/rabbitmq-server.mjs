@@ -5,25 +5,15 @@
 //   EG_TEST_AMQP_SKIP       why it could not start (then the AMQP tests skip, saying so)
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { connect, createServer } from 'node:net';
+import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { freePort } from './aws-servers.mjs';
 
 /** The broker's own start script: the /usr/sbin wrapper would switch to the rabbitmq user and its /var dirs. */
 const SCRIPT = '/usr/lib/rabbitmq/bin/rabbitmq-server';
 /** Boot takes 10-60 s on a busy 2-core machine. */
 const START_TIMEOUT_MS = 120_000;
-
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address();
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 function accepts(port) {
   return new Promise((resolve) => {
