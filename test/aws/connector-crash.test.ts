@@ -9,10 +9,11 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { BatchWriteItemCommand, CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { BatchWriteItemCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { CreateStreamCommand, DescribeStreamCommand, KinesisClient, PutRecordsCommand } from '@aws-sdk/client-kinesis';
 import { CreateQueueCommand, SendMessageBatchCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
+import { createStreamedTable } from '../connectors/helpers.js';
 import { startCli, stopCli, type CliGateway } from '../helpers/cli.js';
 import { call, http } from '../helpers/http.js';
 import { freePort } from '../helpers/ports.js';
@@ -22,7 +23,7 @@ import { awsClientConfig, requireEnv } from './helpers.js';
 const kinesisEndpoint = requireEnv('EG_TEST_KINESIS_ENDPOINT');
 const sqsEndpoint = requireEnv('EG_TEST_SQS_ENDPOINT');
 const dynamoEndpoint = requireEnv('EG_TEST_DYNAMODB_ENDPOINT');
-const RECORDS = 60;
+const RECORDS = 40;
 /** Kinesis, SQS, DynamoDB Streams. */
 const SOURCES = 3;
 
@@ -53,16 +54,7 @@ describe('crash: SIGKILL mid-stream, restart on the same data dir [kinesalite, f
     await kinesis.send(new CreateStreamCommand({ StreamName: streamName, ShardCount: 2 }));
     await eventually(async () => (await kinesis.send(new DescribeStreamCommand({ StreamName: streamName }))).StreamDescription?.StreamStatus === 'ACTIVE', 10_000, 'the stream');
     queueUrl = (await sqs.send(new CreateQueueCommand({ QueueName: `eg-crash-${suffix}`, Attributes: { VisibilityTimeout: '2' } }))).QueueUrl!;
-    const table = await dynamo.send(
-      new CreateTableCommand({
-        TableName,
-        BillingMode: 'PAY_PER_REQUEST',
-        AttributeDefinitions: [{ AttributeName: 'pk', AttributeType: 'S' }],
-        KeySchema: [{ AttributeName: 'pk', KeyType: 'HASH' }],
-        StreamSpecification: { StreamEnabled: true, StreamViewType: 'NEW_IMAGE' },
-      }),
-    );
-    streamArn = table.TableDescription!.LatestStreamArn!;
+    streamArn = await createStreamedTable(dynamo, TableName, 'NEW_IMAGE');
     // A function that answers after 100 ms: the kill lands while deliveries are in flight, whose items are then
     // delivered again after the restart (duplicates, under the same webhook-id).
     fn = await Sink.start();

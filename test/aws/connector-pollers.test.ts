@@ -2,13 +2,13 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
-import { CreateTableCommand, DynamoDBClient, PutItemCommand } from '@aws-sdk/client-dynamodb';
+import { DynamoDBClient, PutItemCommand } from '@aws-sdk/client-dynamodb';
 import { CreateStreamCommand, DescribeStreamCommand, KinesisClient, PutRecordCommand } from '@aws-sdk/client-kinesis';
 import { CreateQueueCommand, GetQueueAttributesCommand, SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
 import { parseConnection, type Connection } from '../../lib/core/connections/index.js';
 import { SHARD_END } from '../../lib/ports/checkpoint-store.js';
-import { connectorHarness, dataOf, RecordingSink, waitFor } from '../connectors/helpers.js';
+import { connectorHarness, createStreamedTable, dataOf, RecordingSink, waitFor } from '../connectors/helpers.js';
 import { awsClientConfig, requireEnv } from './helpers.js';
 
 const kinesisEndpoint = requireEnv('EG_TEST_KINESIS_ENDPOINT');
@@ -153,16 +153,7 @@ describe('DynamoDB Streams poller [DynamoDB Local]', () => {
 
   it('reads every change from TRIM_HORIZON as Lambda shows it, checkpoints, and resumes after a restart', async () => {
     const TableName = `eg-conn-${suffix()}`;
-    const table = await dynamo.send(
-      new CreateTableCommand({
-        TableName,
-        BillingMode: 'PAY_PER_REQUEST',
-        AttributeDefinitions: [{ AttributeName: 'pk', AttributeType: 'S' }],
-        KeySchema: [{ AttributeName: 'pk', KeyType: 'HASH' }],
-        StreamSpecification: { StreamEnabled: true, StreamViewType: 'NEW_AND_OLD_IMAGES' },
-      }),
-    );
-    const streamArn = table.TableDescription!.LatestStreamArn!;
+    const streamArn = await createStreamedTable(dynamo, TableName);
     for (let i = 0; i < 5; i++) await dynamo.send(new PutItemCommand({ TableName, Item: { pk: { S: `item-${i}` }, n: { N: String(i) } } }));
     const sink = new RecordingSink();
     const h = connectorHarness(sink);

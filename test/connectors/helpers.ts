@@ -1,3 +1,4 @@
+import { CreateTableCommand, type DynamoDBClient, type StreamViewType } from '@aws-sdk/client-dynamodb';
 import { Registry } from 'prom-client';
 import { SqliteCheckpointStore } from '../../lib/adapters/checkpoints/sqlite/index.js';
 import { openDatabase, type SqliteDatabase } from '../../lib/adapters/sqlite/index.js';
@@ -68,4 +69,18 @@ export async function waitFor(what: string, check: () => boolean | Promise<boole
 
 export function dataOf(event: GatewayEvent): unknown {
   return (event as { data?: unknown }).data;
+}
+
+/** Creates a table keyed by a string `pk` with its stream enabled, and answers the stream's ARN. */
+export async function createStreamedTable(dynamo: DynamoDBClient, TableName: string, viewType: StreamViewType = 'NEW_AND_OLD_IMAGES'): Promise<string> {
+  const table = await dynamo.send(
+    new CreateTableCommand({
+      TableName,
+      BillingMode: 'PAY_PER_REQUEST',
+      AttributeDefinitions: [{ AttributeName: 'pk', AttributeType: 'S' }],
+      KeySchema: [{ AttributeName: 'pk', KeyType: 'HASH' }],
+      StreamSpecification: { StreamEnabled: true, StreamViewType: viewType },
+    }),
+  );
+  return table.TableDescription!.LatestStreamArn!;
 }
