@@ -100,6 +100,16 @@ describe('Kinesis poller [kinesalite]', () => {
     await waitFor('the new record', () => sink.accepted.length >= 1);
     await h.manager.stop();
     assert.deepEqual(sink.accepted.map(dataOf), ['after']);
+
+    // Written while the poller is down, on both shards (one of them never checkpointed): a restart reads them all,
+    // LATEST applies only to the connection's first start.
+    const whileDown = ['a', 'b', 'c', 'd', 'e', 'f'].map((k) => `down-${k}`);
+    for (const data of whileDown) await put(data, data);
+    const again = new RecordingSink();
+    const h2 = connectorHarness(again, h.db);
+    await h2.manager.apply(c.space, c.connectionId, c);
+    await waitFor('the records written while down', () => whileDown.every((d) => again.accepted.some((e) => dataOf(e) === d)), 10_000);
+    await h2.manager.stop();
   });
 });
 
