@@ -171,6 +171,10 @@ describe('DynamoDB Streams poller [DynamoDB Local]', () => {
     await h.manager.apply(c.space, c.connectionId, c);
     await waitFor('5 changes', () => sink.accepted.length >= 5);
     await h.manager.stop();
+    const labels = `space="default",connectionID="${c.connectionId}"`;
+    const text = await h.registry.metrics();
+    assert.match(text, new RegExp(`^eventgateway_connector_processed_total\\{${labels}\\} 5$`, 'm'));
+    assert.match(text, new RegExp(`^eventgateway_connector_lag_seconds\\{${labels},shard="[^"]+"\\} [0-9.e-]+$`, 'm'), 'lag of the shard, from the records\' creation times');
     const first = dataOf(sink.accepted[0]!) as { eventName: string; eventSourceARN: string; dynamodb: { NewImage: unknown; ApproximateCreationDateTime: number } };
     assert.equal(first.eventName, 'INSERT');
     assert.equal(first.eventSourceARN, streamArn);
