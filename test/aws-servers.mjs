@@ -8,7 +8,8 @@ import { createRequire } from 'node:module';
 
 const require = createRequire(import.meta.url);
 
-function freePort() {
+/** A free TCP port on 127.0.0.1 (the other test servers' ports are picked the same way). */
+export function freePort() {
   return new Promise((resolve, reject) => {
     const server = createServer();
     server.once('error', reject);

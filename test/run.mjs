@@ -35,12 +35,25 @@ const env = {
   EVENT_GATEWAY_ACCESS_KEY: '',
 };
 
-// The local AWS-compatible servers are started once per run, and only when a test under test/aws/ needs them.
-let servers;
-if (files.some((f) => f.startsWith(join('test', 'aws')))) {
-  const { startAwsServers } = await import('./aws-servers.mjs');
-  servers = await startAwsServers();
-  Object.assign(env, servers.env);
+// The local AWS-compatible servers are started once per run, and only when a test under test/aws/ needs them;
+// RabbitMQ likewise for test/amqp/ (at the same time: it takes a while to boot).
+const wants = (dir) => files.some((f) => f.startsWith(join('test', dir) + '/'));
+const started = await Promise.allSettled([
+  wants('aws') ? import('./aws-servers.mjs').then((m) => m.startAwsServers()) : undefined,
+  wants('amqp') ? import('./rabbitmq-server.mjs').then((m) => m.startRabbitMq()) : undefined,
+]);
+const [servers, rabbit] = started.map((s) => (s.status === 'fulfilled' ? s.value : undefined));
+// The broker runs in its own process group: an interrupted run must still stop it.
+const stopServers = () => Promise.all([servers?.stop(), rabbit?.stop?.()]);
+for (const signal of ['SIGINT', 'SIGTERM']) process.once(signal, () => void stopServers().finally(() => process.exit(130)));
+const failed = started.find((s) => s.status === 'rejected');
+if (failed) {
+  await stopServers();
+  throw failed.reason;
+}
+Object.assign(env, servers?.env, rabbit?.env);
+if (rabbit?.env.EG_TEST_AMQP_SKIP) {
+  console.error(`\n*** RabbitMQ could not start; the AMQP tests will be SKIPPED: ${rabbit.env.EG_TEST_AMQP_SKIP}\n`);
 }
 
 // Asynchronous spawn: fauxqs and kinesalite run inside this process and must keep serving while the tests run.
@@ -50,5 +63,5 @@ const child = spawn(process.execPath, ['--import', 'tsx', '--test', '--test-conc
   stdio: 'inherit',
 });
 const code = await new Promise((resolve) => child.on('exit', (status, signal) => resolve(status ?? (signal ? 1 : 0))));
-await servers?.stop();
+await stopServers();
 process.exit(code);

@@ -66,7 +66,8 @@ export class RecordIntake {
         }
         metrics.error(connection.space, connection.connectionId, 'gateway');
         if (logger.isLevelEnabled('debug')) logger.debug({ ...labels, eventId: record.eventId, reason: result.reason }, 'gateway busy; offering the record again');
-        waitMs = result.afterMs ?? backoff;
+        // A Retry-After of 0 still waits the shortest back-off: never a busy loop against a full gateway.
+        waitMs = Math.max(result.afterMs ?? backoff, this.minBackoffMs);
       } catch (error) {
         if (signal.aborted) throw signal.reason;
         metrics.error(connection.space, connection.connectionId, 'gateway');

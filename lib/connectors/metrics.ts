@@ -24,30 +24,16 @@ export class ConnectorMetrics {
 
   constructor(registry: Registry) {
     const registers = [registry];
-    this.processed = new Counter({
-      name: 'eventgateway_connector_processed_total',
-      help: 'Total of processed messages.',
-      labelNames: ['space', 'connectionID'],
-      registers,
-    });
-    this.processedBytes = new Counter({
-      name: 'eventgateway_connector_processed_bytes',
-      help: 'Total of processed bytes.',
-      labelNames: ['space', 'connectionID'],
-      registers,
-    });
+    const perConnection = (name: string, help: string) => new Counter({ name, help, labelNames: ['space', 'connectionID'] as const, registers });
+    this.processed = perConnection('eventgateway_connector_processed_total', 'Total of processed messages.');
+    this.processedBytes = perConnection('eventgateway_connector_processed_bytes', 'Total of processed bytes.');
     this.errors = new Counter({
       name: 'eventgateway_connector_errors_total',
       help: 'Errors of source connectors, by reason (source: reading or acknowledging; gateway: an answer to retry).',
       labelNames: ['space', 'connectionID', 'reason'],
       registers,
     });
-    this.deadLetters = new Counter({
-      name: 'eventgateway_connector_dead_letters_total',
-      help: 'Records the gateway refused for good, kept as dead letters of their connection.',
-      labelNames: ['space', 'connectionID'],
-      registers,
-    });
+    this.deadLetters = perConnection('eventgateway_connector_dead_letters_total', 'Records the gateway refused for good, kept as dead letters of their connection.');
     this.lagSeconds = new Gauge({
       name: 'eventgateway_connector_lag_seconds',
       help: 'How far behind the newest record a shard or queue is read, where the source reports it.',

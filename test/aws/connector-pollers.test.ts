@@ -2,13 +2,13 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
-import { CreateTableCommand, DynamoDBClient, PutItemCommand } from '@aws-sdk/client-dynamodb';
+import { DynamoDBClient, PutItemCommand } from '@aws-sdk/client-dynamodb';
 import { CreateStreamCommand, DescribeStreamCommand, KinesisClient, PutRecordCommand } from '@aws-sdk/client-kinesis';
 import { CreateQueueCommand, GetQueueAttributesCommand, SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
 import { parseConnection, type Connection } from '../../lib/core/connections/index.js';
 import { SHARD_END } from '../../lib/ports/checkpoint-store.js';
-import { connectorHarness, dataOf, RecordingSink, waitFor } from '../connectors/helpers.js';
+import { connectorHarness, createStreamedTable, dataOf, RecordingSink, waitFor } from '../connectors/helpers.js';
 import { awsClientConfig, requireEnv } from './helpers.js';
 
 const kinesisEndpoint = requireEnv('EG_TEST_KINESIS_ENDPOINT');
@@ -55,12 +55,25 @@ describe('Kinesis poller [kinesalite]', () => {
     for (const id of sink.ids()) assert.match(id, /^shardId-\d+:\d+$/);
     const first = sink.accepted[0] as Record<string, unknown>;
     assert.equal(first['eventType'], 'record.arrived');
+    assert.equal(first['cloudEventsVersion'], '0.1');
     assert.equal(first['contentType'], 'application/json');
     assert.match(String(first['source']), new RegExp(`^arn:aws:kinesis:.*stream/${streamName}$`));
+    assert.ok(!Number.isNaN(Date.parse(String(first['eventTime']))), 'eventTime is the arrival time');
+    assert.equal(h.deadLetters.records.length, 1, 'the refused record is kept once and the shard goes on');
+    assert.equal(h.deadLetters.records[0]?.connectionId, c.connectionId);
     assert.equal(h.deadLetters.records[0]?.status, 400);
     assert.equal(dataOf(h.deadLetters.records[0]!.event), 'poison');
-    const processed = await h.registry.getSingleMetricAsString('eventgateway_connector_processed_total');
-    assert.match(processed, new RegExp(`eventgateway_connector_processed_total\\{space="default",connectionID="${c.connectionId}"\\} 12`));
+    assert.equal((h.deadLetters.records[0]!.event as { contentType?: string }).contentType, 'text/plain');
+    const labels = `space="default",connectionID="${c.connectionId}"`;
+    const text = await h.registry.metrics();
+    assert.match(text, new RegExp(`^eventgateway_connector_processed_total\\{${labels}\\} 12$`, 'm'));
+    const bytes = written.reduce((n, i) => n + Buffer.byteLength(JSON.stringify({ n: Number(i) })), 0);
+    assert.match(text, new RegExp(`^eventgateway_connector_processed_bytes\\{${labels}\\} ${bytes}$`, 'm'), 'payload bytes of the accepted records');
+    assert.match(text, new RegExp(`^eventgateway_connector_dead_letters_total\\{${labels}\\} 1$`, 'm'));
+    assert.match(text, new RegExp(`^eventgateway_connector_errors_total\\{${labels},reason="gateway"\\} 3$`, 'm'), 'each 429 counts');
+    for (const shard of ['shardId-000000000000', 'shardId-000000000001']) {
+      assert.match(text, new RegExp(`^eventgateway_connector_lag_seconds\\{${labels},shard="${shard}"\\} [0-9.e-]+$`, 'm'), `lag of ${shard} (MillisBehindLatest)`);
+    }
     for (const shard of ['shardId-000000000000', 'shardId-000000000001']) {
       assert.match((await h.checkpoints.get('default', c.connectionId, shard)) ?? '', /^\d+$/, `checkpoint of ${shard}`);
     }
@@ -87,6 +100,16 @@ describe('Kinesis poller [kinesalite]', () => {
     await waitFor('the new record', () => sink.accepted.length >= 1);
     await h.manager.stop();
     assert.deepEqual(sink.accepted.map(dataOf), ['after']);
+
+    // Written while the poller is down, on both shards (one of them never checkpointed): a restart reads them all,
+    // LATEST applies only to the connection's first start.
+    const whileDown = ['a', 'b', 'c', 'd', 'e', 'f'].map((k) => `down-${k}`);
+    for (const data of whileDown) await put(data, data);
+    const again = new RecordingSink();
+    const h2 = connectorHarness(again, h.db);
+    await h2.manager.apply(c.space, c.connectionId, c);
+    await waitFor('the records written while down', () => whileDown.every((d) => again.accepted.some((e) => dataOf(e) === d)), 10_000);
+    await h2.manager.stop();
   });
 });
 
@@ -96,10 +119,14 @@ describe('SQS poller [fauxqs]', () => {
 
   it('long-polls, waits out 429s, and deletes messages only after acceptance', async () => {
     const { QueueUrl } = await sqs.send(new CreateQueueCommand({ QueueName: `eg-conn-${suffix()}`, Attributes: { VisibilityTimeout: '2' } }));
-    for (let i = 0; i < 7; i++) await sqs.send(new SendMessageCommand({ QueueUrl, MessageBody: i === 6 ? 'plain text' : JSON.stringify({ i }) }));
+    const sentIds = new Set<string>();
+    for (let i = 0; i < 7; i++) {
+      const sent = await sqs.send(new SendMessageCommand({ QueueUrl, MessageBody: i === 6 ? 'plain text' : JSON.stringify({ i }) }));
+      sentIds.add(sent.MessageId!);
+    }
     let refusing = true;
     const sink = new RecordingSink(() => (refusing ? { kind: 'retry', reason: 'queue full', afterMs: 50 } : undefined));
-    const h = connectorHarness(sink);
+    const h = connectorHarness(sink, undefined, '1.0');
     const c = connection({ type: 'awssqs', source: { queueUrl: QueueUrl, region: 'us-east-1' } });
     await h.manager.apply(c.space, c.connectionId, c);
     await waitFor('the poller to be refused', () => sink.calls >= 5);
@@ -113,9 +140,20 @@ describe('SQS poller [fauxqs]', () => {
       return Number(attrs.ApproximateNumberOfMessages) + Number(attrs.ApproximateNumberOfMessagesNotVisible) === 0;
     });
     await h.manager.stop();
-    const texts = sink.accepted.filter((e) => (e as { contentType?: string }).contentType === 'text/plain').map(dataOf);
+    const events = sink.accepted as Array<Record<string, unknown>>;
+    const texts = events.filter((e) => e['datacontenttype'] === 'text/plain').map((e) => e['data']);
     assert.deepEqual([...new Set(texts)], ['plain text']);
-    assert.equal((sink.accepted[0] as { source?: string }).source, QueueUrl);
+    const jsons = events.filter((e) => e['datacontenttype'] === 'application/json').map((e) => (e['data'] as { i: number }).i);
+    assert.deepEqual([...new Set(jsons)].sort(), [0, 1, 2, 3, 4, 5]);
+    for (const e of events) {
+      assert.equal(e['specversion'], '1.0');
+      assert.equal(e['type'], 'record.arrived');
+      assert.equal(e['source'], QueueUrl);
+      assert.equal(sentIds.has(String(e['id'])), true, 'the event id is the SQS message id');
+    }
+    const text = await h.registry.metrics();
+    assert.match(text, new RegExp(`^eventgateway_connector_processed_total\\{space="default",connectionID="${c.connectionId}"\\} ${events.length}$`, 'm'));
+    assert.match(text, new RegExp(`^eventgateway_connector_lag_seconds\\{space="default",connectionID="${c.connectionId}",shard="queue"\\} [0-9.e-]+$`, 'm'));
   });
 });
 
@@ -125,16 +163,7 @@ describe('DynamoDB Streams poller [DynamoDB Local]', () => {
 
   it('reads every change from TRIM_HORIZON as Lambda shows it, checkpoints, and resumes after a restart', async () => {
     const TableName = `eg-conn-${suffix()}`;
-    const table = await dynamo.send(
-      new CreateTableCommand({
-        TableName,
-        BillingMode: 'PAY_PER_REQUEST',
-        AttributeDefinitions: [{ AttributeName: 'pk', AttributeType: 'S' }],
-        KeySchema: [{ AttributeName: 'pk', KeyType: 'HASH' }],
-        StreamSpecification: { StreamEnabled: true, StreamViewType: 'NEW_AND_OLD_IMAGES' },
-      }),
-    );
-    const streamArn = table.TableDescription!.LatestStreamArn!;
+    const streamArn = await createStreamedTable(dynamo, TableName);
     for (let i = 0; i < 5; i++) await dynamo.send(new PutItemCommand({ TableName, Item: { pk: { S: `item-${i}` }, n: { N: String(i) } } }));
     const sink = new RecordingSink();
     const h = connectorHarness(sink);
@@ -142,6 +171,10 @@ describe('DynamoDB Streams poller [DynamoDB Local]', () => {
     await h.manager.apply(c.space, c.connectionId, c);
     await waitFor('5 changes', () => sink.accepted.length >= 5);
     await h.manager.stop();
+    const labels = `space="default",connectionID="${c.connectionId}"`;
+    const text = await h.registry.metrics();
+    assert.match(text, new RegExp(`^eventgateway_connector_processed_total\\{${labels}\\} 5$`, 'm'));
+    assert.match(text, new RegExp(`^eventgateway_connector_lag_seconds\\{${labels},shard="[^"]+"\\} [0-9.e-]+$`, 'm'), 'lag of the shard, from the records\' creation times');
     const first = dataOf(sink.accepted[0]!) as { eventName: string; eventSourceARN: string; dynamodb: { NewImage: unknown; ApproximateCreationDateTime: number } };
     assert.equal(first.eventName, 'INSERT');
     assert.equal(first.eventSourceARN, streamArn);
@@ -156,6 +189,8 @@ describe('DynamoDB Streams poller [DynamoDB Local]', () => {
     await new Promise((resolve) => setTimeout(resolve, 500));
     await h2.manager.stop();
     assert.deepEqual(again.accepted.map((e) => (dataOf(e) as { eventName: string }).eventName), ['MODIFY']);
-    assert.notEqual(await h.checkpoints.get('default', c.connectionId, 'nope'), SHARD_END);
+    const shardId = String((again.accepted[0] as { eventID?: string }).eventID).split(':')[0]!;
+    assert.match((await h.checkpoints.get('default', c.connectionId, shardId)) ?? '', /^\d+$/, 'a checkpoint of the shard');
+    assert.notEqual(await h.checkpoints.get('default', c.connectionId, shardId), SHARD_END);
   });
 });

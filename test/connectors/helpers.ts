@@ -1,7 +1,8 @@
+import { CreateTableCommand, type DynamoDBClient, type StreamViewType } from '@aws-sdk/client-dynamodb';
 import { Registry } from 'prom-client';
 import { SqliteCheckpointStore } from '../../lib/adapters/checkpoints/sqlite/index.js';
 import { openDatabase, type SqliteDatabase } from '../../lib/adapters/sqlite/index.js';
-import type { GatewayEvent } from '../../lib/core/cloudevents/model.js';
+import type { CloudEventsVersion, GatewayEvent } from '../../lib/core/cloudevents/model.js';
 import type { Connection, SourceRecord } from '../../lib/core/connections/index.js';
 import {
   ConnectorManager,
@@ -9,6 +10,7 @@ import {
   RecordIntake,
   type ConnectionDeadLetters,
   type EventSink,
+  type PollerTiming,
   type SinkResult,
 } from '../../lib/connectors/index.js';
 import { createLogger } from '../../lib/observability/logger.js';
@@ -41,14 +43,19 @@ export class RecordingDeadLetters implements ConnectionDeadLetters {
 }
 
 /** A connector manager over a sink, with checkpoints in `db` (a new in-memory database unless given). */
-export function connectorHarness(sink: EventSink, db: SqliteDatabase = openDatabase({ filename: ':memory:' })) {
+export function connectorHarness(
+  sink: EventSink,
+  db: SqliteDatabase = openDatabase({ filename: ':memory:' }),
+  cloudEventsVersion: CloudEventsVersion = '0.1',
+  timing: PollerTiming = {},
+) {
   const registry = new Registry();
   const metrics = new ConnectorMetrics(registry);
   const logger = createLogger({ level: process.env['EG_TEST_LOG'] === '1' ? 'debug' : 'silent' });
   const deadLetters = new RecordingDeadLetters();
-  const intake = new RecordIntake({ sink, deadLetters, metrics, logger, minBackoffMs: 20, maxBackoffMs: 200 });
+  const intake = new RecordIntake({ sink, deadLetters, metrics, logger, cloudEventsVersion, minBackoffMs: 20, maxBackoffMs: 200 });
   const checkpoints = new SqliteCheckpointStore(db);
-  const manager = new ConnectorManager({ intake, checkpoints, metrics, logger, idleMs: 50, shardRefreshMs: 300, sqsWaitSeconds: 1, maxBackoffMs: 500 });
+  const manager = new ConnectorManager({ intake, checkpoints, metrics, logger, idleMs: 50, shardRefreshMs: 300, sqsWaitSeconds: 1, maxBackoffMs: 500, ...timing });
   return { manager, metrics, registry, deadLetters, checkpoints, db };
 }
 
@@ -62,4 +69,18 @@ export async function waitFor(what: string, check: () => boolean | Promise<boole
 
 export function dataOf(event: GatewayEvent): unknown {
   return (event as { data?: unknown }).data;
+}
+
+/** Creates a table keyed by a string `pk` with its stream enabled, and answers the stream's ARN. */
+export async function createStreamedTable(dynamo: DynamoDBClient, TableName: string, viewType: StreamViewType = 'NEW_AND_OLD_IMAGES'): Promise<string> {
+  const table = await dynamo.send(
+    new CreateTableCommand({
+      TableName,
+      BillingMode: 'PAY_PER_REQUEST',
+      AttributeDefinitions: [{ AttributeName: 'pk', AttributeType: 'S' }],
+      KeySchema: [{ AttributeName: 'pk', KeyType: 'HASH' }],
+      StreamSpecification: { StreamEnabled: true, StreamViewType: viewType },
+    }),
+  );
+  return table.TableDescription!.LatestStreamArn!;
 }

@@ -40,6 +40,7 @@ export interface ShardedStream {
  */
 export async function readShardedStream(context: PollerContext, stream: ShardedStream): Promise<void> {
   const { signal } = context;
+  const since = await latestSince(context);
   const running = new Map<string, Promise<void>>();
   const finished = new Set<string>();
   /** Shards seen in any listing: a shard whose parent is one of them starts at TRIM_HORIZON. */
@@ -61,8 +62,8 @@ export async function readShardedStream(context: PollerContext, stream: ShardedS
       if (running.has(shard.shardId) || finished.has(shard.shardId)) continue;
       const parent = shard.parentShardId;
       if (parent !== undefined && listed.has(parent) && !finished.has(parent)) continue; // the parent first
-      const start: StartingPosition = parent !== undefined && seen.has(parent) ? 'TRIM_HORIZON' : startingPositionOf(context.connection);
-      const reading = readShard(context, stream, listing.arn, shard.shardId, start)
+      const start: StartingPosition = (parent !== undefined && seen.has(parent)) || since !== undefined ? 'TRIM_HORIZON' : startingPositionOf(context.connection);
+      const reading = readShard(context, stream, listing.arn, shard.shardId, start, since)
         .then(() => {
           if (!signal.aborted) finished.add(shard.shardId);
         })
@@ -75,7 +76,35 @@ export async function readShardedStream(context: PollerContext, stream: ShardedS
   await Promise.allSettled(running.values());
 }
 
-async function readShard(context: PollerContext, stream: ShardedStream, arn: string, shardId: string, start: StartingPosition): Promise<void> {
+/** Checkpoint entry (beside the shards') of the time a LATEST connection first started reading. */
+const LATEST_SINCE = '$latest-since';
+/** Record times are the source's clock: a record this much older than the start time may still be read again. */
+const CLOCK_MARGIN_MS = 60_000;
+
+/**
+ * LATEST applies to a connection's first start only. Later starts read a shard that has no checkpoint yet (nothing of
+ * it was accepted before a stop or crash) from its oldest record, taking records from the first start's time on
+ * (less a margin for clocks): LATEST there would skip what the shard received while the gateway was down. Answers
+ * that time in ms on a later start, undefined otherwise.
+ */
+async function latestSince(context: PollerContext): Promise<number | undefined> {
+  if (startingPositionOf(context.connection) !== 'LATEST') return undefined;
+  const { space, connectionId } = context.connection;
+  const stored = await context.checkpoints.get(space, connectionId, LATEST_SINCE);
+  if (stored !== undefined) return Number(stored) - CLOCK_MARGIN_MS;
+  await context.checkpoints.put(space, connectionId, LATEST_SINCE, String(Date.now()));
+  return undefined;
+}
+
+async function readShard(
+  context: PollerContext,
+  stream: ShardedStream,
+  arn: string,
+  shardId: string,
+  start: StartingPosition,
+  /** Skip records older than this (ms) until the first checkpoint: see {@link latestSince}. */
+  notBefore?: number,
+): Promise<void> {
   const { connection, checkpoints, intake, metrics, signal } = context;
   const { space, connectionId } = connection;
   const backoff = new Backoff(context.maxBackoffMs ?? 30_000);
@@ -104,7 +133,8 @@ async function readShard(context: PollerContext, stream: ShardedStream, arn: str
       if (batch.lagMs !== undefined) metrics.lag(space, connectionId, shardId, batch.lagMs / 1000);
       const last = batch.records.at(-1);
       if (last !== undefined) {
-        await intake.handle(connection, batch.records, signal);
+        const taken = checkpoint === undefined && notBefore !== undefined ? batch.records.filter((r) => (r.time?.getTime() ?? notBefore) >= notBefore) : batch.records;
+        if (taken.length > 0) await intake.handle(connection, taken, signal);
         await checkpoints.put(space, connectionId, shardId, last.sequence);
         checkpoint = last.sequence;
         trimmed = false;

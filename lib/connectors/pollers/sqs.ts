@@ -13,7 +13,10 @@ import type { PollerContext } from './types.js';
 export async function pollSqs(context: PollerContext): Promise<void> {
   const { connection, intake, metrics, signal } = context;
   const source = connection.source as SqsSource;
-  const client = new SQSClient(sourceClientConfig(source));
+  // The SDK would send each call to the queue URL's host; an endpoint set by AWS_ENDPOINT_URL_SQS must win over it
+  // (local SQS servers name queues under hosts that do not resolve).
+  const endpointFromEnv = Boolean(process.env['AWS_ENDPOINT_URL_SQS'] ?? process.env['AWS_ENDPOINT_URL']);
+  const client = new SQSClient({ ...sourceClientConfig(source), useQueueUrlAsEndpoint: !endpointFromEnv });
   const backoff = new Backoff(context.maxBackoffMs ?? 30_000);
   const QueueUrl = source.queueUrl;
   try {
