@@ -25,6 +25,14 @@ export function parseCidr(text: string): CidrRange | undefined {
 
 /** True if `address` (an IP address of the range's family) lies in the range. */
 export function cidrContains(range: CidrRange, address: string): boolean {
+  if (range.family === 4) {
+    // The common case without allocating: the address as one 32-bit number.
+    const n = ipv4Number(address);
+    if (n < 0) return false;
+    const bits = range.prefixLength;
+    const keep = bits === 0 ? 0 : (0xffffffff << (32 - bits)) >>> 0;
+    return ((n & keep) >>> 0) === ((range.groups[0]! * 0x10000 + range.groups[1]!) & keep) >>> 0;
+  }
   const groups = parseIp(address);
   if (!groups || groups.length !== range.groups.length) return false;
   let bits = range.prefixLength;
@@ -45,6 +53,31 @@ function mask(groups: number[], prefixLength: number): number[] {
 /** Two groups for an IPv4 address, eight for IPv6; undefined for anything else. */
 export function parseIp(text: string): number[] | undefined {
   return text.includes(':') ? parseIpv6(text) : parseIpv4(text);
+}
+
+/** A dotted-quad IPv4 address as an unsigned 32-bit number, or -1 (no leading zeros, each part 0 to 255). */
+function ipv4Number(text: string): number {
+  let value = 0;
+  let part = 0;
+  let digits = 0;
+  let dots = 0;
+  for (let i = 0; i <= text.length; i++) {
+    const c = i < text.length ? text.charCodeAt(i) : 46; // a final '.' closes the last part
+    if (c === 46) {
+      if (digits === 0 || (i === text.length ? dots !== 3 : dots === 3)) return -1;
+      value = value * 256 + part;
+      part = 0;
+      digits = 0;
+      if (i < text.length) dots++;
+    } else if (c >= 48 && c <= 57) {
+      if (digits > 0 && part === 0) return -1; // a leading zero
+      part = part * 10 + (c - 48);
+      if (++digits > 3 || part > 255) return -1;
+    } else {
+      return -1;
+    }
+  }
+  return value;
 }
 
 function parseIpv4(text: string): number[] | undefined {
