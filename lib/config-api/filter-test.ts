@@ -1,0 +1,47 @@
+/**
+ * `POST /v1/spaces/{space}/filters/test` (the explain endpoint of content filters): `{"pattern": …, "event": …}` →
+ * `{"match": true}` or `{"match": false, "mismatches": [{path, expected, actual}, …]}`. The pattern is checked by the
+ * same compiler as a subscription's `filter`, so an invalid pattern gets the same sentence, naming the same path.
+ */
+import { BadRequestError, type ErrorEnvelope } from '../core/errors/index.js';
+import { CompiledFilter, type Explanation, type FilterError } from '../core/filter/index.js';
+
+/** A refused pattern as a 400: the envelope's one error also carries the path and, for a limit, the limit. */
+export class FilterValidationError extends BadRequestError {
+  constructor(
+    readonly filterError: FilterError,
+    prefix = '',
+  ) {
+    super(prefix + filterError.message);
+  }
+
+  override toBody(): ErrorEnvelope {
+    const { path, limit } = this.filterError;
+    const error = { message: this.message, path, ...(limit !== undefined ? { limit } : {}) };
+    return { errors: [error] };
+  }
+}
+
+/** Compiles a pattern or throws the 400 a client sees. */
+export function compileFilterOrThrow(pattern: unknown, prefix = ''): CompiledFilter {
+  const compiled = CompiledFilter.compile(pattern);
+  if (!compiled.ok) throw new FilterValidationError(compiled.error, prefix);
+  return compiled.filter;
+}
+
+/** Answers one explain request; a body that is not `{"pattern": object, "event": JSON}` is a 400. */
+export function testFilter(body: string): Explanation {
+  let request: unknown;
+  try {
+    request = JSON.parse(body);
+  } catch {
+    throw new BadRequestError('the body must be JSON: {"pattern": {…}, "event": {…}}');
+  }
+  if (typeof request !== 'object' || request === null || Array.isArray(request)) {
+    throw new BadRequestError('the body must be a JSON object: {"pattern": {…}, "event": {…}}');
+  }
+  const { pattern, event } = request as { pattern?: unknown; event?: unknown };
+  if (pattern === undefined) throw new BadRequestError('"pattern" is required');
+  if (event === undefined) throw new BadRequestError('"event" is required: the event as it would be delivered');
+  return compileFilterOrThrow(pattern).explain(event as Parameters<CompiledFilter['explain']>[0]);
+}
