@@ -3,24 +3,8 @@
  * `{"match": true}` or `{"match": false, "mismatches": [{path, expected, actual}, …]}`. The pattern is checked by the
  * same compiler as a subscription's `filter`, so an invalid pattern gets the same sentence, naming the same path.
  */
-import { BadRequestError, type ErrorEnvelope } from '../core/errors/index.js';
-import { CompiledFilter, type Explanation, type FilterError } from '../core/filter/index.js';
-
-/** A refused pattern as a 400: the envelope's one error also carries the path and, for a limit, the limit. */
-export class FilterValidationError extends BadRequestError {
-  constructor(
-    readonly filterError: FilterError,
-    prefix = '',
-  ) {
-    super(prefix + filterError.message);
-  }
-
-  override toBody(): ErrorEnvelope {
-    const { path, limit } = this.filterError;
-    const error = { message: this.message, path, ...(limit !== undefined ? { limit } : {}) };
-    return { errors: [error] };
-  }
-}
+import { BadRequestError } from '../core/errors/index.js';
+import { CompiledFilter, FilterValidationError, type Explanation } from '../core/filter/index.js';
 
 /** Compiles a pattern or throws the 400 a client sees. */
 export function compileFilterOrThrow(pattern: unknown, prefix = ''): CompiledFilter {

@@ -1,3 +1,5 @@
+import { BadRequestError, type ErrorEnvelope } from '../errors/index.js';
+
 /** The limits of one pattern. A pattern beyond one of them is refused with an error that names the limit. */
 export const FILTER_LIMITS = Object.freeze({
   /** UTF-8 bytes of the pattern's compact JSON text. */
@@ -49,4 +51,23 @@ export function tooManyValuesError(path: string, count: number): FilterError {
 
 function at(path: string): string {
   return path === '' ? '' : ` at "${path}"`;
+}
+
+/**
+ * A refused pattern as the 400 a client sees: `prefix` + the filter error's sentence, and the envelope's one error
+ * also carries the path and, for a limit, the limit.
+ */
+export class FilterValidationError extends BadRequestError {
+  constructor(
+    readonly filterError: FilterError,
+    prefix = '',
+  ) {
+    super(prefix + filterError.message);
+  }
+
+  override toBody(): ErrorEnvelope {
+    const { path, limit } = this.filterError;
+    const error = { message: this.message, path, ...(limit !== undefined ? { limit } : {}) };
+    return { errors: [error] };
+  }
 }
