@@ -7,8 +7,9 @@
 // that came back short it waits 100 ms before the next, so a thin queue is not polled in a tight loop. It invokes
 // the handler with the batch, then deletes the records the handler did not report, 10 per DeleteMessageBatch.
 // AWS does not publish how its pollers pace receives; this is our model of it, and its requests are counted.
-import { SQSClient } from '@aws-sdk/client-sqs';
-import { deleteSqsMessages, receiveSqsRecords, type SqsEventRecord } from '../lib/adapters/queue/sqs/index.js';
+import { DeleteMessageBatchCommand, ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
+import type { SqsEventRecord } from '../lib/adapters/queue/sqs/index.js';
+import { messageToRecord } from '../lib/adapters/queue/sqs/message.js';
 import { createHandler } from '../functions/delivery.js';
 
 const batchSize = Number(process.env.BENCH_BATCH_SIZE ?? 10);
@@ -32,7 +33,7 @@ async function poll(): Promise<void> {
       const asked = Math.min(10, batchSize - batch.length);
       let records: SqsEventRecord[];
       try {
-        records = await receiveSqsRecords(sqs, queueUrl, { max: asked, waitSeconds: Math.min(20, Math.floor(left / 1000)), visibilitySeconds: VISIBILITY_SECONDS });
+        records = await receiveRecords(asked, Math.min(20, Math.floor(left / 1000)));
       } catch (error) {
         if (stopping) return;
         console.error('receive failed', error);
@@ -59,7 +60,35 @@ async function poll(): Promise<void> {
     stats.reported += failed.size;
     stats.handlerMs += performance.now() - started;
     const done = batch.filter((record) => !failed.has(record.messageId)).map((record) => record.receiptHandle);
-    if (done.length > 0) await deleteSqsMessages(sqs, queueUrl, done).catch((error: unknown) => console.error('delete failed', error));
+    if (done.length > 0) await deleteMessages(done).catch((error: unknown) => console.error('delete failed', error));
+  }
+}
+
+/** Up to `max` (1–10) messages, in the shape of Lambda event records, with the attributes a mapping sends. */
+async function receiveRecords(max: number, waitSeconds: number): Promise<SqsEventRecord[]> {
+  const { Messages = [] } = await sqs.send(
+    new ReceiveMessageCommand({
+      QueueUrl: queueUrl,
+      MaxNumberOfMessages: max,
+      WaitTimeSeconds: waitSeconds,
+      VisibilityTimeout: VISIBILITY_SECONDS,
+      MessageAttributeNames: ['All'],
+      MessageSystemAttributeNames: ['ApproximateReceiveCount', 'ApproximateFirstReceiveTimestamp', 'SentTimestamp'],
+    }),
+  );
+  return Messages.map(messageToRecord);
+}
+
+/** Deletes by receipt handle, 10 per DeleteMessageBatch. */
+async function deleteMessages(receiptHandles: readonly string[]): Promise<void> {
+  for (let start = 0; start < receiptHandles.length; start += 10) {
+    const chunk = receiptHandles.slice(start, start + 10);
+    await sqs.send(
+      new DeleteMessageBatchCommand({
+        QueueUrl: queueUrl,
+        Entries: chunk.map((receiptHandle, index) => ({ Id: String(index), ReceiptHandle: receiptHandle })),
+      }),
+    );
   }
 }
 

@@ -25,8 +25,8 @@ function bundleIsFresh() {
 }
 
 /** Hooks modules may be TypeScript (`--hooks x.ts`, docs/compatibility.md#hooks), which only tsx can load. */
-function hooksGiven() {
-  return Boolean(process.env.EVENT_GATEWAY_HOOKS) || args.some((arg) => /^--?hooks(=|$)/.test(arg));
+function hooksGiven(hooksEnv) {
+  return Boolean(process.env[hooksEnv]) || args.some((arg) => /^--?hooks(=|$)/.test(arg));
 }
 
 async function loadTsx() {
@@ -39,17 +39,19 @@ async function loadTsx() {
 }
 
 const useBundle = bundleIsFresh();
-if (!useBundle || hooksGiven()) {
+if (!useBundle) {
   const tsx = await loadTsx();
-  if (tsx) tsx.register();
-  else if (!useBundle) {
+  if (!tsx) {
     console.error(
       'event-gateway: dist/cli is missing or older than the sources, and tsx (a development dependency) is not installed.\n' +
         'Install with development dependencies (`npm install`), or build the bundle where they are (`npm run build`).',
     );
     process.exit(1);
   }
-  // With the bundle and JavaScript hooks, tsx is not needed; TypeScript hooks need it installed (`npm install tsx`).
+  tsx.register();
 }
-const { main } = useBundle ? await import(pathToFileURL(join(bundleDir, 'index.js')).href) : await import('../lib/cli/index.ts');
-await main(args);
+const cli = useBundle ? await import(pathToFileURL(join(bundleDir, 'index.js')).href) : await import('../lib/cli/index.ts');
+// The bundle loads hooks after this point, so registering tsx now still serves a TypeScript hooks module. With the
+// bundle and JavaScript hooks, tsx is not needed; TypeScript hooks need it installed (`npm install tsx`).
+if (useBundle && hooksGiven(cli.HOOKS_ENV)) (await loadTsx())?.register();
+await cli.main(args);

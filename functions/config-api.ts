@@ -5,8 +5,9 @@
 import middy from '@middy/core';
 import type { SecretsManagerClientConfig } from '@aws-sdk/client-secrets-manager';
 import { lambdaConfigHandler, type LambdaHttpResult } from '../lib/config-api/adapters/index.js';
-import { AccessControl, AccessKeyService, ConfigService, DeadLetterService, createConfigApi } from '../lib/config-api/index.js';
 import { awsResourceOptionsFromEnv, openDynamoStores, openSqsQueue } from '../lib/gateway/aws.js';
+import { envName } from '../lib/settings/index.js';
+import { composeGateway } from '../lib/gateway/compose.js';
 import {
   ColdStart,
   adminKeyFromSecret,
@@ -21,11 +22,11 @@ import { GatewayMetrics } from '../lib/observability/metrics.js';
 import { createLogger, type Logger } from '../lib/observability/logger.js';
 
 export interface ConfigApiHandlerDeps {
-  /** Settings and resources (`EVENT_GATEWAY_*`). @default process.env */
+  /** Settings and resources (their variables: lib/settings). @default process.env */
   env?: NodeJS.ProcessEnv;
   /** The admin key secret's client settings. @default the SDK's defaults */
   secretsManager?: SecretsManagerClientConfig;
-  /** @default JSON lines on stdout at `EVENT_GATEWAY_LOG_LEVEL` */
+  /** @default JSON lines on stdout at the `logLevel` setting's level */
   logger?: Logger;
   /** Receives each EMF document. @default stdout */
   writeMetrics?: (document: string) => void;
@@ -47,33 +48,28 @@ export function createHandler(deps: ConfigApiHandlerDeps = {}): ConfigApiHandler
     const resources = awsResourceOptionsFromEnv(env);
     const stores = await openDynamoStores(resources);
     const sqs = openSqsQueue(resources);
-    return { stores, sqs, byAdminKey: new Map<string | undefined, ReturnType<typeof lambdaConfigHandler>>() };
+    const composed = await composeGateway({
+      stores: { ...stores, queue: sqs.queue },
+      metrics: new GatewayMetrics({ processMetrics: false }),
+      logger,
+      configApi: {
+        limits: { maxIdLength: settings.maxIdLength, maxJsonDepth: settings.maxJsonDepth },
+        required: true,
+        publicMetrics: settings.publicMetrics,
+        cacheTtlMs: settings.accessKeyCacheMs,
+      },
+    });
+    return { stores, sqs, configApi: composed.configApi, byAdminKey: new Map<string | undefined, ReturnType<typeof lambdaConfigHandler>>() };
   });
 
   /** One API per admin key: a new one when the key was rotated (read again after `adminKeyCacheMs`), the old one dropped. */
   const serve = async (adminKey: string | undefined) => {
-    const { stores, sqs, byAdminKey } = await app.get();
+    const { configApi, byAdminKey } = await app.get();
     let handle = byAdminKey.get(adminKey);
     if (!handle) {
       byAdminKey.clear();
-      if (adminKey === undefined) logger.warn('no admin key: set EVENT_GATEWAY_ADMIN_KEY_SECRET_ARN, or create keys with `event-gateway keys create`');
-      const metrics = new GatewayMetrics({ processMetrics: false });
-      const access = new AccessControl({
-        store: stores.accessKeys,
-        required: true,
-        ...(adminKey === undefined ? {} : { adminKey }),
-        publicMetrics: settings.publicMetrics,
-        cacheTtlMs: settings.accessKeyCacheMs,
-      });
-      const api = createConfigApi({
-        service: new ConfigService(stores.registry, { maxIdLength: settings.maxIdLength, maxJsonDepth: settings.maxJsonDepth }),
-        deadLetters: new DeadLetterService(stores.deadLetters, sqs.queue),
-        access,
-        accessKeys: new AccessKeyService(stores.accessKeys, (hash) => access.forget(hash)),
-        metrics,
-        logger,
-      });
-      handle = lambdaConfigHandler(api);
+      if (adminKey === undefined) logger.warn(`no admin key: set ${envName('adminKeySecretArn')}, or create keys with \`event-gateway keys create\``);
+      handle = lambdaConfigHandler(configApi(adminKey));
       byAdminKey.set(adminKey, handle);
     }
     return handle;
@@ -87,14 +83,14 @@ export function createHandler(deps: ConfigApiHandlerDeps = {}): ConfigApiHandler
       service: 'config-api',
       namespace: settings.metricsNamespace,
       fromResult: countHttpResult,
-      ...(deps.writeMetrics ? { write: deps.writeMetrics } : {}),
+      write: deps.writeMetrics,
     }))
     .use(configApiErrors({ log: (error) => logger.error({ err: error }, 'config API invocation failed') }))
     .use(adminKeyFromSecret({
       env,
       cacheMs: settings.adminKeyCacheMs,
-      ...(deps.now ? { now: deps.now } : {}),
-      ...(deps.secretsManager ? { clientConfig: deps.secretsManager } : {}),
+      now: deps.now,
+      clientConfig: deps.secretsManager,
       warn: (message) => logger.warn(message),
     }));
 

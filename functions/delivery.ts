@@ -1,18 +1,16 @@
 /**
  * The SQS-triggered delivery worker (docs/architecture.md#on-aws): the event source mapping uses
  * `ReportBatchItemFailures`. Each record is a bundle of items; every item is delivered by the same
- * {@link DeliveryWorkers.deliver} as local mode, at most `EVENT_GATEWAY_WORKERS` at once. A record with an item it
+ * {@link DeliveryWorkers.deliver} as local mode, at most `workers` (a setting) at once. A record with an item it
  * cannot settle stays in the queue (reported in `batchItemFailures`) and comes back after its visibility timeout,
  * then split into one message per item.
  */
 import { registryTableNames } from '../lib/adapters/registry/dynamodb/index.js';
 import { readCounter } from '../lib/adapters/registry/dynamodb/index.js';
-import { DeliveryWorkers } from '../lib/delivery/worker.js';
-import { SystemEvents } from '../lib/events-api/system-events.js';
+import { LiveRoutingTable } from '../lib/dispatch/index.js';
 import { awsResourceOptionsFromEnv, openDynamoStores, openSqsQueue } from '../lib/gateway/aws.js';
-import { HookRunner } from '../lib/hooks/index.js';
+import { composeGateway } from '../lib/gateway/compose.js';
 import { targetPolicyFromFlags } from '../lib/invokers/http/index.js';
-import { FirehoseInvoker, HttpInvoker, Invokers, KinesisInvoker, LambdaInvoker, SqsInvoker } from '../lib/invokers/index.js';
 import {
   ColdStart,
   catchUpRouting,
@@ -23,12 +21,11 @@ import {
 } from '../lib/lambda/index.js';
 import { GatewayMetrics } from '../lib/observability/metrics.js';
 import { createLogger, type Logger } from '../lib/observability/logger.js';
-import { LiveRoutingTable } from '../lib/routing/index.js';
 
 export interface DeliveryHandlerDeps {
-  /** Settings and resources (`EVENT_GATEWAY_*`). @default process.env */
+  /** Settings and resources (their variables: lib/settings). @default process.env */
   env?: NodeJS.ProcessEnv;
-  /** @default JSON lines on stdout at `EVENT_GATEWAY_LOG_LEVEL` */
+  /** @default JSON lines on stdout at the `logLevel` setting's level */
   logger?: Logger;
   /** Receives each EMF document. @default stdout */
   writeMetrics?: (document: string) => void;
@@ -56,13 +53,15 @@ export function createHandler(deps: DeliveryHandlerDeps = {}): DeliveryHandler {
     try {
       const metrics = new GatewayMetrics({ processMetrics: false });
       const routing = await LiveRoutingTable.start(stores.registry, logger);
-      // The AWS SDK clients load on the first call of a function of that type.
-      const invokers = new Invokers([new HttpInvoker({ targetPolicy }), new LambdaInvoker(), new KinesisInvoker(), new FirehoseInvoker(), new SqsInvoker()]);
-      const hooks = new HookRunner([], logger);
-      const systemEvents = new SystemEvents({ queue: sqs.queue, hooks, metrics, logger, version: settings.cloudEventsVersion });
-      const workers = new DeliveryWorkers({ queue: sqs.queue, routing, invokers, systemEvents, metrics, logger, deadLetters: stores.deadLetters });
+      const composed = await composeGateway({
+        stores: { ...stores, queue: sqs.queue },
+        metrics,
+        logger,
+        dispatch: { routing, targetPolicy, cloudEventsVersion: settings.cloudEventsVersion, workers: {} },
+      });
+      const workers = composed.dispatch.workers!;
       const changesTable = registryTableNames(resources.tablePrefix).changes;
-      return { stores, sqs, routing, invokers, workers, changesTable };
+      return { stores, sqs, routing, composed, workers, changesTable };
     } catch (error) {
       await stores.close();
       sqs.client.destroy();
@@ -92,7 +91,7 @@ export function createHandler(deps: DeliveryHandlerDeps = {}): DeliveryHandler {
       if (!started) return;
       started.routing.close();
       await started.sqs.queue.close();
-      await started.invokers.close();
+      await started.composed.close();
       await started.stores.close();
       started.sqs.client.destroy();
     },

@@ -3,8 +3,7 @@
  * becomes a dead letter in the store, where the config API lists and redrives it; a record that could not be written
  * (or is not a delivery item) is reported in `batchItemFailures` and stays in the DLQ.
  */
-import type { SqsEventRecord } from '../lib/adapters/queue/sqs/index.js';
-import { sqsDlqRecordToDeadLetters } from '../lib/delivery/dlq-drainer.js';
+import { decodeBundle, type SqsEventRecord } from '../lib/adapters/queue/sqs/index.js';
 import { awsResourceOptionsFromEnv, openDynamoStores } from '../lib/gateway/aws.js';
 import {
   ColdStart,
@@ -13,12 +12,17 @@ import {
   type SqsBatchHandler,
 } from '../lib/lambda/index.js';
 import { createLogger, type Logger } from '../lib/observability/logger.js';
-import type { DeadLetterStore } from '../lib/ports/dead-letter-store.js';
+import type { DeadLetterRecord, DeadLetterStore } from '../lib/ports/dead-letter-store.js';
+
+/**
+ * The `lastError` of every dead letter that came through the SQS queue's own DLQ (docs/compatibility.md#dead-letters).
+ */
+export const EXCEEDED_MAX_RECEIVE_COUNT = 'exceeded maxReceiveCount';
 
 export interface DlqDrainerHandlerDeps {
-  /** Settings and resources (`EVENT_GATEWAY_*`). @default process.env */
+  /** Settings and resources (their variables: lib/settings). @default process.env */
   env?: NodeJS.ProcessEnv;
-  /** @default JSON lines on stdout at `EVENT_GATEWAY_LOG_LEVEL` */
+  /** @default JSON lines on stdout at the `logLevel` setting's level */
   logger?: Logger;
   /** Receives each EMF document. @default stdout */
   writeMetrics?: (document: string) => void;
@@ -81,6 +85,28 @@ export function createHandler(deps: DlqDrainerHandlerDeps = {}): DlqDrainerHandl
       await started?.close();
     },
   });
+}
+
+/**
+ * The dead letters for one record of the DLQ, one per item of its bundle (one for a message of the format before
+ * bundles). Throws when the message does not hold delivery items.
+ *
+ * `attempts` and `firstAttemptAt` are the ones the queue recorded at the item's last retry (attempts counts
+ * settled attempts only, so it can be 0: the item's workers never finished one); without a recorded first
+ * attempt, SQS's first receive of this message stands in. When the last receive happened is not known:
+ * `lastAttemptAt` is the time of the move, like `deadAt`.
+ */
+export function sqsDlqRecordToDeadLetters(record: SqsEventRecord, now: number = Date.now()): DeadLetterRecord[] {
+  const deadAt = Math.floor(now);
+  const firstReceived = Number(record.attributes.ApproximateFirstReceiveTimestamp);
+  return decodeBundle(record).map(({ item, state }) => ({
+    item,
+    attempts: state.attempts,
+    firstAttemptAt: state.firstAttemptAt ?? (Number.isSafeInteger(firstReceived) && firstReceived > 0 ? firstReceived : deadAt),
+    lastAttemptAt: deadAt,
+    deadAt,
+    lastError: { message: EXCEEDED_MAX_RECEIVE_COUNT },
+  }));
 }
 
 export const handler = createHandler();

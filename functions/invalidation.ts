@@ -23,9 +23,9 @@ import {
 import { createLogger, type Logger } from '../lib/observability/logger.js';
 
 export interface InvalidationHandlerDeps {
-  /** Settings and resources (`EVENT_GATEWAY_*`). @default process.env */
+  /** Settings and resources (their variables: lib/settings). @default process.env */
   env?: NodeJS.ProcessEnv;
-  /** @default JSON lines on stdout at `EVENT_GATEWAY_LOG_LEVEL` */
+  /** @default JSON lines on stdout at the `logLevel` setting's level */
   logger?: Logger;
   /** Receives each EMF document. @default stdout */
   writeMetrics?: (document: string) => void;
@@ -73,7 +73,7 @@ export function createHandler(deps: InvalidationHandlerDeps = {}): InvalidationH
   }).use(embeddedMetrics({
     service: 'invalidation',
     namespace: settings.metricsNamespace,
-    ...(deps.writeMetrics ? { write: deps.writeMetrics } : {}),
+    write: deps.writeMetrics,
   }));
 
   return Object.assign((event: DynamoDBStreamEvent, context: LambdaContext = {}) => handler(event, context as never) as Promise<BatchResponse>, {

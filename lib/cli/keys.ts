@@ -1,8 +1,7 @@
 import { Command, Option } from 'commander';
-import { SqliteAccessKeyStore } from '../adapters/access-keys/sqlite/index.js';
-import { openDatabase } from '../adapters/sqlite/index.js';
 import { AccessKeyService } from '../config-api/index.js';
-import { DEFAULT_DATA_DIR } from '../gateway/options.js';
+import { openSqliteAccessKeys } from '../gateway/stores.js';
+import { settingOption } from './options.js';
 
 interface StoreFlags {
   dataDir: string;
@@ -15,28 +14,25 @@ interface StoreFlags {
 export function keysCommand(): Command {
   const storeOptions = (command: Command) =>
     command
-      .addOption(new Option('--data-dir <path>', 'folder of the embedded store').env('EVENT_GATEWAY_DATA_DIR').default(DEFAULT_DATA_DIR))
-      .addOption(new Option('--store <kind>', 'where the keys live').choices(['sqlite', 'dynamodb']).env('EVENT_GATEWAY_STORE').default('sqlite'))
-      .addOption(new Option('--dynamodb-table-prefix <prefix>').env('EVENT_GATEWAY_DYNAMODB_TABLE_PREFIX').default('event-gateway-'))
-      .addOption(new Option('--dynamodb-endpoint <url>').env('EVENT_GATEWAY_DYNAMODB_ENDPOINT'));
+      .addOption(settingOption('dataDir', 'folder of the embedded store'))
+      .addOption(settingOption('store', 'where the keys live'))
+      .addOption(settingOption('dynamodbTablePrefix'))
+      .addOption(settingOption('dynamodbEndpoint'));
   const withService = async <T>(flags: StoreFlags, run: (service: AccessKeyService) => Promise<T>): Promise<T> => {
     if (flags.store === 'dynamodb') {
       const { openDynamoStores } = await import('../gateway/aws.js');
-      const stores = await openDynamoStores({
-        tablePrefix: flags.dynamodbTablePrefix,
-        ...(flags.dynamodbEndpoint ? { dynamodbEndpoint: flags.dynamodbEndpoint } : {}),
-      });
+      const stores = await openDynamoStores({ tablePrefix: flags.dynamodbTablePrefix, dynamodbEndpoint: flags.dynamodbEndpoint });
       try {
         return await run(new AccessKeyService(stores.accessKeys));
       } finally {
         await stores.close();
       }
     }
-    const db = openDatabase({ dataDir: flags.dataDir });
+    const local = openSqliteAccessKeys(flags.dataDir);
     try {
-      return await run(new AccessKeyService(new SqliteAccessKeyStore(db)));
+      return await run(new AccessKeyService(local.accessKeys));
     } finally {
-      db.close();
+      local.close();
     }
   };
 

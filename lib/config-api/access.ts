@@ -10,7 +10,7 @@ export interface AccessControlOptions {
   store: AccessKeyStore;
   /** Keys are required; false in dev mode, where every call is allowed. */
   required: boolean;
-  /** The first admin key (`EVENT_GATEWAY_ADMIN_KEY` / `--admin-key`): all spaces, never stored. */
+  /** The first admin key (the `adminKey` setting, `--admin-key`): all spaces, never stored. */
   adminKey?: string;
   /** `/v1/metrics` without a key. @default false */
   publicMetrics?: boolean;

@@ -58,7 +58,7 @@ export class DeadLetterService {
     const limit = parseLimit(query.get('limit'));
     const cursor = query.get('cursor') ?? undefined;
     try {
-      const page = await this.store.list(space, filterFrom(query), { limit, ...(cursor ? { cursor } : {}) });
+      const page = await this.store.list(space, filterFrom(query), { limit, cursor: cursor || undefined });
       return { deadLetters: page.records.map(toDeadLetterView), ...(page.nextCursor ? { nextCursor: page.nextCursor } : {}) };
     } catch (error) {
       if (error instanceof InvalidCursorError) throw new BadRequestError(`Invalid cursor "${cursor}".`);

@@ -15,11 +15,11 @@ import {
   type Subscription,
 } from '../core/model/index.js';
 import { PathConflictError, PathTree } from '../core/pathtree/index.js';
+import { RouteIndex } from '../core/routing/index.js';
 import {
   ItemExistsError,
   ReferenceMissingError,
   type ItemReference,
-  type ReferenceRule,
   type Registry,
   type RegistryChange,
   type RegistrySnapshot,
@@ -34,7 +34,8 @@ export type MetadataFilters = ReadonlyArray<readonly [key: string, value: string
  * raw bodies and URL values in and serialise what comes out.
  *
  * Mutations run one at a time, so that a check and the write that depends on it cannot interleave with another
- * mutation in this process (the AWS registry adds conditional writes for the multi-process case).
+ * mutation in this process. Across processes, the registry's reference checks (`requires` on writes,
+ * `deleteUnlessReferenced`) keep a reference from outliving what it refers to.
  */
 export class ConfigService {
   private mutations: Promise<unknown> = Promise.resolve();
@@ -83,16 +84,11 @@ export class ConfigService {
   deleteEventType(space: string, name: string): Promise<void> {
     const inUse = () => new BadRequestError('Event type cannot be deleted because there are subscriptions using it.');
     return this.serialised(async () => {
-      if (this.registry.deleteUnlessReferenced) {
-        const rules: ReferenceRule[] = [{ kind: 'subscription', references: (s) => s.eventType === name }];
-        const result = await this.registry.deleteUnlessReferenced('eventtype', space, name, rules);
-        if (result.outcome === 'referenced') throw inUse();
-        if (result.outcome === 'missing') throw eventTypeNotFound(name);
-        return;
-      }
-      const subscriptions = await this.registry.list('subscription', space);
-      if (subscriptions.some((s) => s.eventType === name)) throw inUse();
-      if (!(await this.registry.delete('eventtype', space, name))) throw eventTypeNotFound(name);
+      const result = await this.registry.deleteUnlessReferenced('eventtype', space, name, [
+        { kind: 'subscription', references: (s) => s.eventType === name },
+      ]);
+      if (result.outcome === 'referenced') throw inUse();
+      if (result.outcome === 'missing') throw eventTypeNotFound(name);
     });
   }
 
@@ -134,24 +130,14 @@ export class ConfigService {
     const authorizes = (eventType: string) =>
       new BadRequestError(`Function ${functionId} cannot be deleted because is used as an authorizer for ${eventType} event type.`);
     return this.serialised(async () => {
-      if (this.registry.deleteUnlessReferenced) {
-        const rules: ReferenceRule[] = [
-          { kind: 'subscription', references: (s) => s.functionId === functionId },
-          { kind: 'eventtype', references: (t) => t.authorizerId === functionId },
-        ];
-        const result = await this.registry.deleteUnlessReferenced('function', space, functionId, rules);
-        if (result.outcome === 'referenced') {
-          throw result.kind === 'subscription' ? subscribed() : authorizes((result.item as EventType).name);
-        }
-        if (result.outcome === 'missing') throw functionNotFound(functionId);
-        return;
+      const result = await this.registry.deleteUnlessReferenced('function', space, functionId, [
+        { kind: 'subscription', references: (s) => s.functionId === functionId },
+        { kind: 'eventtype', references: (t) => t.authorizerId === functionId },
+      ]);
+      if (result.outcome === 'referenced') {
+        throw result.kind === 'subscription' ? subscribed() : authorizes((result.item as EventType).name);
       }
-      const subscriptions = await this.registry.list('subscription', space);
-      if (subscriptions.some((s) => s.functionId === functionId)) throw subscribed();
-      const eventTypes = await this.registry.list('eventtype', space);
-      const guarded = eventTypes.find((t) => t.authorizerId === functionId);
-      if (guarded) throw authorizes(guarded.name);
-      if (!(await this.registry.delete('function', space, functionId))) throw functionNotFound(functionId);
+      if (result.outcome === 'missing') throw functionNotFound(functionId);
     });
   }
 
@@ -291,8 +277,8 @@ export class ConfigService {
   }
 
   /**
-   * Runs a write whose references the store re-checks at commit (DynamoDB): an item deleted by another process
-   * after our check gets the same 400 as one that was never there.
+   * Runs a write whose references the store re-checks at commit: an item deleted by another process after our check
+   * gets the same 400 as one that was never there.
    */
   private async guardReferences(write: () => Promise<void>, missingFunction = (id: string) => `Function "${id}" not found.`): Promise<void> {
     try {
@@ -322,9 +308,9 @@ export class ConfigService {
    * through one tree shared by all spaces.
    */
   private async checkSyncPath(subscription: Subscription): Promise<void> {
-    const tree = (await this.routes()).syncTree(subscription.method, subscription.eventType);
+    const index = await this.routes();
     try {
-      tree.checkInsert(subscription.path);
+      index.checkSyncPath(subscription.method, subscription.eventType, subscription.path);
     } catch (error) {
       if (error instanceof PathConflictError) throw new BadRequestError(`Subscription path conflict: ${error.message}`);
       throw error;
@@ -358,14 +344,14 @@ export class ConfigService {
   }
 
   /**
-   * The routes as of now. A store used by one process (the port's sign: no `deleteUnlessReferenced`) reports each
-   * write to its change feed before the write resolves, so an index kept from that feed is exact, and a check costs
-   * O(its path) instead of a snapshot of everything (O(N) per create, O(N²) to load N subscriptions). A shared
-   * store (DynamoDB) is read from a fresh snapshot per check, so that other processes' writes count at once.
+   * The routes as of now. A store whose change feed is synchronous (SQLite) has reported every write by the time
+   * the write resolves, so an index kept from that feed is exact, and a check costs O(its path) instead of a snapshot
+   * of everything (O(N) per create, O(N²) to load N subscriptions). A store with an eventual feed (DynamoDB) is read
+   * from a fresh snapshot per check, so that other processes' writes count at once.
    */
   private async routes(): Promise<RouteIndex> {
-    if (this.registry.deleteUnlessReferenced !== undefined) return RouteIndex.of(await this.registry.snapshot());
-    this.routeIndex ??= RouteIndex.follow(this.registry).catch((error: unknown) => {
+    if (this.registry.changeFeed !== 'synchronous') return RouteIndex.of(await this.registry.snapshot());
+    this.routeIndex ??= followRoutes(this.registry).catch((error: unknown) => {
       this.routeIndex = undefined; // try again with the next check
       throw error;
     });
@@ -381,137 +367,22 @@ export class ConfigService {
 
 const AUTHORIZER_MISSING = () => "Authorizer function doesn't exists.";
 
-/** The sync subscriptions of one (method, event type), in registry order, and the tree of their paths. */
-interface SyncGroup {
-  readonly subscriptions: Map<string, Subscription>;
-  /** Built on demand; dropped when a subscription leaves the group (a conflicting legacy route may count then). */
-  tree: PathTree<true> | undefined;
-}
-
-/**
- * What the path checks of docs/compatibility.md#path-conflicts compare against: the sync subscriptions by (method,
- * event type), each group with its path tree, and the CORS configurations by method. Q9: all spaces together, as the
- * events API routes them.
- */
-class RouteIndex {
-  private readonly sync = new Map<string, SyncGroup>();
-  private readonly cors = new Map<string, Map<string, CorsConfig>>();
-  /** Every indexed item by (space, id), to find what a change replaces or deletes. */
-  private readonly subscriptions = new Map<string, Subscription>();
-  private readonly corsConfigs = new Map<string, CorsConfig>();
-
-  /** An index of one snapshot. */
-  static of(snapshot: { subscription: readonly Subscription[]; cors: readonly CorsConfig[] }): RouteIndex {
-    const index = new RouteIndex();
-    for (const subscription of snapshot.subscription) index.addSubscription(subscription);
-    for (const cors of snapshot.cors) index.addCors(cors);
-    return index;
+/** A route index kept up to date from the registry's change feed (listening first, so that no change is missed). */
+async function followRoutes(registry: Registry): Promise<RouteIndex> {
+  const early: RegistryChange[] = [];
+  let index: RouteIndex | undefined;
+  const unsubscribe = registry.onChange((change) => (index ? index.apply(change) : early.push(change)));
+  let snapshot: RegistrySnapshot;
+  try {
+    snapshot = await registry.snapshot();
+  } catch (error) {
+    unsubscribe();
+    throw error;
   }
-
-  /** An index kept up to date from the registry's change feed (listening first, so that no change is missed). */
-  static async follow(registry: Registry): Promise<RouteIndex> {
-    const early: RegistryChange[] = [];
-    let index: RouteIndex | undefined;
-    const unsubscribe = registry.onChange((change) => (index ? index.apply(change) : early.push(change)));
-    let snapshot: RegistrySnapshot;
-    try {
-      snapshot = await registry.snapshot();
-    } catch (error) {
-      unsubscribe();
-      throw error;
-    }
-    const loaded = RouteIndex.of(snapshot);
-    for (const change of early) if (change.version > snapshot.version) loaded.apply(change);
-    index = loaded;
-    return loaded;
-  }
-
-  /** The tree of the sync paths of (method, event type), conflicting legacy routes left out (the first one stands). */
-  syncTree(method: string, eventType: string): PathTree<true> {
-    const group = this.sync.get(groupKey(method, eventType));
-    if (group === undefined) return new PathTree<true>();
-    if (group.tree === undefined) {
-      group.tree = new PathTree<true>();
-      for (const s of group.subscriptions.values()) group.tree.tryInsert(s.path, true);
-    }
-    return group.tree;
-  }
-
-  corsOf(method: string): Iterable<CorsConfig> {
-    return this.cors.get(method)?.values() ?? [];
-  }
-
-  private apply(change: RegistryChange): void {
-    const key = itemKey(change.space, change.id);
-    switch (change.kind) {
-      case 'subscription': {
-        const stored = this.subscriptions.get(key);
-        if (change.item && stored && sameRoute(stored, change.item)) {
-          // An update (its route cannot change): the tree stays as it is.
-          this.subscriptions.set(key, change.item);
-          if (stored.type === 'sync') this.sync.get(groupKey(stored.method, stored.eventType))?.subscriptions.set(key, change.item);
-          break;
-        }
-        this.removeSubscription(key);
-        if (change.item) this.addSubscription(change.item);
-        break;
-      }
-      case 'cors':
-        this.removeCors(key);
-        if (change.item) this.addCors(change.item);
-        break;
-      default:
-        break;
-    }
-  }
-
-  private addSubscription(subscription: Subscription): void {
-    const key = itemKey(subscription.space, subscription.subscriptionId);
-    this.subscriptions.set(key, subscription);
-    if (subscription.type !== 'sync') return;
-    let group = this.sync.get(groupKey(subscription.method, subscription.eventType));
-    if (group === undefined) {
-      group = { subscriptions: new Map(), tree: undefined };
-      this.sync.set(groupKey(subscription.method, subscription.eventType), group);
-    }
-    group.subscriptions.set(key, subscription);
-    if (group.tree !== undefined) group.tree.tryInsert(subscription.path, true);
-  }
-
-  private removeSubscription(key: string): void {
-    const subscription = this.subscriptions.get(key);
-    if (subscription === undefined) return;
-    this.subscriptions.delete(key);
-    const group = this.sync.get(groupKey(subscription.method, subscription.eventType));
-    if (group?.subscriptions.delete(key)) group.tree = undefined;
-  }
-
-  private addCors(config: CorsConfig): void {
-    const key = itemKey(config.space, config.corsId);
-    this.corsConfigs.set(key, config);
-    let byMethod = this.cors.get(config.method);
-    if (byMethod === undefined) this.cors.set(config.method, (byMethod = new Map()));
-    byMethod.set(key, config);
-  }
-
-  private removeCors(key: string): void {
-    const config = this.corsConfigs.get(key);
-    if (config === undefined) return;
-    this.corsConfigs.delete(key);
-    this.cors.get(config.method)?.delete(key);
-  }
-}
-
-function sameRoute(a: Subscription, b: Subscription): boolean {
-  return a.type === b.type && a.method === b.method && a.eventType === b.eventType && a.path === b.path;
-}
-
-function groupKey(method: string, eventType: string): string {
-  return `${method}\u0000${eventType}`;
-}
-
-function itemKey(space: string, id: string): string {
-  return `${space}\u0000${id}`;
+  const loaded = RouteIndex.of(snapshot);
+  for (const change of early) if (change.version > snapshot.version) loaded.apply(change);
+  index = loaded;
+  return loaded;
 }
 
 function authorizerRef(eventType: EventType): ItemReference[] {

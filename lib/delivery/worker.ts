@@ -1,30 +1,26 @@
+import { DEFAULT_WORKERS } from '../settings/defaults.js';
 import { setMaxListeners } from 'node:events';
 import { setTimeout as delay } from 'node:timers/promises';
 import type { GatewayEvent, HttpRequestData } from '../core/cloudevents/index.js';
-import { InvocationError } from '../core/response/index.js';
+import { backoffDelayMs, defaultTimeoutMs, mayRetry, resolveRetryPolicy } from '../core/retry/index.js';
 import {
-  backoffDelayMs,
-  classifyHttpStatus,
-  defaultTimeoutMs,
-  mayRetry,
-  resolveRetryPolicy,
-  type DeliveryOutcome,
-} from '../core/retry/index.js';
-import { authorizeForSubscriber } from '../events-api/authorize.js';
-import type { SystemEvents } from '../events-api/system-events.js';
+  InFlight,
+  authorizeForSubscriber,
+  type InvokerRegistry,
+  type LiveRoutingTable,
+  type SystemEvents,
+} from '../dispatch/index.js';
 import { HookVeto } from '../hooks/index.js';
-import type { Invokers } from '../invokers/index.js';
 import type { GatewayMetrics } from '../observability/metrics.js';
 import type { Logger } from '../observability/logger.js';
 import type { DeadLetterStore } from '../ports/dead-letter-store.js';
 import type { DeliveryError, DeliveryItem, DeliveryQueue } from '../ports/delivery-queue.js';
-import type { LiveRoutingTable } from '../routing/index.js';
 import { deliveryHeaders } from './headers.js';
 
 export interface DeliveryWorkersOptions {
   queue: DeliveryQueue;
   routing: LiveRoutingTable;
-  invokers: Invokers;
+  invokers: InvokerRegistry;
   systemEvents: SystemEvents;
   metrics: GatewayMetrics;
   logger: Logger;
@@ -89,14 +85,13 @@ export class DeliveryWorkers {
   private readonly receiving = new AbortController();
   /** Cancels the calls in flight (a shutdown whose time ran out): their items stay in the queue. */
   private readonly cancelling = new AbortController();
-  private inFlight = 0;
-  private idleWaiters: Array<() => void> = [];
+  private readonly inFlight = new InFlight();
   private loop: Promise<void> | undefined;
   private slotFreed: (() => void) | undefined;
   private readonly running = new Set<Promise<unknown>>();
 
   constructor(private readonly options: DeliveryWorkersOptions) {
-    this.concurrency = options.concurrency ?? 64;
+    this.concurrency = options.concurrency ?? DEFAULT_WORKERS;
     this.yieldConcurrency = Math.max(1, Math.min(this.concurrency, options.yieldConcurrency ?? 1));
     this.yieldBacklog = options.yieldBacklog ?? 50_000;
     this.yieldDeliveriesPerWindow = Math.max(1, Math.round(((options.yieldDeliveriesPerSecond ?? 100) * YIELD_WINDOW_MS) / 1000));
@@ -112,7 +107,7 @@ export class DeliveryWorkers {
 
   /** Deliveries started and not yet settled. */
   get deliveriesInFlight(): number {
-    return this.inFlight;
+    return this.inFlight.size;
   }
 
   /** Takes no new items from now on; resolves once the receive loop has ended (every item it took is in flight). */
@@ -124,8 +119,7 @@ export class DeliveryWorkers {
 
   /** Resolves once no delivery is in flight. */
   idle(): Promise<void> {
-    if (this.inFlight === 0) return Promise.resolve();
-    return new Promise((resolve) => this.idleWaiters.push(resolve));
+    return this.inFlight.idle();
   }
 
   /**
@@ -147,11 +141,11 @@ export class DeliveryWorkers {
     const { signal } = this.receiving;
     while (!signal.aborted) {
       const limit = await this.currentLimit();
-      if (this.inFlight >= limit) {
+      if (this.inFlight.size >= limit) {
         await new Promise<void>((resolve) => (this.slotFreed = resolve));
         continue;
       }
-      let room = limit - this.inFlight;
+      let room = limit - this.inFlight.size;
       if (this.yielding) {
         room = Math.min(room, this.yieldDeliveriesPerWindow - this.windowDeliveries);
         if (room <= 0) {
@@ -171,13 +165,12 @@ export class DeliveryWorkers {
       }
       this.windowDeliveries += items.length;
       for (const item of items) {
-        this.inFlight++;
+        this.inFlight.enter();
         const task = this.deliver(item)
           .catch((error: unknown) => this.options.logger.error({ err: error, itemId: item.id }, 'delivery failed unexpectedly'))
           .finally(() => {
-            this.inFlight--;
             this.running.delete(task);
-            if (this.inFlight === 0) for (const resolve of this.idleWaiters.splice(0)) resolve();
+            this.inFlight.leave();
             const wake = this.slotFreed;
             this.slotFreed = undefined;
             wake?.();
@@ -259,27 +252,13 @@ export class DeliveryWorkers {
     }
 
     const attemptAt = this.now();
-    let outcome: DeliveryOutcome;
-    let error: DeliveryError | undefined;
-    let retryAfterMs: number | undefined;
-    let result: Buffer | undefined;
-    try {
-      const response = await invokers.invoke(fn, {
-        payload,
-        timeoutMs: subscription?.timeoutMs ?? defaultTimeoutMs(fn.type),
-        headers: deliveryHeaders(fn, item, payload, attemptAt),
-        signal: this.cancelling.signal,
-      });
-      outcome = fn.type === 'http' ? classifyHttpStatus(response.status) : 'delivered';
-      retryAfterMs = response.retryAfterMs;
-      result = response.body;
-      if (outcome !== 'delivered') error = { message: `HTTP status code: ${response.status}`, status: response.status };
-    } catch (thrown) {
-      outcome = classifyInvocationError(thrown);
-      const invocationError = thrown instanceof InvocationError ? thrown : undefined;
-      retryAfterMs = invocationError?.retryAfterMs;
-      error = { message: thrown instanceof Error ? thrown.message : String(thrown), ...(invocationError?.status ? { status: invocationError.status } : {}) };
-    }
+    const attempt = await invokers.deliver(fn, {
+      payload,
+      timeoutMs: subscription?.timeoutMs ?? defaultTimeoutMs(fn.type),
+      headers: deliveryHeaders(fn, item, payload, attemptAt),
+      signal: this.cancelling.signal,
+    });
+    const { outcome } = attempt;
     if (outcome !== 'delivered' && this.cancelling.signal.aborted) return this.leaveInQueue(item);
     metrics.countDeliveryAttempt(outcome);
 
@@ -287,26 +266,27 @@ export class DeliveryWorkers {
       await this.settle(item);
       metrics.countDelivery('delivered');
       metrics.deliveryLatencySeconds.observe(Math.max(0, this.now() - item.acceptedAt) / 1000);
-      if (!item.system) await systemEvents.functionInvoked(table, item.space, item.functionId, event, result ?? Buffer.alloc(0));
+      if (!item.system) await systemEvents.functionInvoked(table, item.space, item.functionId, event, attempt.body);
       return 'delivered';
     }
+    const { error, retryAfterMs } = attempt;
 
-    if (!item.system) await systemEvents.functionInvocationFailed(table, item.space, item.functionId, event, error!.message);
+    if (!item.system) await systemEvents.functionInvocationFailed(table, item.space, item.functionId, event, error.message);
     const policy = resolveRetryPolicy(subscription?.retry);
     if (outcome === 'retry' && mayRetry(policy, item.attempts + 1, item.acceptedAt, this.now())) {
       const delay = backoffDelayMs(policy, item.attempts, retryAfterMs);
-      await queue.retry(item, delay, error!);
+      await queue.retry(item, delay, error);
       metrics.deliveryRetries.inc();
       // One warn line per item: its first failure. The later ones of the same item are debug.
       const fields = {
-        ...describeItem(item, subscription?.path), attempt: item.attempts + 1, ...describeError(error!),
+        ...describeItem(item, subscription?.path), attempt: item.attempts + 1, ...describeError(error),
         nextAttemptAt: new Date(this.now() + delay).toISOString(),
       };
       if (item.attempts === 0) logger.warn(fields, `delivery to function ${item.space}/${item.functionId} failed; will retry`);
       else logger.debug(fields, `delivery to function ${item.space}/${item.functionId} failed again; will retry`);
       return 'retried';
     }
-    return this.deadLetter(item, error!, attemptAt, subscription?.path);
+    return this.deadLetter(item, error, attemptAt, subscription?.path);
   }
 
   /**
@@ -366,23 +346,6 @@ function describeError(error: DeliveryError) {
 /** The value of the backlog gauge (no labels). */
 async function backlogOf(gauge: GatewayMetrics['eventsBacklog']): Promise<number> {
   return (await gauge.get()).values[0]?.value ?? 0;
-}
-
-/** AWS error codes that mean the credentials cannot call the target, whatever the function type. */
-const ACCESS_DENIED_CODES = new Set([
-  'AccessDeniedException', 'AccessDenied', 'UnrecognizedClientException', 'ExpiredTokenException', 'InvalidClientTokenId',
-  'KMSAccessDeniedException',
-]);
-
-/**
- * docs/compatibility.md#retries-and-timeouts: transport failures, timeouts, throttling and provider errors are retried;
- * access denied and a function's own error are not. Kinesis, Firehose and SQS report access denied as a plain call
- * failure (docs/compatibility.md#function-types gives that class to Lambda only), so their AWS code decides.
- */
-export function classifyInvocationError(error: unknown): DeliveryOutcome {
-  if (!(error instanceof InvocationError)) return 'retry';
-  if (error.kind === 'access-denied' || error.kind === 'function-error') return 'permanent';
-  return error.code !== undefined && ACCESS_DENIED_CODES.has(error.code) ? 'permanent' : 'retry';
 }
 
 function stripDeliveryState(item: DeliveryItem) {

@@ -1,3 +1,4 @@
+import { DEFAULT_MAX_BATCH_SIZE, DEFAULT_MAX_BODY_BYTES, DEFAULT_MAX_HEADERS, DEFAULT_MAX_JSON_DEPTH } from '../core/limits.js';
 import { setMaxListeners } from 'node:events';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import {
@@ -22,14 +23,17 @@ import { defaultTimeoutMs } from '../core/retry/index.js';
 import type { RoutingTable, SyncMatch } from '../core/routing/index.js';
 import { HookRejection, HookVeto, type HookRunner } from '../hooks/index.js';
 import { readBody } from '../http/index.js';
-import { httpResultError, type Invokers } from '../invokers/index.js';
 import type { GatewayMetrics } from '../observability/metrics.js';
 import type { Logger } from '../observability/logger.js';
 import { QueueFullError, type DeliveryQueue, type NewDeliveryItem } from '../ports/delivery-queue.js';
-import type { LiveRoutingTable } from '../routing/index.js';
-import { authorizeForSubscriber } from './authorize.js';
-import { newItemId } from './item-id.js';
-import type { SystemEvents } from './system-events.js';
+import {
+  InFlight,
+  authorizeForSubscriber,
+  newItemId,
+  type InvokerRegistry,
+  type LiveRoutingTable,
+  type SystemEvents,
+} from '../dispatch/index.js';
 
 /** Limits of the events API, each answered with a clear 4xx (docs/compatibility.md#limits). */
 export interface EventsApiLimits {
@@ -46,7 +50,7 @@ export interface EventsApiLimits {
 export interface EventsApiOptions extends EventsApiLimits {
   routing: LiveRoutingTable;
   queue: DeliveryQueue;
-  invokers: Invokers;
+  invokers: InvokerRegistry;
   systemEvents: SystemEvents;
   hooks: HookRunner;
   metrics: GatewayMetrics;
@@ -57,9 +61,7 @@ export interface EventsApiOptions extends EventsApiLimits {
   retryAfterSeconds?: number;
 }
 
-export const DEFAULT_MAX_BODY_BYTES = 256 * 1024;
-export const DEFAULT_MAX_BATCH_SIZE = 100;
-export const DEFAULT_MAX_HEADERS = 100;
+export { DEFAULT_MAX_BATCH_SIZE, DEFAULT_MAX_BODY_BYTES, DEFAULT_MAX_HEADERS } from '../core/limits.js';
 
 const JSON_TYPE = 'application/json';
 const SERVICE_UNAVAILABLE = `${JSON.stringify(errorEnvelope('Service Unavailable'))}\n`;
@@ -72,8 +74,7 @@ export class EventsApi {
   private draining = false;
   /** Cancels the sync calls in flight (a shutdown whose time ran out). */
   private readonly cancelling = new AbortController();
-  private inFlight = 0;
-  private idleWaiters: Array<() => void> = [];
+  private readonly inFlight = new InFlight();
   private readonly maxBodyBytes: number;
   private readonly maxHeaderLines: number;
   private readonly parseOptions: { gatewayEventVersion: CloudEventsVersion; maxBatchSize: number; maxJsonDepth: number };
@@ -85,7 +86,7 @@ export class EventsApi {
     this.parseOptions = {
       gatewayEventVersion: options.cloudEventsVersion ?? '0.1',
       maxBatchSize: options.maxBatchSize ?? DEFAULT_MAX_BATCH_SIZE,
-      maxJsonDepth: options.maxJsonDepth ?? 64,
+      maxJsonDepth: options.maxJsonDepth ?? DEFAULT_MAX_JSON_DEPTH,
     };
     this.retryAfter = String(options.retryAfterSeconds ?? 1);
     setMaxListeners(0, this.cancelling.signal);
@@ -100,13 +101,12 @@ export class EventsApi {
 
   /** Requests being handled (sync calls included). */
   get requestsInFlight(): number {
-    return this.inFlight;
+    return this.inFlight.size;
   }
 
   /** Resolves once no request is being handled. */
   idle(): Promise<void> {
-    if (this.inFlight === 0) return Promise.resolve();
-    return new Promise((resolve) => this.idleWaiters.push(resolve));
+    return this.inFlight.idle();
   }
 
   /** Cancels the sync calls in flight: each answers as a failed call. */
@@ -118,7 +118,7 @@ export class EventsApi {
     const { intake } = this.options.metrics;
     intake.requestsInFlight++;
     intake.requestsStarted++;
-    this.inFlight++;
+    this.inFlight.enter();
     this.handle(req, res)
       .catch((error: unknown) => {
         this.options.logger.error({ err: error, method: req.method, url: req.url }, 'events API request failed');
@@ -127,7 +127,7 @@ export class EventsApi {
       })
       .finally(() => {
         intake.requestsInFlight--;
-        if (--this.inFlight === 0 && this.idleWaiters.length > 0) for (const resolve of this.idleWaiters.splice(0)) resolve();
+        this.inFlight.leave();
       });
   };
 
@@ -319,16 +319,15 @@ export class EventsApi {
           throw error;
         }
       }
-      const result = await invokers.invoke(fn, {
+      const called = await invokers.callSync(fn, {
         payload: JSON.stringify(event),
         timeoutMs: timeoutFor(subscription, fn.type),
         signal: this.cancelling.signal,
       });
-      const failed = fn.type === 'http' ? httpResultError(result.status) : undefined;
-      if (failed) throw failed;
-      const invoked = systemEvents.functionInvoked(table, space, fn.functionId, eventOf, result.body);
+      if (!called.ok) throw called.error;
+      const invoked = systemEvents.functionInvoked(table, space, fn.functionId, eventOf, called.body);
       if (invoked) await invoked;
-      const mapped = mapSyncResult(result.body);
+      const mapped = mapSyncResult(called.body);
       metrics.countProcessed(space, eventType);
       // Hot path: the headers as one flat list, stored once by writeHead.
       const headers: string[] = [];

@@ -5,7 +5,6 @@ import { DynamoAccessKeyStore } from '../adapters/access-keys/dynamodb/index.js'
 import { DynamoDeadLetterStore } from '../adapters/dead-letters/dynamodb/index.js';
 import { SqsDeliveryQueue } from '../adapters/queue/sqs/index.js';
 import {
-  DEFAULT_TABLE_PREFIX,
   DynamoRegistry,
   StreamRelay,
   ensureRegistryTables,
@@ -13,6 +12,7 @@ import {
   type StreamRelayOptions,
 } from '../adapters/registry/dynamodb/index.js';
 import type { RegistryChange } from '../ports/registry.js';
+import { DEFAULT_MAX_PENDING, DEFAULT_TABLE_PREFIX, envName, settingFromEnv } from '../settings/index.js';
 
 /**
  * Where the AWS adapters find their resources (docs/operations.md#flags): flags locally, environment variables in
@@ -29,7 +29,7 @@ export interface AwsResourceOptions {
   sqsEndpoint?: string;
   /** @default the SDK's (AWS_REGION) */
   region?: string;
-  /** Pending items beyond which enqueue refuses (429). @default 100000 */
+  /** Pending items beyond which enqueue refuses (429). @default {@link DEFAULT_MAX_PENDING} */
   maxPending?: number;
   /** Create missing tables. @default true when `dynamodbEndpoint` is set (local runs), false on AWS (the stack made them) */
   createTables?: boolean;
@@ -56,10 +56,7 @@ export interface DynamoStores {
 
 /** The registry, dead letters and access keys on DynamoDB (the three tables of docs/architecture.md#on-aws). */
 export async function openDynamoStores(options: AwsResourceOptions): Promise<DynamoStores> {
-  const client = new DynamoDBClient({
-    ...(options.dynamodbEndpoint ? { endpoint: options.dynamodbEndpoint } : {}),
-    ...(options.region ? { region: options.region } : {}),
-  });
+  const client = new DynamoDBClient({ endpoint: options.dynamodbEndpoint, region: options.region });
   const tablePrefix = options.tablePrefix ?? DEFAULT_TABLE_PREFIX;
   if (options.createTables ?? options.dynamodbEndpoint !== undefined) await ensureRegistryTables(client, tablePrefix);
   const tables = registryTableNames(tablePrefix);
@@ -67,13 +64,10 @@ export async function openDynamoStores(options: AwsResourceOptions): Promise<Dyn
     client,
     tablePrefix,
     ownWritesAtOnce: options.ownWritesAtOnce ?? false,
-    ...(options.onChangeLag ? { onChangeLag: options.onChangeLag } : {}),
+    onChangeLag: options.onChangeLag,
   });
   const streams = options.streamRelay
-    ? new DynamoDBStreamsClient({
-        ...(options.dynamodbEndpoint ? { endpoint: options.dynamodbEndpoint } : {}),
-        ...(options.region ? { region: options.region } : {}),
-      })
+    ? new DynamoDBStreamsClient({ endpoint: options.dynamodbEndpoint, region: options.region })
     : undefined;
   const relay = streams && new StreamRelay({ ...options.streamRelay, client, streams, tablePrefix }).start();
   return {
@@ -81,7 +75,7 @@ export async function openDynamoStores(options: AwsResourceOptions): Promise<Dyn
     registry,
     deadLetters: new DynamoDeadLetterStore({ client, tableName: tables.deadLetters }),
     accessKeys: new DynamoAccessKeyStore({ client, tableName: tables.registry }),
-    ...(relay ? { relay } : {}),
+    relay,
     async close() {
       await relay?.stop();
       streams?.destroy();
@@ -93,22 +87,18 @@ export async function openDynamoStores(options: AwsResourceOptions): Promise<Dyn
 
 /** The async fan-out queue on SQS. */
 export function openSqsQueue(options: AwsResourceOptions): { queue: SqsDeliveryQueue; client: SQSClient } {
-  if (!options.sqsQueueUrl) throw new Error('the SQS queue needs a queue URL: --sqs-queue-url or EVENT_GATEWAY_SQS_QUEUE_URL');
-  const client = new SQSClient({
-    ...(options.sqsEndpoint ? { endpoint: options.sqsEndpoint } : {}),
-    ...(options.region ? { region: options.region } : {}),
-  });
-  return { client, queue: new SqsDeliveryQueue({ client, queueUrl: options.sqsQueueUrl, maxPending: options.maxPending ?? 100_000 }) };
+  if (!options.sqsQueueUrl) throw new Error(`the SQS queue needs a queue URL: --sqs-queue-url or ${envName('sqsQueueUrl')}`);
+  const client = new SQSClient({ endpoint: options.sqsEndpoint, region: options.region });
+  return { client, queue: new SqsDeliveryQueue({ client, queueUrl: options.sqsQueueUrl, maxPending: options.maxPending ?? DEFAULT_MAX_PENDING }) };
 }
 
-/** The same settings from the environment, for the Lambda handlers (the flags' `EVENT_GATEWAY_*` names). */
+/** The same settings from the environment, for the Lambda handlers (the flags' variables, lib/settings). */
 export function awsResourceOptionsFromEnv(env: NodeJS.ProcessEnv = process.env): AwsResourceOptions {
-  const maxPending = Number(env.EVENT_GATEWAY_MAX_PENDING);
   return {
-    tablePrefix: env.EVENT_GATEWAY_DYNAMODB_TABLE_PREFIX || DEFAULT_TABLE_PREFIX,
-    ...(env.EVENT_GATEWAY_DYNAMODB_ENDPOINT ? { dynamodbEndpoint: env.EVENT_GATEWAY_DYNAMODB_ENDPOINT } : {}),
-    ...(env.EVENT_GATEWAY_SQS_QUEUE_URL ? { sqsQueueUrl: env.EVENT_GATEWAY_SQS_QUEUE_URL } : {}),
-    ...(env.EVENT_GATEWAY_SQS_ENDPOINT ? { sqsEndpoint: env.EVENT_GATEWAY_SQS_ENDPOINT } : {}),
-    ...(Number.isInteger(maxPending) && maxPending > 0 ? { maxPending } : {}),
+    tablePrefix: settingFromEnv('dynamodbTablePrefix', env),
+    dynamodbEndpoint: settingFromEnv('dynamodbEndpoint', env),
+    sqsQueueUrl: settingFromEnv('sqsQueueUrl', env),
+    sqsEndpoint: settingFromEnv('sqsEndpoint', env),
+    maxPending: settingFromEnv('maxPending', env),
   };
 }

@@ -1,19 +1,18 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { AccessControl, AccessKeyService, ConfigService, DeadLetterService, createConfigApi } from '../config-api/index.js';
 import { nodeConfigListener } from '../config-api/adapters/index.js';
-import { DeliveryWorkers } from '../delivery/worker.js';
+import { LiveRoutingTable } from '../dispatch/index.js';
 import { EventsApi } from '../events-api/router.js';
-import { SystemEvents } from '../events-api/system-events.js';
-import { HookRunner, loadHooks } from '../hooks/index.js';
+import { loadHooks } from '../hooks/index.js';
 import { answerOutsideListener } from '../http/index.js';
-import { FirehoseInvoker, HttpInvoker, Invokers, KinesisInvoker, LambdaInvoker, SqsInvoker, targetPolicyFromFlags } from '../invokers/index.js';
+import { targetPolicyFromFlags } from '../invokers/http/index.js';
 import { GatewayMetrics } from '../observability/metrics.js';
 import { RouterEmf } from '../observability/router-emf.js';
 import { createLogger, type Logger } from '../observability/logger.js';
-import { LiveRoutingTable } from '../routing/index.js';
+import { composeGateway } from './compose.js';
 import { resolveOptions, type GatewayOptions, type ResolvedGatewayOptions } from './options.js';
 import { openStores } from './stores.js';
+import { envName } from '../settings/index.js';
 
 /** What a 405 names as allowed: the events API takes any method node:http parses (but CONNECT) as an event. */
 const EVENTS_METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'];
@@ -44,35 +43,39 @@ export interface RunningGateway {
  * Starts the gateway in one process: by default everything on the embedded SQLite store (local mode); with
  * `store: 'dynamodb'`, `queue: 'sqs'` and `routerOnly` it is the router container of the AWS stack.
  */
-export async function startLocalGateway(input: GatewayOptions & { logger?: Logger }): Promise<RunningGateway> {
+export async function startGateway(input: GatewayOptions & { logger?: Logger }): Promise<RunningGateway> {
   const options = resolveOptions(input);
   // Checked before anything starts, so a bad --allow-targets is a clear startup error.
-  const targetPolicy = targetPolicyFromFlags({ dev: options.dev, ...(options.allowTargets ? { allowTargets: options.allowTargets } : {}) });
+  const targetPolicy = targetPolicyFromFlags({ dev: options.dev, allowTargets: options.allowTargets });
   const logger = input.logger ?? createLogger({ level: options.logLevel, format: options.logFormat });
   const metrics = new GatewayMetrics();
   const stores = await openStores(options, metrics, logger);
-  const { registry, queue, deadLetters } = stores;
+  const { registry, queue } = stores;
   const routing = await LiveRoutingTable.start(registry, logger);
   metrics.observeStores({ queuePending: () => queue.pending(), deadLetters: stores.deadLetterCount });
   metrics.observeConfig((kind) => routing.countBySpace(kind));
   metrics.eventsBacklog.set(await queue.pending());
-  // The AWS SDK clients load on the first call of a function of that type.
-  const http = new HttpInvoker({
-    targetPolicy,
-    onRefused: (url, address, reason) => logger.warn({ url, address, reason }, 'http call refused by the SSRF guard'),
-  });
-  const invokers = new Invokers([http, new LambdaInvoker(), new KinesisInvoker(), new FirehoseInvoker(), new SqsInvoker()]);
-  const hooks = new HookRunner(await loadHooks(options.hooks), logger);
-  const systemEvents = new SystemEvents({ queue, hooks, metrics, logger, version: options.cloudEventsVersion });
   // On AWS the delivery Lambda consumes the SQS queue; a router-only container then runs no workers of its own.
-  const workers = options.routerOnly && options.queue === 'sqs'
-    ? undefined
-    : new DeliveryWorkers({
-        queue, routing, invokers, systemEvents, metrics, logger, deadLetters,
-        concurrency: options.workers,
-        // A burst may fill most of the queue before deliveries take the CPU back (bench/README.md).
-        yieldBacklog: Math.floor(options.maxPending * 0.9),
-      });
+  const runsWorkers = !(options.routerOnly && options.queue === 'sqs');
+  const composed = await composeGateway({
+    stores, metrics, logger,
+    dispatch: {
+      routing, targetPolicy,
+      hooks: await loadHooks(options.hooks),
+      cloudEventsVersion: options.cloudEventsVersion,
+      // A burst may fill most of the queue before deliveries take the CPU back (bench/README.md).
+      workers: runsWorkers && { concurrency: options.workers, yieldBacklog: Math.floor(options.maxPending * 0.9) },
+    },
+    configApi: {
+      limits: { maxIdLength: options.maxIdLength, maxJsonDepth: options.maxJsonDepth },
+      required: !options.dev,
+      publicMetrics: options.publicMetrics,
+      loopbackMetrics: options.loopbackMetrics,
+      adminOnly: options.routerOnly,
+      countRedrivenInBacklog: true,
+    },
+  });
+  const { invokers, hooks, systemEvents, workers } = composed.dispatch;
   const emf = options.emfInterval > 0
     ? new RouterEmf({ metrics, routingVersion: () => routing.version, namespace: options.metricsNamespace, intervalMs: options.emfInterval * 1000 })
     : undefined;
@@ -87,26 +90,14 @@ export async function startLocalGateway(input: GatewayOptions & { logger?: Logge
     maxJsonDepth: options.maxJsonDepth,
   });
 
-  const deadLetterService = new DeadLetterService(deadLetters, queue, (count) => metrics.eventsBacklog.inc(count));
-  const keyStore = stores.accessKeys;
-  const access = new AccessControl({ store: keyStore, required: !options.dev, adminKey: options.adminKey, publicMetrics: options.publicMetrics, loopbackMetrics: options.loopbackMetrics });
-  const accessKeys = new AccessKeyService(keyStore, (hash) => access.forget(hash));
   if (options.adminKey !== undefined && options.adminKey.length < MIN_ADMIN_KEY_LENGTH) {
-    logger.warn(`the admin key (EVENT_GATEWAY_ADMIN_KEY or --admin-key) is shorter than ${MIN_ADMIN_KEY_LENGTH} characters: it opens every space, use a long random one (e.g. \`openssl rand -base64 32\`)`);
+    logger.warn(`the admin key (${envName('adminKey')} or --admin-key) is shorter than ${MIN_ADMIN_KEY_LENGTH} characters: it opens every space, use a long random one (e.g. \`openssl rand -base64 32\`)`);
   }
   // A router-only process serves no config API, so no key needs to reach it.
-  if (!options.dev && !options.routerOnly && !options.adminKey && (await keyStore.list()).every((k) => k.revokedAt !== undefined)) {
-    logger.warn('no access key can reach the config API: set EVENT_GATEWAY_ADMIN_KEY (or --admin-key), or run `event-gateway keys create --all-spaces`');
+  if (!options.dev && !options.routerOnly && !options.adminKey && (await stores.accessKeys.list()).every((k) => k.revokedAt !== undefined)) {
+    logger.warn(`no access key can reach the config API: set ${envName('adminKey')} (or --admin-key), or run \`event-gateway keys create --all-spaces\``);
   }
-  const configApi = createConfigApi({
-    service: new ConfigService(registry, { maxIdLength: options.maxIdLength, maxJsonDepth: options.maxJsonDepth }),
-    deadLetters: deadLetterService,
-    access,
-    accessKeys,
-    metrics,
-    logger,
-    adminOnly: options.routerOnly,
-  });
+  const configApi = composed.configApi(options.adminKey);
   const configServer = createServer({ maxHeaderSize: options.maxHeaderBytes }, nodeConfigListener(configApi, { maxHeaders: options.maxHeaders }));
   const eventsServer = createServer({ keepAliveTimeout: 60_000, maxHeaderSize: options.maxHeaderBytes }, eventsApi.listener);
   answerOutsideListener(configServer, { allow: CONFIG_METHODS, maxHeaderBytes: options.maxHeaderBytes });
@@ -160,7 +151,7 @@ export async function startLocalGateway(input: GatewayOptions & { logger?: Logge
         await Promise.all([stop(eventsServer), stop(configServer)]);
         await workers?.stop();
         await emf?.stop();
-        await invokers.close();
+        await composed.close();
         routing.close();
         await stores.close();
       })();

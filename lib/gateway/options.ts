@@ -1,6 +1,16 @@
 import type { LogFormat } from '../observability/logger.js';
+import { DEFAULT_LOG_LEVEL, SETTINGS } from '../settings/index.js';
 
-/** Everything the local gateway can be started with. Defaults are applied once, in {@link resolveOptions}. */
+export { DEFAULT_CONFIG_PORT, DEFAULT_DATA_DIR, DEFAULT_EVENTS_PORT, DEFAULT_SHUTDOWN_TIMEOUT_MS } from '../settings/index.js';
+
+/** Seconds between the router's EMF documents with `routerOnly` when `emfInterval` is not given. */
+const DEFAULT_ROUTER_EMF_INTERVAL = 60;
+
+/**
+ * Everything the local gateway can be started with: the settings of the table in lib/settings that have a flag (its
+ * flags, variables and defaults; test/settings checks the two agree). Defaults are applied once, in
+ * {@link resolveOptions}.
+ */
 export interface GatewayOptions {
   /**
    * Dev mode (docs/operations.md#flags): binds 127.0.0.1, human-readable logs, no access keys, loopback targets
@@ -114,47 +124,44 @@ export interface GatewayOptions {
 type OptionalSettings = 'adminKey' | 'dynamodbEndpoint' | 'sqsQueueUrl' | 'sqsEndpoint' | 'allowTargets';
 export type ResolvedGatewayOptions = Required<Omit<GatewayOptions, OptionalSettings>> & Pick<GatewayOptions, OptionalSettings>;
 
-export const DEFAULT_CONFIG_PORT = 4001;
-export const DEFAULT_EVENTS_PORT = 4000;
-export const DEFAULT_DATA_DIR = './.event-gateway';
-export const DEFAULT_SHUTDOWN_TIMEOUT_MS = 25_000;
-
+/** Fills in every default (from the settings table, lib/settings); the settings without one stay unset. */
 export function resolveOptions(options: GatewayOptions): ResolvedGatewayOptions {
   const dev = options.dev ?? false;
+  const routerOnly = options.routerOnly ?? false;
   return {
     dev,
     host: options.host ?? (dev ? '127.0.0.1' : '0.0.0.0'),
-    configPort: options.configPort ?? DEFAULT_CONFIG_PORT,
-    eventsPort: options.eventsPort ?? DEFAULT_EVENTS_PORT,
-    dataDir: options.dataDir ?? DEFAULT_DATA_DIR,
-    workers: options.workers ?? 64,
-    maxPending: options.maxPending ?? 100_000,
-    durability: options.durability ?? 'process',
-    cloudEventsVersion: options.cloudEventsVersion ?? '0.1',
+    configPort: options.configPort ?? SETTINGS.configPort.default,
+    eventsPort: options.eventsPort ?? SETTINGS.eventsPort.default,
+    dataDir: options.dataDir ?? SETTINGS.dataDir.default,
+    workers: options.workers ?? SETTINGS.workers.default,
+    maxPending: options.maxPending ?? SETTINGS.maxPending.default,
+    durability: options.durability ?? SETTINGS.durability.default,
+    cloudEventsVersion: options.cloudEventsVersion ?? SETTINGS.cloudEventsVersion.default,
     hooks: options.hooks ?? [],
-    maxBodyBytes: options.maxBodyBytes ?? 256 * 1024,
-    maxBatchSize: options.maxBatchSize ?? 100,
-    maxHeaders: options.maxHeaders ?? 100,
-    maxHeaderBytes: options.maxHeaderBytes ?? 16 * 1024,
-    maxJsonDepth: options.maxJsonDepth ?? 64,
-    maxIdLength: options.maxIdLength ?? 256,
-    ...(options.adminKey ? { adminKey: options.adminKey } : {}),
-    publicMetrics: options.publicMetrics ?? false,
-    store: options.store ?? 'sqlite',
-    queue: options.queue ?? 'sqlite',
-    dynamodbTablePrefix: options.dynamodbTablePrefix ?? 'event-gateway-',
-    ...(options.dynamodbEndpoint ? { dynamodbEndpoint: options.dynamodbEndpoint } : {}),
-    ...(options.sqsQueueUrl ? { sqsQueueUrl: options.sqsQueueUrl } : {}),
-    ...(options.sqsEndpoint ? { sqsEndpoint: options.sqsEndpoint } : {}),
-    routerOnly: options.routerOnly ?? false,
-    emfInterval: options.emfInterval ?? (options.routerOnly ? 60 : 0),
-    metricsNamespace: options.metricsNamespace ?? 'EventGateway',
-    loopbackMetrics: options.loopbackMetrics ?? false,
-    streamRelay: options.streamRelay ?? 'auto',
-    streamRelayLeaseMs: options.streamRelayLeaseMs ?? 10_000,
-    ...(options.allowTargets ? { allowTargets: options.allowTargets } : {}),
-    shutdownTimeoutMs: options.shutdownTimeoutMs ?? DEFAULT_SHUTDOWN_TIMEOUT_MS,
-    logLevel: options.logLevel ?? 'info',
+    maxBodyBytes: options.maxBodyBytes ?? SETTINGS.maxBodyBytes.default,
+    maxBatchSize: options.maxBatchSize ?? SETTINGS.maxBatchSize.default,
+    maxHeaders: options.maxHeaders ?? SETTINGS.maxHeaders.default,
+    maxHeaderBytes: options.maxHeaderBytes ?? SETTINGS.maxHeaderBytes.default,
+    maxJsonDepth: options.maxJsonDepth ?? SETTINGS.maxJsonDepth.default,
+    maxIdLength: options.maxIdLength ?? SETTINGS.maxIdLength.default,
+    adminKey: options.adminKey || undefined,
+    publicMetrics: options.publicMetrics ?? SETTINGS.publicMetrics.default,
+    store: options.store ?? SETTINGS.store.default,
+    queue: options.queue ?? SETTINGS.queue.default,
+    dynamodbTablePrefix: options.dynamodbTablePrefix ?? SETTINGS.dynamodbTablePrefix.default,
+    dynamodbEndpoint: options.dynamodbEndpoint || undefined,
+    sqsQueueUrl: options.sqsQueueUrl || undefined,
+    sqsEndpoint: options.sqsEndpoint || undefined,
+    routerOnly,
+    emfInterval: options.emfInterval ?? (routerOnly ? DEFAULT_ROUTER_EMF_INTERVAL : 0),
+    metricsNamespace: options.metricsNamespace ?? SETTINGS.metricsNamespace.default,
+    loopbackMetrics: options.loopbackMetrics ?? SETTINGS.loopbackMetrics.default,
+    streamRelay: options.streamRelay ?? SETTINGS.streamRelay.default,
+    streamRelayLeaseMs: options.streamRelayLeaseMs ?? SETTINGS.streamRelayLeaseMs.default,
+    allowTargets: options.allowTargets || undefined,
+    shutdownTimeoutMs: options.shutdownTimeoutMs ?? SETTINGS.shutdownTimeoutMs.default,
+    logLevel: options.logLevel ?? DEFAULT_LOG_LEVEL,
     logFormat: options.logFormat ?? (dev ? 'text' : 'json'),
   };
 }

@@ -41,9 +41,9 @@ export async function openStores(options: ResolvedGatewayOptions, metrics: Gatew
   const aws = options.store === 'dynamodb' || options.queue === 'sqs' ? await import('./aws.js') : undefined;
   const resources = {
     tablePrefix: options.dynamodbTablePrefix,
-    ...(options.dynamodbEndpoint ? { dynamodbEndpoint: options.dynamodbEndpoint } : {}),
-    ...(options.sqsQueueUrl ? { sqsQueueUrl: options.sqsQueueUrl } : {}),
-    ...(options.sqsEndpoint ? { sqsEndpoint: options.sqsEndpoint } : {}),
+    dynamodbEndpoint: options.dynamodbEndpoint,
+    sqsQueueUrl: options.sqsQueueUrl,
+    sqsEndpoint: options.sqsEndpoint,
     maxPending: options.maxPending,
     onChangeLag: (lagMs: number) => metrics.configPropagationSeconds.observe(lagMs / 1000),
     // A process that serves the config API routes its own changes at once (read-your-writes).
@@ -113,4 +113,10 @@ export async function openStores(options: ResolvedGatewayOptions, metrics: Gatew
       for (const close of closers.reverse()) await close();
     },
   };
+}
+
+/** The access keys of local mode alone (`event-gateway keys`), on the SQLite file in `dataDir`. */
+export function openSqliteAccessKeys(dataDir: string): { accessKeys: AccessKeyStore; close(): void } {
+  const db = openDatabase({ dataDir });
+  return { accessKeys: new SqliteAccessKeyStore(db), close: () => db.close() };
 }

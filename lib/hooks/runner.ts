@@ -28,14 +28,12 @@ export class HookRejection extends Error {
 
 /** Runs the loaded hooks in load order. With no hooks every method is a cheap no-op. */
 export class HookRunner {
-  readonly enabled: boolean;
   private readonly withBeforeRoute: GatewayHooks[];
 
   constructor(
     private readonly hooks: readonly GatewayHooks[],
     private readonly logger?: Logger,
   ) {
-    this.enabled = hooks.length > 0;
     this.withBeforeRoute = hooks.filter((h) => typeof h.beforeRoute === 'function');
   }
 

@@ -1,7 +1,7 @@
 import type { StackProps } from 'aws-cdk-lib';
 import { DEFAULT_TABLE_PREFIX } from '../adapters/registry/dynamodb/tables.js';
 import { Cidr } from '../invokers/http/ssrf-guard.js';
-import { DEFAULT_METRICS_NAMESPACE } from '../lambda/metrics.js';
+import { DEFAULT_METRICS_NAMESPACE } from '../settings/index.js';
 import { PROMETHEUS_SIDECAR_MEMORY_MIB, PROMETHEUS_WORKSPACE_ARN } from './router/prometheus.js';
 import { parseTargetArn } from './targets/targets.js';
 

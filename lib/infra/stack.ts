@@ -5,6 +5,7 @@ import type { Construct } from 'constructs';
 import { ConfigApi } from './config-api/config-api.js';
 import { GatewayNetwork } from './network/network.js';
 import { Observability } from './observability/observability.js';
+import { settingsEnv } from '../settings/index.js';
 import { REPO_ROOT } from './paths.js';
 import { TABLE_ACCESS, grantQueueSend, grantTableAccess } from './permissions.js';
 import {
@@ -54,7 +55,7 @@ export class EventGatewayStack extends Stack {
     const logs = { logRetentionDays: settings.logRetentionDays };
 
     this.network = new GatewayNetwork(this, 'Network', {
-      ...(settings.existingVpc ? { existingVpc: settings.existingVpc } : {}),
+      existingVpc: settings.existingVpc,
       natGateways: settings.natGateways,
       publicTasks: settings.profile === 'small',
       sqsEndpoint: settings.sqsEndpoint,
@@ -72,13 +73,15 @@ export class EventGatewayStack extends Stack {
       allowedTargetKeyArns: settings.allowedTargetKeyArns,
     });
 
-    const resources = {
-      EVENT_GATEWAY_DYNAMODB_TABLE_PREFIX: settings.tablePrefix,
-      EVENT_GATEWAY_SQS_QUEUE_URL: this.queue.queue.queueUrl,
-      EVENT_GATEWAY_LOG_LEVEL: 'info',
-      ...(settings.allowTargets.length > 0 ? { EVENT_GATEWAY_ALLOW_TARGETS: settings.allowTargets.join(',') } : {}),
-    };
-    const lambdaEnvironment = { ...resources, EVENT_GATEWAY_METRICS_NAMESPACE: settings.metricsNamespace };
+    // The settings the container and the Lambdas share: names of resources, never secrets.
+    const environment = settingsEnv({
+      dynamodbTablePrefix: settings.tablePrefix,
+      sqsQueueUrl: this.queue.queue.queueUrl,
+      logLevel: 'info',
+      allowTargets: settings.allowTargets.length > 0 ? settings.allowTargets.join(',') : undefined,
+      // The router writes its EMF metrics (every 60 s with --router-only) into the same namespace as the Lambdas.
+      metricsNamespace: settings.metricsNamespace,
+    });
 
     this.router = new RouterService(this, 'Router', {
       vpc: this.network.vpc,
@@ -88,12 +91,11 @@ export class EventGatewayStack extends Stack {
       // Only staged by `cdk synth`; `cdk deploy` builds it (Docker needed there, not here).
       image: ContainerImage.fromAsset(REPO_ROOT, { file: 'Dockerfile', platform: Platform.LINUX_AMD64 }),
       // Fargate sets the region too; stated so the SDK never has to guess.
-      // The router writes its EMF metrics (every 60 s with --router-only) into the same namespace as the Lambdas.
-      environment: { ...resources, EVENT_GATEWAY_METRICS_NAMESPACE: settings.metricsNamespace, AWS_REGION: Aws.REGION },
+      environment: { ...environment, AWS_REGION: Aws.REGION },
       settings: settings.router,
-      ...(settings.certificateArn ? { certificateArn: settings.certificateArn } : {}),
+      certificateArn: settings.certificateArn,
       deletionProtection: settings.production,
-      ...(settings.prometheus ? { prometheus: settings.prometheus } : {}),
+      prometheus: settings.prometheus,
       retain,
       ...logs,
     });
@@ -104,7 +106,7 @@ export class EventGatewayStack extends Stack {
     this.targets.attachTo(taskRole);
 
     this.configApi = new ConfigApi(this, 'ConfigApi', {
-      environment: lambdaEnvironment,
+      environment,
       rateLimit: settings.configApiRateLimit,
       reservedConcurrency: settings.configApiReservedConcurrency,
       retain,
@@ -114,7 +116,7 @@ export class EventGatewayStack extends Stack {
     grantQueueSend(this.configApi.function, this.queue.queue, this.queue.encryptionKey);
 
     this.workers = new Workers(this, 'Workers', {
-      environment: lambdaEnvironment,
+      environment,
       tables: this.tables,
       queue: this.queue,
       targets: this.targets,

@@ -1,4 +1,3 @@
-export { Invokers } from './registry.js';
 export {
   HttpInvoker,
   STRICT_TARGET_POLICY,

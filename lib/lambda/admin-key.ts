@@ -1,4 +1,5 @@
 import { GetSecretValueCommand, SecretsManagerClient, type SecretsManagerClientConfig } from '@aws-sdk/client-secrets-manager';
+import { MAX_ADMIN_KEY_CACHE_MS, envName } from '../settings/index.js';
 import type { LambdaContext, MiddlewareLike } from './types.js';
 
 /** Where {@link adminKeyFromSecret} keeps the admin key in `request.internal`. */
@@ -7,11 +8,11 @@ export const ADMIN_KEY_INTERNAL_KEY = 'eventGateway.adminKey';
  * The secret holding the first admin key (docs/compatibility.md#access-keys); the stack sets it on the config API
  * Lambda.
  */
-export const ADMIN_KEY_SECRET_ARN_ENV = 'EVENT_GATEWAY_ADMIN_KEY_SECRET_ARN';
+export const ADMIN_KEY_SECRET_ARN_ENV = envName('adminKeySecretArn');
 /** The plain admin key of local runs (`--admin-key`); ignored inside Lambda. */
-export const ADMIN_KEY_ENV = 'EVENT_GATEWAY_ADMIN_KEY';
+export const ADMIN_KEY_ENV = envName('adminKey');
 /** The longest a container keeps a key read from the secret: a rotated key stops working within this time. */
-export const MAX_ADMIN_KEY_CACHE_MS = 5 * 60_000;
+export { MAX_ADMIN_KEY_CACHE_MS };
 
 /** The context a handler behind {@link adminKeyFromSecret} sees. */
 export interface AdminKeyContext {
@@ -24,7 +25,7 @@ export interface AdminKeyFromSecretOptions {
   env?: NodeJS.ProcessEnv;
   /** Settings of the Secrets Manager client (an endpoint in tests). @default the SDK's defaults */
   clientConfig?: SecretsManagerClientConfig;
-  /** Told once when a plain `EVENT_GATEWAY_ADMIN_KEY` is ignored. @default a process warning */
+  /** Told once when a plain admin key variable ({@link ADMIN_KEY_ENV}) is ignored. @default a process warning */
   warn?: (message: string) => void;
   /** How long a key read from the secret is reused before it is read again (at most 5 minutes). @default 300000 */
   cacheMs?: number;
@@ -47,8 +48,8 @@ export class AdminKeySecretError extends Error {
 /**
  * Resolves the admin key and keeps it for `cacheMs` (5 minutes at most), so a key rotated in Secrets Manager stops
  * working within that time; a failed read fails the invocation and is tried again on the next one (the old key is
- * not kept past its time). With `EVENT_GATEWAY_ADMIN_KEY_SECRET_ARN` it comes from Secrets Manager. Inside Lambda
- * (`AWS_LAMBDA_FUNCTION_NAME` set) a plain `EVENT_GATEWAY_ADMIN_KEY` is never used: the key must not sit in the
+ * not kept past its time). With {@link ADMIN_KEY_SECRET_ARN_ENV} set it comes from Secrets Manager. Inside Lambda
+ * (`AWS_LAMBDA_FUNCTION_NAME` set) a plain {@link ADMIN_KEY_ENV} is never used: the key must not sit in the
  * function's configuration. Elsewhere (local runs, tests) that variable is honoured.
  */
 export class AdminKeySource {

@@ -1,7 +1,9 @@
-import type { SqsDeliveryQueue, SqsEventRecord } from '../adapters/queue/sqs/index.js';
+import type { SqsEventRecord } from '../adapters/queue/sqs/index.js';
 import type { DeliveryWorkers, SettledAs } from '../delivery/worker.js';
+import type { LiveRoutingTable } from '../dispatch/index.js';
 import type { Logger } from '../observability/logger.js';
-import type { LiveRoutingTable } from '../routing/index.js';
+import { DEFAULT_WORKERS } from '../settings/index.js';
+import type { DeliveryItem } from '../ports/delivery-queue.js';
 import type { EmfMetrics } from './metrics.js';
 import { waitForRoutingVersion } from './routing.js';
 import type { BatchResponse } from './types.js';
@@ -27,17 +29,27 @@ const DEFAULT_RESERVE_MS = 30_000;
 /** Outcomes whose record must stay in the queue: Lambda deletes every record not reported. */
 const STAYS_IN_QUEUE: ReadonlySet<DeliveryRecordOutcome> = new Set(['deferred', 'not-an-item', 'failed']);
 
+/** What the batch needs of the SQS delivery queue (lib/adapters/queue/sqs) beyond the DeliveryQueue port. */
+export interface SqsRecordQueue {
+  /** The items of one record (a bundle of them), leased to this invocation. */
+  openRecord(record: SqsEventRecord): Promise<DeliveryItem[]>;
+  /** When the item's retry is still ahead: hides its message until it is due, and returns true. */
+  deferIfNotDue(item: DeliveryItem): Promise<boolean>;
+  /** Moves the item, unchanged and with no attempt counted, into a new message. */
+  release(item: DeliveryItem): Promise<void>;
+}
+
 export interface DeliverSqsRecordsDeps {
-  queue: Pick<SqsDeliveryQueue, 'deferIfNotDue' | 'openRecord' | 'release'>;
+  queue: SqsRecordQueue;
   workers: Pick<DeliveryWorkers, 'deliver'>;
   logger: Logger;
-  /** Deliveries in flight at once, over all the items of the batch (`EVENT_GATEWAY_WORKERS`). @default 64 */
+  /** Deliveries in flight at once, over all the items of the batch (the `workers` setting). @default 64 */
   concurrency?: number;
   /** Milliseconds left in the invocation (Lambda's `context.getRemainingTimeInMillis`); without it, no budget. */
   remainingMs?: () => number;
   /**
    * An item is started only while at least this much of the invocation is left. Later ones are moved, unchanged
-   * and with no attempt counted, into a new message ({@link SqsDeliveryQueue.release}), so that a batch of full
+   * and with no attempt counted, into a new message ({@link SqsRecordQueue.release}), so that a batch of full
    * bundles behind slow targets never runs into the function's timeout (which would deliver its bundles again).
    * @default 30000 (above the 25 s default bound of a call to an AWS target)
    */
@@ -51,14 +63,14 @@ export interface DeliverSqsRecordsDeps {
 
 /**
  * The delivery Lambda's body, for an event source mapping with `ReportBatchItemFailures`. Each record is a bundle
- * of items ({@link SqsDeliveryQueue.openRecord}); every item of every record is delivered at once, at most
- * `concurrency` at a time: deferred when its retry is not due ({@link SqsDeliveryQueue.deferIfNotDue}), else
+ * of items ({@link SqsRecordQueue.openRecord}); every item of every record is delivered at once, at most
+ * `concurrency` at a time: deferred when its retry is not due ({@link SqsRecordQueue.deferIfNotDue}), else
  * delivered and settled by {@link DeliveryWorkers.deliver} (a retry re-sends it in a new bundle). A record is
  * reported as a failure, so it stays in the queue and comes back whole (then split), when it holds no item, or
  * when one of its items was deferred or its handling threw; otherwise Lambda deletes it.
  */
 export async function deliverSqsRecords(records: readonly SqsEventRecord[], deps: DeliverSqsRecordsDeps): Promise<BatchResponse> {
-  const slots = new Slots(deps.concurrency ?? 64);
+  const slots = new Slots(deps.concurrency ?? DEFAULT_WORKERS);
   const results = await Promise.all(records.map((record) => deliverRecord(record, deps, slots)));
   const { metrics } = deps;
   if (metrics) {

@@ -1,10 +1,11 @@
+import { DEFAULT_METRICS_NAMESPACE } from '../settings/index.js';
 import type { LambdaContext, MiddlewareLike, MiddyRequestLike } from './types.js';
 
 /** Where {@link embeddedMetrics} keeps the request's metrics in `request.internal`. */
 export const METRICS_INTERNAL_KEY = 'eventGateway.metrics';
 
-/** @default namespace of the gateway's CloudWatch metrics */
-export const DEFAULT_METRICS_NAMESPACE = 'EventGateway';
+/** The default namespace of the gateway's CloudWatch metrics. */
+export { DEFAULT_METRICS_NAMESPACE };
 
 /** The EMF units the handlers use. */
 export type MetricUnit = 'Count' | 'Milliseconds' | 'Seconds' | 'Bytes' | 'None';

@@ -1,4 +1,4 @@
-import type { LiveRoutingTable } from '../routing/index.js';
+import type { LiveRoutingTable } from '../dispatch/index.js';
 
 /**
  * Resolves once the live table was built from `version` or later (true), or after `timeoutMs` (false). A Lambda

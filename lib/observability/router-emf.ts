@@ -1,8 +1,7 @@
 import { DEFAULT_METRICS_NAMESPACE, EmfMetrics } from '../lambda/metrics.js';
-import type { InvocationRequest, InvocationResult } from '../ports/invoker.js';
+import type { InvocationRequest } from '../ports/invoker.js';
 import type { DeliveryQueue, NewDeliveryItem } from '../ports/delivery-queue.js';
 import type { FunctionConfig } from '../core/model/types.js';
-import { httpResultError } from '../invokers/http/index.js';
 import { ROUTER_EMF_METRICS, ROUTER_EMF_SERVICE } from './emf-names.js';
 import type { GatewayMetrics } from './metrics.js';
 
@@ -66,7 +65,8 @@ export interface RouterEmfOptions {
   now?: () => number;
 }
 
-type Invoke = (fn: FunctionConfig, request: InvocationRequest) => Promise<InvocationResult>;
+/** The invoker registry's sync call (lib/dispatch), as far as the metrics need it. */
+type CallSync = (fn: FunctionConfig, request: InvocationRequest) => Promise<{ ok: boolean }>;
 
 /** The Prometheus counters whose growth becomes EMF counts. */
 const COUNTERS = {
@@ -103,17 +103,17 @@ export class RouterEmf {
   }
 
   /**
-   * The invokers with every call timed and counted by outcome: failed is what the events API answers as a failed
-   * call (a throw, or the status {@link httpResultError} calls a function error); any other answer is the function's.
+   * The invokers with every sync call timed and counted by outcome: failed is what the events API answers as a failed
+   * call (the registry's sync rule, or a throw); any other answer is the function's.
    */
-  measureInvokers<T extends { invoke: Invoke }>(invokers: T): T {
-    const invoke: Invoke = async (fn, request) => {
+  measureInvokers<T extends { callSync: CallSync }>(invokers: T): T {
+    const callSync: CallSync = async (fn, request) => {
       const started = performance.now();
       try {
-        const result = await invokers.invoke(fn, request);
-        if (fn.type === 'http' && httpResultError(result.status)) this.syncFailed++;
-        else this.syncSucceeded++;
-        return result;
+        const called = await invokers.callSync(fn, request);
+        if (called.ok) this.syncSucceeded++;
+        else this.syncFailed++;
+        return called;
       } catch (error) {
         this.syncFailed++;
         throw error;
@@ -121,7 +121,7 @@ export class RouterEmf {
         this.syncLatency.record(performance.now() - started);
       }
     };
-    return withMethod(invokers, 'invoke', invoke);
+    return withMethod(invokers, 'callSync', callSync);
   }
 
   /** The queue with every accepted send timed and its items counted (a refused send is neither). */

@@ -36,7 +36,11 @@ export interface ItemReference {
 }
 
 export interface WriteOptions {
-  /** Items that must exist when the write commits (checked in the same transaction). */
+  /**
+   * Items, in the written item's space, that must exist when the write commits (checked in the same transaction):
+   * else the write throws {@link ReferenceMissingError} for the first one missing and changes nothing. A create of
+   * an existing item throws {@link ItemExistsError} first.
+   */
   requires?: readonly ItemReference[];
 }
 
@@ -61,25 +65,36 @@ export type GuardedDeleteResult =
   | { outcome: 'referenced'; kind: Kind; item: AnyItem };
 
 /**
- * The configuration store: CRUD per (kind, space, id) plus a change feed.
- * Adapters: SQLite (local mode), DynamoDB (AWS).
+ * The configuration store: CRUD per (kind, space, id), with reference checks on writes and deletes, and a change
+ * feed. Adapters: SQLite (local mode), DynamoDB (AWS).
  */
 export interface Registry {
+  /**
+   * When a committed change reaches the {@link onChange} listeners.
+   * - `'synchronous'`: each change has reached the listeners by the time the writing call resolves, and the store
+   *   has no other writer whose changes the feed would miss (SQLite in local mode). A view kept up to date from the
+   *   feed is then exact.
+   * - `'eventual'`: changes reach the listeners later, other processes' writes included (DynamoDB polls a change
+   *   log). A check that must see every committed write reads {@link snapshot} instead.
+   */
+  readonly changeFeed: 'synchronous' | 'eventual';
   get<K extends Kind>(kind: K, space: string, id: string): Promise<ItemByKind[K] | undefined>;
   /** Every item of a kind in a space, in descending id order (docs/compatibility.md#conventions). */
   list<K extends Kind>(kind: K, space: string): Promise<ItemByKind[K][]>;
-  /** Create-if-absent; throws {@link ItemExistsError}. */
+  /** Create-if-absent; throws {@link ItemExistsError}, or {@link ReferenceMissingError} (see {@link WriteOptions}). */
   create<K extends Kind>(kind: K, item: ItemByKind[K], options?: WriteOptions): Promise<void>;
-  /** Insert or replace. */
+  /** Insert or replace; throws {@link ReferenceMissingError} (see {@link WriteOptions}). */
   put<K extends Kind>(kind: K, item: ItemByKind[K], options?: WriteOptions): Promise<void>;
   /** Returns false when there was nothing to delete. */
   delete(kind: Kind, space: string, id: string): Promise<boolean>;
   /**
-   * Deletes the item unless an item matching one of `rules` exists in its space, atomically across processes.
-   * Optional: a store used by one process (SQLite) leaves it out, and the config service checks, then deletes,
-   * one mutation at a time. `options.requires` on writes is the other half of the same guarantee.
+   * Deletes the item unless an item matching one of `rules` exists in its space, atomically: no write of another
+   * caller or process lands between the check and the delete. The rules are checked in order, and within a rule
+   * the items in {@link list} order; the first match is reported. References are checked before the item's own
+   * existence, so a referenced missing item is `referenced`. `options.requires` on writes is the other half of the
+   * same guarantee: together they never leave a reference to a deleted item.
    */
-  deleteUnlessReferenced?(kind: Kind, space: string, id: string, rules: readonly ReferenceRule[]): Promise<GuardedDeleteResult>;
+  deleteUnlessReferenced(kind: Kind, space: string, id: string, rules: readonly ReferenceRule[]): Promise<GuardedDeleteResult>;
   /** Everything, at one version. */
   snapshot(): Promise<RegistrySnapshot>;
   /**

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { SqliteRegistry } from '../../lib/adapters/registry/sqlite/index.js';
 import { openDatabase, schemaVersion } from '../../lib/adapters/sqlite/index.js';
-import type { RegistryChange } from '../../lib/ports/registry.js';
+import { ReferenceMissingError, type RegistryChange } from '../../lib/ports/registry.js';
 import { runRegistryContract } from '../contracts/registry.contract.js';
 
 /** The contract's throwing listeners are expected: keep them out of the test output. */
@@ -108,6 +108,53 @@ describe('SqliteRegistry', () => {
       await b.put('eventtype', { space: 'default', name: 'x' });
       assert.equal((await a.snapshot()).version, 2);
       assert.deepEqual(await a.list('eventtype', 'default'), [{ space: 'default', name: 'x' }]);
+    } finally {
+      dbA.close();
+      dbB.close();
+      await rm(dataDir, { recursive: true, force: true });
+    }
+  });
+
+  it('checks the references and deletes in one transaction: another connection cannot write in between', async () => {
+    const dataDir = await mkdtemp(join(tmpdir(), 'eg-registry-'));
+    const dbA = openDatabase({ dataDir });
+    const dbB = openDatabase({ dataDir, busyTimeoutMs: 0 });
+    try {
+      const a = new SqliteRegistry(dbA);
+      const b = new SqliteRegistry(dbB);
+      await a.create('function', { space: 'default', functionId: 'f', type: 'http', provider: { url: 'http://127.0.0.1:9/' } });
+      const subscription = {
+        space: 'default',
+        subscriptionId: 's',
+        type: 'async',
+        eventType: 'user.created',
+        functionId: 'f',
+        path: '/',
+        method: 'POST',
+      } as const;
+      // An item the rule looks at, so that the rule runs inside the transaction.
+      await a.create('subscription', { ...subscription, subscriptionId: 'other', functionId: 'g' });
+      let racingWrite: Promise<void> | undefined;
+      const result = await a.deleteUnlessReferenced('function', 'default', 'f', [
+        {
+          kind: 'subscription',
+          references: (s) => {
+            // Runs inside the delete's transaction: a referring write from the other connection must not land now.
+            racingWrite ??= b.create('subscription', subscription, { requires: [{ kind: 'function', id: 'f' }] });
+            return s.functionId === 'f';
+          },
+        },
+      ]);
+      assert.deepEqual(result, { outcome: 'deleted' });
+      assert.ok(racingWrite, 'the rule ran');
+      await assert.rejects(racingWrite, (error: unknown) => (error as { code?: string }).code === 'SQLITE_BUSY');
+      // Once the delete has committed, the same write finds the function gone.
+      await assert.rejects(
+        b.create('subscription', subscription, { requires: [{ kind: 'function', id: 'f' }] }),
+        ReferenceMissingError,
+      );
+      assert.equal(await b.get('subscription', 'default', 's'), undefined);
+      assert.equal(await b.get('function', 'default', 'f'), undefined);
     } finally {
       dbA.close();
       dbB.close();

@@ -9,13 +9,12 @@ import { SqliteRegistry } from '../../lib/adapters/registry/sqlite/index.js';
 import { openDatabase, type SqliteDatabase } from '../../lib/adapters/sqlite/index.js';
 import { ConfigService, DeadLetterService } from '../../lib/config-api/index.js';
 import { DeliveryWorkers } from '../../lib/delivery/worker.js';
-import { SystemEvents } from '../../lib/events-api/system-events.js';
 import { HookRunner, loadHooks } from '../../lib/hooks/index.js';
-import { HttpInvoker, Invokers } from '../../lib/invokers/index.js';
+import { HttpInvoker } from '../../lib/invokers/index.js';
 import { createLogger } from '../../lib/observability/index.js';
 import { GatewayMetrics } from '../../lib/observability/metrics.js';
 import type { NewDeliveryItem } from '../../lib/ports/delivery-queue.js';
-import { LiveRoutingTable } from '../../lib/routing/index.js';
+import { InvokerRegistry, LiveRoutingTable, SystemEvents } from '../../lib/dispatch/index.js';
 import { Sink, eventually } from '../helpers/sink.js';
 import { awsClientConfig, requireEnv } from './helpers.js';
 
@@ -53,7 +52,7 @@ describe('dead letters on AWS: exhaust → list → get → redrive → delivere
     workers = new DeliveryWorkers({
       queue,
       routing,
-      invokers: new Invokers([new HttpInvoker()]),
+      invokers: new InvokerRegistry([new HttpInvoker()]),
       systemEvents,
       metrics,
       logger,

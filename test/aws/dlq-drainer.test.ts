@@ -4,14 +4,16 @@ import { after, before, describe, it } from 'node:test';
 import { DeleteTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import {
   CreateQueueCommand,
+  DeleteMessageCommand,
   DeleteQueueCommand,
   GetQueueAttributesCommand,
+  ReceiveMessageCommand,
   SQSClient,
   SendMessageCommand,
 } from '@aws-sdk/client-sqs';
 import { DynamoDeadLetterStore, ensureDeadLetterTable } from '../../lib/adapters/dead-letters/dynamodb/index.js';
 import { SqsDeliveryQueue, bundleBody, encodeBundleEntry, type SqsEventRecord } from '../../lib/adapters/queue/sqs/index.js';
-import { drainDeadLetterQueue, sqsDlqRecordToDeadLetters } from '../../lib/delivery/dlq-drainer.js';
+import { sqsDlqRecordToDeadLetters } from '../../functions/dlq-drainer.js';
 import type { DeliveryItem, NewDeliveryItem } from '../../lib/ports/delivery-queue.js';
 import { awsClientConfig, requireEnv } from './helpers.js';
 
@@ -40,7 +42,30 @@ async function queueAttributes(queueUrl: string) {
   };
 }
 
-describe('the SQS DLQ drainer', () => {
+/**
+ * What the DLQ drainer Lambda's event source mapping hands it: the DLQ's messages as event records, with every
+ * message attribute and the system attributes the mapping reads.
+ */
+async function receiveDlqRecords(queueUrl: string): Promise<SqsEventRecord[]> {
+  const { Messages = [] } = await sqs.send(new ReceiveMessageCommand({
+    QueueUrl: queueUrl,
+    MaxNumberOfMessages: 10,
+    WaitTimeSeconds: 0,
+    MessageAttributeNames: ['All'],
+    MessageSystemAttributeNames: ['ApproximateReceiveCount', 'ApproximateFirstReceiveTimestamp', 'SentTimestamp'],
+  }));
+  return Messages.map((message) => ({
+    messageId: message.MessageId ?? '',
+    receiptHandle: message.ReceiptHandle ?? '',
+    body: message.Body ?? '',
+    attributes: { ...message.Attributes },
+    messageAttributes: Object.fromEntries(
+      Object.entries(message.MessageAttributes ?? {}).map(([name, value]) => [name, { dataType: value.DataType ?? 'String', stringValue: value.StringValue }]),
+    ),
+  }) as SqsEventRecord);
+}
+
+describe('dead letters from the SQS DLQ (the mapping of the DLQ drainer Lambda)', () => {
   const tableName = `${RUN}-deadletters`;
   let dlqUrl: string;
   let mainUrl: string;
@@ -82,6 +107,18 @@ describe('the SQS DLQ drainer', () => {
     }
   }
 
+  /** What the DLQ drainer does with each record: its dead letters stored, then the message deleted. */
+  async function drain(now: number): Promise<number> {
+    let items = 0;
+    for (const record of await receiveDlqRecords(dlqUrl)) {
+      const deadLetters = sqsDlqRecordToDeadLetters(record, now);
+      for (const deadLetter of deadLetters) await store.put(deadLetter);
+      items += deadLetters.length;
+      await sqs.send(new DeleteMessageCommand({ QueueUrl: dlqUrl, ReceiptHandle: record.receiptHandle }));
+    }
+    return items;
+  }
+
   /** Receives until the main queue is empty: the redrive policy moves what was received before to the DLQ. */
   async function receiveUntilMoved(): Promise<void> {
     const deadline = Date.now() + 5000;
@@ -93,7 +130,7 @@ describe('the SQS DLQ drainer', () => {
     }
   }
 
-  it('[sqs] moves what the redrive policy put in the DLQ into the dead-letter store, then deletes it', async () => {
+  it('[sqs] keeps each item\'s attempts, first attempt and receive time through the redrive policy into its dead letter', async () => {
     const crashed = makeItem('crashed');
     const retried = makeItem('retried');
     const startedAt = Date.now();
@@ -110,8 +147,7 @@ describe('the SQS DLQ drainer', () => {
     assert.equal((await queueAttributes(dlqUrl)).visible, 2);
 
     const drainedAt = Date.now();
-    const result = await drainDeadLetterQueue({ sqs, dlqUrl, store, waitSeconds: 0, now: () => drainedAt });
-    assert.deepEqual(result, { moved: 2, items: 2, skipped: 0 });
+    assert.equal(await drain(drainedAt), 2);
     assert.deepEqual(await queueAttributes(dlqUrl), { visible: 0, inFlight: 0 });
 
     const crashedLetter = await store.get('default', crashed.id);
@@ -135,31 +171,6 @@ describe('the SQS DLQ drainer', () => {
     });
   });
 
-  it('[sqs] leaves a message that is not a delivery item in the DLQ and says so', async () => {
-    await sqs.send(new SendMessageCommand({ QueueUrl: dlqUrl, MessageBody: 'not json' }));
-    const skipped: string[] = [];
-    const result = await drainDeadLetterQueue({
-      sqs,
-      dlqUrl,
-      store,
-      waitSeconds: 0,
-      onSkipped: (record, error) => skipped.push(`${record.body}: ${String(error)}`),
-    });
-    assert.deepEqual(result, { moved: 0, items: 0, skipped: 1 });
-    assert.equal(skipped.length, 1);
-    assert.match(skipped[0] ?? '', /^not json: Error: SQS message [\w-]+ does not hold a delivery item: the body is not JSON$/);
-    assert.deepEqual(await queueAttributes(dlqUrl), { visible: 0, inFlight: 1 });
-  });
-
-  it('[sqs] stops after max messages', async () => {
-    // Sent raw: fauxqs refuses an emoji in a body that is not escaped as the adapter escapes it.
-    const items = Array.from({ length: 3 }, (_, index) => makeItem(`bounded-${index}`, 'héllo'));
-    for (const item of items) await sqs.send(new SendMessageCommand({ QueueUrl: dlqUrl, MessageBody: JSON.stringify(item) }));
-    assert.deepEqual(await drainDeadLetterQueue({ sqs, dlqUrl, store, waitSeconds: 0, max: 2 }), { moved: 2, items: 2, skipped: 0 });
-    assert.deepEqual(await drainDeadLetterQueue({ sqs, dlqUrl, store, waitSeconds: 0 }), { moved: 1, items: 1, skipped: 0 });
-    for (const item of items) assert.deepEqual((await store.get('default', item.id))?.item, item);
-  });
-
   it('[sqs] unpacks a bundle in the DLQ into one dead letter per item, each with its own state', async () => {
     const fresh = makeItem('bundled-fresh');
     const tried = makeItem('bundled-tried');
@@ -173,7 +184,7 @@ describe('the SQS DLQ drainer', () => {
       }),
     );
     const drainedAt = Date.now();
-    assert.deepEqual(await drainDeadLetterQueue({ sqs, dlqUrl, store, waitSeconds: 0, now: () => drainedAt }), { moved: 1, items: 2, skipped: 0 });
+    assert.equal(await drain(drainedAt), 2);
     assert.equal((await store.get('default', fresh.id))?.attempts, 0);
     assert.deepEqual(await store.get('default', tried.id), {
       item: tried,

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, afterEach, before, describe, it } from 'node:test';
 import type { FunctionConfig } from '../../lib/core/model/types.js';
 import { InvocationError, syncInvocationErrorMessage } from '../../lib/core/response/index.js';
-import { classifyInvocationError } from '../../lib/delivery/worker.js';
+import { classifyInvocationError } from '../../lib/dispatch/index.js';
 import { FirehoseInvoker } from '../../lib/invokers/aws/index.js';
 import { FakeFirehose } from './fakes/firehose.js';
 

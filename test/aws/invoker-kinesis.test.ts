@@ -12,8 +12,9 @@ import {
 import { NodeHttpHandler } from '@smithy/node-http-handler';
 import type { FunctionConfig } from '../../lib/core/model/types.js';
 import { InvocationError, syncInvocationErrorMessage } from '../../lib/core/response/index.js';
-import { classifyInvocationError } from '../../lib/delivery/worker.js';
+import { classifyInvocationError } from '../../lib/dispatch/index.js';
 import { KinesisInvoker } from '../../lib/invokers/aws/index.js';
+import { AwsError, sendAwsError } from './fakes/json-protocol.js';
 import { LoopbackServer } from './fakes/server.js';
 import { awsClientConfig, requireEnv } from './helpers.js';
 
@@ -35,11 +36,7 @@ async function invocationError(promise: Promise<unknown>): Promise<InvocationErr
 
 /** A JSON 1.1 server answering every request with one AWS error, as Kinesis would send it. */
 async function erroringKinesis(status: number, code: string, message: string): Promise<LoopbackServer> {
-  const server = new LoopbackServer((_req, res) => {
-    const body = JSON.stringify({ __type: code, message });
-    res.writeHead(status, { 'content-type': 'application/x-amz-json-1.1', 'content-length': Buffer.byteLength(body) });
-    res.end(body);
-  });
+  const server = new LoopbackServer((_req, res) => sendAwsError(res, new AwsError(code, message, status)));
   await server.listen();
   return server;
 }

@@ -2,10 +2,9 @@ import assert from 'node:assert/strict';
 import { after, afterEach, before, describe, it } from 'node:test';
 import type { FunctionConfig, LambdaProvider } from '../../lib/core/model/types.js';
 import { InvocationError, syncInvocationErrorMessage } from '../../lib/core/response/index.js';
-import { classifyInvocationError } from '../../lib/delivery/worker.js';
+import { InvokerRegistry, classifyInvocationError } from '../../lib/dispatch/index.js';
 import { DEFAULT_AWS_CALL_TIMEOUT_MS, LambdaInvoker } from '../../lib/invokers/aws/index.js';
 import { DEREGISTRATION_DELAY, LOAD_BALANCER_IDLE_TIMEOUT } from '../../lib/infra/router/service.js';
-import { Invokers } from '../../lib/invokers/index.js';
 import { FakeLambda } from './fakes/lambda.js';
 
 const GENERIC = 'Function call failed. Please check logs.';
@@ -99,11 +98,12 @@ describe('LambdaInvoker against a fake of Lambda Invoke', () => {
       assert.notEqual(fake.invocations[0]?.signer?.accessKeyId, 'AKIDSTATIC');
     });
 
-    it('[lambda] is the invoker Invokers chooses for awslambda functions', async () => {
+    it('[lambda] is the invoker InvokerRegistry chooses for awslambda functions', async () => {
       fake.setFunction('routed', { payload: '"routed"' });
-      const invokers = new Invokers([invoker]);
-      const result = await invokers.invoke(lambdaFunction(fake.arn('routed')), { payload: '{}' });
-      assert.equal(result.body.toString(), '"routed"');
+      const invokers = new InvokerRegistry([invoker]);
+      const called = await invokers.callSync(lambdaFunction(fake.arn('routed')), { payload: '{}' });
+      assert.ok(called.ok);
+      assert.equal(called.body.toString(), '"routed"');
     });
   });
 

@@ -4,8 +4,9 @@ import { after, before, describe, it } from 'node:test';
 import { CreateQueueCommand, DeleteQueueCommand, ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import type { FunctionConfig } from '../../lib/core/model/types.js';
 import { InvocationError, syncInvocationErrorMessage } from '../../lib/core/response/index.js';
-import { classifyInvocationError } from '../../lib/delivery/worker.js';
+import { classifyInvocationError } from '../../lib/dispatch/index.js';
 import { SqsInvoker } from '../../lib/invokers/aws/index.js';
+import { AWS_JSON_1_0, AwsError, sendAwsError } from './fakes/json-protocol.js';
 import { LoopbackServer } from './fakes/server.js';
 import { awsClientConfig, requireEnv } from './helpers.js';
 
@@ -65,15 +66,8 @@ describe('SqsInvoker against fauxqs', () => {
 
   it('[sqs] throttling (RequestThrottled) is a retryable call failure with its code', async () => {
     // SQS's JSON protocol, as AWS answers a throttled SendMessage.
-    const server = new LoopbackServer((_req, res) => {
-      const body = JSON.stringify({ __type: 'com.amazonaws.sqs#RequestThrottled', message: 'Request is throttled.' });
-      res.writeHead(400, {
-        'content-type': 'application/x-amz-json-1.0',
-        'x-amzn-query-error': 'RequestThrottled;Sender',
-        'content-length': Buffer.byteLength(body),
-      });
-      res.end(body);
-    });
+    const throttling = new AwsError('com.amazonaws.sqs#RequestThrottled', 'Request is throttled.', 400, { 'x-amzn-query-error': 'RequestThrottled;Sender' });
+    const server = new LoopbackServer((_req, res) => sendAwsError(res, throttling, { contentType: AWS_JSON_1_0 }));
     await server.listen();
     const throttled = new SqsInvoker({ endpoint: server.endpoint, maxAttempts: 1 });
     try {

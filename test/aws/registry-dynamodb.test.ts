@@ -22,7 +22,7 @@ import { ensureDeadLetterTable } from '../../lib/adapters/dead-letters/dynamodb/
 import { resyncVersions } from '../../lib/adapters/registry/dynamodb/change-feed.js';
 import { readCounter, readEntries } from '../../lib/adapters/registry/dynamodb/change-log.js';
 import type { ItemByKind } from '../../lib/core/model/types.js';
-import { LiveRoutingTable } from '../../lib/routing/index.js';
+import { LiveRoutingTable } from '../../lib/dispatch/index.js';
 import { ItemExistsError, type RegistryChange } from '../../lib/ports/registry.js';
 import { runRegistryContract } from '../contracts/registry.contract.js';
 import { awsClientConfig, requireEnv, startStreamRelay } from './helpers.js';
@@ -291,48 +291,7 @@ describe('DynamoRegistry [dynamodb]', () => {
     }
   });
 
-  it('[dynamodb] deleteUnlessReferenced refuses while a reference exists and deletes once it is gone', async () => {
-    const tables = await freshTables();
-    const registry = new DynamoRegistry({ client, tablePrefix: tables.tablePrefix });
-    try {
-      const rules = [
-        { kind: 'subscription', references: (s: ItemByKind['subscription']) => s.functionId === 'f' },
-        { kind: 'eventtype', references: (t: ItemByKind['eventtype']) => t.authorizerId === 'f' },
-      ] as const;
-      await registry.create('function', fn('f'));
-      await registry.create('eventtype', { space: 'default', name: 'guarded', authorizerId: 'f' });
-      await registry.create('subscription', subscription('s1', 'f'), { requires: [{ kind: 'function', id: 'f' }] });
-
-      assert.deepEqual(await registry.deleteUnlessReferenced('function', 'default', 'f', rules), {
-        outcome: 'referenced',
-        kind: 'subscription',
-        item: subscription('s1', 'f'),
-      });
-      await registry.delete('subscription', 'default', 's1');
-      assert.deepEqual(await registry.deleteUnlessReferenced('function', 'default', 'f', rules), {
-        outcome: 'referenced',
-        kind: 'eventtype',
-        item: { space: 'default', name: 'guarded', authorizerId: 'f' },
-      });
-      await registry.put('eventtype', { space: 'default', name: 'guarded' });
-      const deleteF = () => registry.deleteUnlessReferenced('function', 'default', 'f', rules);
-      assert.deepEqual(await deleteF(), { outcome: 'deleted' });
-      assert.equal(await registry.get('function', 'default', 'f'), undefined);
-      assert.deepEqual(await deleteF(), { outcome: 'missing' });
-
-      await assert.rejects(
-        registry.create('subscription', subscription('s2', 'f'), { requires: [{ kind: 'function', id: 'f' }] }),
-        (error) => error instanceof ReferenceMissingError && error.message === 'function default/f does not exist',
-      );
-      assert.equal(await registry.get('subscription', 'default', 's2'), undefined);
-      await assert.rejects(registry.create('eventtype', { space: 'default', name: 'guarded' }), ItemExistsError);
-    } finally {
-      await registry.close();
-      await tables.drop();
-    }
-  });
-
-  it('[dynamodb] a referring create racing deleteUnlessReferenced: one wins, no dangling reference', async (t) => {
+  it('[dynamodb] a referring create racing deleteUnlessReferenced of another instance: one wins, no dangling reference', async (t) => {
     const tables = await freshTables();
     const left = new DynamoRegistry({ client, tablePrefix: tables.tablePrefix });
     const right = new DynamoRegistry({ client, tablePrefix: tables.tablePrefix });

@@ -4,29 +4,22 @@ import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { ConfigService, createConfigApi } from '../../lib/config-api/index.js';
 import { nodeConfigListener } from '../../lib/config-api/adapters/index.js';
-import type { RunningGateway } from '../../lib/gateway/index.js';
 import { GatewayMetrics } from '../../lib/observability/index.js';
 import type { Registry } from '../../lib/ports/registry.js';
-import { startTestGateway } from '../helpers/gateway.js';
+import { gatewayForSuite } from '../helpers/gateway-suite.js';
 import { call, errorMessage, http } from '../helpers/http.js';
 
 describe('config API: routes, health, metrics and bad input (docs/compatibility.md#routes, #conventions, #metrics)', () => {
-  let gw: RunningGateway;
-  let url: string;
-  before(async () => {
-    gw = await startTestGateway();
-    url = gw.configUrl;
-  });
-  after(() => gw.close());
+  const api = gatewayForSuite();
 
   it('answers GET /v1/status with 200 and an empty body', async () => {
-    const res = await http(url, '/v1/status');
+    const res = await http(api.url, '/v1/status');
     assert.equal(res.status, 200);
     assert.equal(res.text, '');
   });
 
   it('answers unknown paths with the plain-text 404', async () => {
-    const res = await http(url, '/v1/nothing');
+    const res = await http(api.url, '/v1/nothing');
     assert.equal(res.status, 404);
     assert.equal(res.text, '404 page not found\n');
     assert.match(String(res.headers['content-type']), /^text\/plain/);
@@ -34,7 +27,7 @@ describe('config API: routes, health, metrics and bad input (docs/compatibility.
 
   it('answers a known path with another method with the plain-text 405 and no Allow header', async () => {
     for (const method of ['PATCH', 'POST', 'OPTIONS']) {
-      const res = await http(url, '/v1/status', { method });
+      const res = await http(api.url, '/v1/status', { method });
       assert.equal(res.status, 405, method);
       assert.equal(res.text, 'Method Not Allowed\n');
       assert.equal(res.headers.allow, undefined);
@@ -42,30 +35,30 @@ describe('config API: routes, health, metrics and bad input (docs/compatibility.
   });
 
   it('redirects a trailing slash, wrong letter case and unclean paths to the registered route', async () => {
-    const slash = await http(url, '/v1/status/');
+    const slash = await http(api.url, '/v1/status/');
     assert.equal(slash.status, 301);
     assert.equal(slash.headers.location, '/v1/status');
-    const upper = await http(url, '/V1/Spaces/default/EventTypes?metadata.a=b');
+    const upper = await http(api.url, '/V1/Spaces/default/EventTypes?metadata.a=b');
     assert.equal(upper.status, 301);
     assert.equal(upper.headers.location, '/v1/spaces/default/eventtypes?metadata.a=b');
-    const unclean = await http(url, '/v1//status');
+    const unclean = await http(api.url, '/v1//status');
     assert.equal(unclean.status, 301);
     assert.equal(unclean.headers.location, '/v1/status');
-    const dots = await http(url, '/v1/spaces/../status');
+    const dots = await http(api.url, '/v1/spaces/../status');
     assert.equal(dots.status, 301);
     assert.equal(dots.headers.location, '/v1/status');
-    const post = await http(url, '/v1/spaces/default/eventtypes/', { method: 'POST', body: '{"name":"x.y"}' });
+    const post = await http(api.url, '/v1/spaces/default/eventtypes/', { method: 'POST', body: '{"name":"x.y"}' });
     assert.equal(post.status, 307);
     assert.equal(post.headers.location, '/v1/spaces/default/eventtypes');
   });
 
   it('serves Prometheus metrics with the config metrics of docs/compatibility.md#metrics and process metrics', async () => {
-    await call(url, 'POST', '/v1/spaces/metrics-space/eventtypes', { name: 'm.one' });
-    await call(url, 'POST', '/v1/spaces/metrics-space/eventtypes', { name: 'm.two' });
-    await call(url, 'DELETE', '/v1/spaces/metrics-space/eventtypes/m.two');
-    await call(url, 'GET', '/v1/spaces/metrics-space/eventtypes');
-    await call(url, 'POST', '/v1/spaces/metrics-space/eventtypes', '{'); // a body that does not decode is not counted
-    const res = await http(url, '/v1/metrics');
+    await call(api.url, 'POST', '/v1/spaces/metrics-space/eventtypes', { name: 'm.one' });
+    await call(api.url, 'POST', '/v1/spaces/metrics-space/eventtypes', { name: 'm.two' });
+    await call(api.url, 'DELETE', '/v1/spaces/metrics-space/eventtypes/m.two');
+    await call(api.url, 'GET', '/v1/spaces/metrics-space/eventtypes');
+    await call(api.url, 'POST', '/v1/spaces/metrics-space/eventtypes', '{'); // a body that does not decode is not counted
+    const res = await http(api.url, '/v1/metrics');
     assert.equal(res.status, 200);
     assert.match(String(res.headers['content-type']), /^text\/plain/);
     assert.match(res.text, /^eventgateway_eventtypes_total\{space="metrics-space"\} 1$/m);
@@ -90,7 +83,7 @@ describe('config API: routes, health, metrics and bad input (docs/compatibility.
     ];
     for (const resource of ['eventtypes', 'functions', 'subscriptions', 'cors']) {
       for (const body of bodies) {
-        const res = await http(url, `/v1/spaces/default/${resource}`, { method: 'POST', body, headers: { 'content-type': 'application/json' } });
+        const res = await http(api.url, `/v1/spaces/default/${resource}`, { method: 'POST', body, headers: { 'content-type': 'application/json' } });
         assert.ok(res.status >= 400 && res.status < 500, `${resource} ${JSON.stringify(body).slice(0, 40)} → ${res.status} ${res.text}`);
         assert.equal(typeof errorMessage(res), 'string');
       }
@@ -98,26 +91,26 @@ describe('config API: routes, health, metrics and bad input (docs/compatibility.
   });
 
   it('rejects invalid ids and spaces with 400', async () => {
-    const badSpace = await call(url, 'POST', '/v1/spaces/a%20b/functions', { functionId: 'f', type: 'http', provider: { url: 'http://example.com' } });
+    const badSpace = await call(api.url, 'POST', '/v1/spaces/a%20b/functions', { functionId: 'f', type: 'http', provider: { url: 'http://example.com' } });
     assert.equal(badSpace.status, 400);
-    const badId = await call(url, 'POST', '/v1/spaces/default/functions', { functionId: 'a b', type: 'http', provider: { url: 'http://example.com' } });
+    const badId = await call(api.url, 'POST', '/v1/spaces/default/functions', { functionId: 'a b', type: 'http', provider: { url: 'http://example.com' } });
     assert.equal(badId.status, 400);
     assert.match(errorMessage(badId), /Function\.ID/);
-    const longId = await call(url, 'POST', '/v1/spaces/default/functions', { functionId: 'x'.repeat(300), type: 'http', provider: { url: 'http://example.com' } });
+    const longId = await call(api.url, 'POST', '/v1/spaces/default/functions', { functionId: 'x'.repeat(300), type: 'http', provider: { url: 'http://example.com' } });
     assert.equal(longId.status, 400);
-    const badEventType = await call(url, 'POST', '/v1/spaces/default/subscriptions', { type: 'async', eventType: 'no spaces', functionId: 'f' });
+    const badEventType = await call(api.url, 'POST', '/v1/spaces/default/subscriptions', { type: 'async', eventType: 'no spaces', functionId: 'f' });
     assert.equal(badEventType.status, 400);
   });
 
   it('answers a body over the limit with 413 and the envelope', async () => {
-    const res = await http(url, '/v1/spaces/default/eventtypes', { method: 'POST', body: `{"name":"${'x'.repeat(2 * 1024 * 1024)}"}` });
+    const res = await http(api.url, '/v1/spaces/default/eventtypes', { method: 'POST', body: `{"name":"${'x'.repeat(2 * 1024 * 1024)}"}` });
     assert.equal(res.status, 413);
     assert.match(errorMessage(res), /too large/);
-    assert.equal((await http(url, '/v1/status')).status, 200);
+    assert.equal((await http(api.url, '/v1/status')).status, 200);
   });
 
   it('answers a malformed percent-escape with 400', async () => {
-    const res = await http(url, '/v1/spaces/%zz/eventtypes');
+    const res = await http(api.url, '/v1/spaces/%zz/eventtypes');
     assert.equal(res.status, 400);
   });
 });

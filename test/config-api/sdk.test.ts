@@ -1,8 +1,7 @@
 import assert from 'node:assert/strict';
 import { createRequire } from 'node:module';
-import { after, before, describe, it } from 'node:test';
-import type { RunningGateway } from '../../lib/gateway/index.js';
-import { startTestGateway } from '../helpers/gateway.js';
+import { describe, it } from 'node:test';
+import { gatewayForSuite } from '../helpers/gateway-suite.js';
 import { call } from '../helpers/http.js';
 
 // The official SDK of the original gateway, unchanged (CommonJS, no types).
@@ -27,13 +26,10 @@ const require = createRequire(import.meta.url);
 const EventGateway = require('@serverless/event-gateway-sdk') as new (config: object) => Sdk;
 
 describe('the official SDK (@serverless/event-gateway-sdk 0.11.0) against a started gateway', () => {
-  let gw: RunningGateway;
   let sdk: Sdk;
-  before(async () => {
-    gw = await startTestGateway();
+  const api = gatewayForSuite(async ({ gw }) => {
     sdk = new EventGateway({ url: gw.eventsUrl, configurationUrl: gw.configUrl, space: 'sdkspace' });
   });
-  after(() => gw.close());
 
   it('creates, lists, updates and deletes functions', async () => {
     const created = await sdk.createFunction({ functionId: 'hello', type: 'http', provider: { url: 'http://127.0.0.1:9/hello' } });
@@ -43,7 +39,7 @@ describe('the official SDK (@serverless/event-gateway-sdk 0.11.0) against a star
     assert.deepEqual((await sdk.listFunctions({ 'metadata.team': 'x' })).map((f) => f.functionId), ['world']);
     const updated = await sdk.updateFunction({ functionId: 'hello', type: 'http', provider: { url: 'http://127.0.0.1:9/v2' } });
     assert.equal((updated.provider as { url: string }).url, 'http://127.0.0.1:9/v2');
-    const raw = await call(gw.configUrl, 'GET', '/v1/spaces/sdkspace/functions/hello');
+    const raw = await call(api.url, 'GET', '/v1/spaces/sdkspace/functions/hello');
     assert.equal(raw.json<{ provider: { url: string } }>().provider.url, 'http://127.0.0.1:9/v2');
     await sdk.deleteFunction({ functionId: 'world' });
     assert.deepEqual((await sdk.listFunctions()).map((f) => f.functionId), ['hello']);
@@ -58,7 +54,7 @@ describe('the official SDK (@serverless/event-gateway-sdk 0.11.0) against a star
     await sdk.createEventType({ name: 'temp.event' });
     const updated = await sdk.updateEventType({ name: 'user.created', authorizerId: 'hello' });
     assert.equal(updated.authorizerId, 'hello');
-    assert.equal((await call(gw.configUrl, 'GET', '/v1/spaces/sdkspace/eventtypes/user.created')).json<{ authorizerId: string }>().authorizerId, 'hello');
+    assert.equal((await call(api.url, 'GET', '/v1/spaces/sdkspace/eventtypes/user.created')).json<{ authorizerId: string }>().authorizerId, 'hello');
     await sdk.updateEventType({ name: 'user.created' });
     await sdk.deleteEventType({ name: 'temp.event' });
     assert.deepEqual((await sdk.listEventTypes()).map((t) => t.name), ['user.created', 'http.request']);
@@ -72,7 +68,7 @@ describe('the official SDK (@serverless/event-gateway-sdk 0.11.0) against a star
     assert.equal(sync.method, 'GET');
     const listed = await sdk.listSubscriptions();
     assert.equal(listed.length, 2);
-    const raw = await call(gw.configUrl, 'GET', `/v1/spaces/sdkspace/subscriptions/${String(sub.subscriptionId)}`);
+    const raw = await call(api.url, 'GET', `/v1/spaces/sdkspace/subscriptions/${String(sub.subscriptionId)}`);
     assert.equal(raw.status, 200);
     await sdk.unsubscribe({ subscriptionId: sub.subscriptionId });
     await sdk.unsubscribe({ subscriptionId: sync.subscriptionId });
@@ -85,7 +81,7 @@ describe('the official SDK (@serverless/event-gateway-sdk 0.11.0) against a star
     assert.equal(created.corsId, 'GET%2Fhello');
     const updated = await sdk.updateCORS({ corsId: 'GET%2Fhello', method: 'GET', path: '/hello', allowCredentials: true });
     assert.equal(updated.allowCredentials, true);
-    const raw = await call(gw.configUrl, 'GET', '/v1/spaces/sdkspace/cors/GET%2Fhello');
+    const raw = await call(api.url, 'GET', '/v1/spaces/sdkspace/cors/GET%2Fhello');
     assert.equal(raw.json<{ allowCredentials: boolean }>().allowCredentials, true);
     assert.deepEqual((await sdk.listCORS()).map((c) => c.corsId), ['GET%2Fhello']);
     await sdk.deleteCORS({ corsId: 'GET%2Fhello' });

@@ -1,5 +1,5 @@
 /**
- * The Registry port's contract, written once and run against every adapter (SQLite here, DynamoDB later):
+ * The Registry port's contract, written once and run against every adapter (SQLite, DynamoDB):
  *
  *   runRegistryContract('sqlite', async () => ({ registry, cleanup }));
  *
@@ -11,8 +11,8 @@ import assert from 'node:assert/strict';
 import { afterEach, beforeEach, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { ItemByKind, Kind } from '../../lib/core/model/types.js';
-import { ItemExistsError } from '../../lib/ports/registry.js';
-import type { Registry, RegistryChange, RegistrySnapshot } from '../../lib/ports/registry.js';
+import { ItemExistsError, ReferenceMissingError } from '../../lib/ports/registry.js';
+import type { ReferenceRule, Registry, RegistryChange, RegistrySnapshot } from '../../lib/ports/registry.js';
 
 export interface RegistryUnderTest {
   registry: Registry;
@@ -290,6 +290,192 @@ export function runRegistryContract(adapterName: string, create: () => Promise<R
         await registry.get('function', 'space-a', 'race'),
         makeItem('function', 'space-a', 'race', winner),
       );
+    });
+
+    describe('references', () => {
+      const requiresF = { requires: [{ kind: 'function', id: 'f' }] } as const;
+      const subscriptionOf = (id: string, functionId: string) => ({
+        ...makeItem('subscription', 'space-a', id),
+        functionId,
+      });
+
+      function rejectsMissing(promise: Promise<unknown>, kind: Kind, space: string, id: string): Promise<void> {
+        return assert.rejects(promise, (error) => {
+          assert.ok(error instanceof ReferenceMissingError, `expected ReferenceMissingError, got ${String(error)}`);
+          assert.deepEqual([error.kind, error.space, error.id], [kind, space, id]);
+          assert.equal(error.message, `${kind} ${space}/${id} does not exist`);
+          return true;
+        });
+      }
+
+      test('create and put with requires write when the named items exist in the space', async (registry) => {
+        await registry.create('function', makeItem('function', 'space-a', 'f'));
+        await registry.create('eventtype', makeItem('eventtype', 'space-a', 'user.created'));
+        const requires = [
+          { kind: 'function', id: 'f' },
+          { kind: 'eventtype', id: 'user.created' },
+        ] as const;
+        await registry.create('subscription', subscriptionOf('s', 'f'), { requires });
+        const updated = { ...subscriptionOf('s', 'f'), metadata: { note: 'v2' } };
+        await registry.put('subscription', updated, { requires });
+        assert.deepEqual(await registry.get('subscription', 'space-a', 's'), updated);
+      });
+
+      test('create and put with a missing required item reject, name the first one missing, and write nothing', async (registry) => {
+        await registry.create('function', makeItem('function', 'space-a', 'f'));
+        await registry.create('function', makeItem('function', 'space-b', 'g'));
+        const recorder = new ChangeRecorder(registry);
+        const before = await registry.snapshot();
+        const requires = [
+          { kind: 'function', id: 'f' },
+          { kind: 'function', id: 'g' }, // exists, but in another space
+          { kind: 'eventtype', id: 'missing' },
+        ] as const;
+        await rejectsMissing(registry.create('subscription', subscriptionOf('s', 'f'), { requires }), 'function', 'space-a', 'g');
+        await rejectsMissing(
+          registry.put('subscription', subscriptionOf('s', 'f'), { requires: [requires[0], requires[2]] }),
+          'eventtype',
+          'space-a',
+          'missing',
+        );
+        const stored = makeItem('cors', 'space-a', 'c');
+        await registry.create('cors', stored);
+        await rejectsMissing(
+          registry.put('cors', { ...stored, allowCredentials: true }, { requires: [{ kind: 'cors', id: 'other' }] }),
+          'cors',
+          'space-a',
+          'other',
+        );
+        assert.equal(await registry.get('subscription', 'space-a', 's'), undefined);
+        assert.deepEqual(await registry.get('cors', 'space-a', 'c'), stored);
+        // Only the cors create was a change.
+        const [change] = await recorder.waitFor(1);
+        assert.equal(change?.id, 'c');
+        await sleep(50);
+        assert.equal(recorder.changes.length, 1);
+        assert.deepEqual(sortedSnapshotItems(await registry.snapshot()), sortedSnapshotItems({ ...before, cors: [stored] }));
+      });
+
+      test('a create of an existing item with a missing required item rejects with ItemExistsError', async (registry) => {
+        const original = subscriptionOf('s', 'f');
+        await registry.create('subscription', original);
+        await assert.rejects(registry.create('subscription', subscriptionOf('s', 'gone'), requiresF), ItemExistsError);
+        assert.deepEqual(await registry.get('subscription', 'space-a', 's'), original);
+      });
+
+      const functionRules: readonly ReferenceRule[] = [
+        { kind: 'subscription', references: (s) => s.functionId === 'f' },
+        { kind: 'eventtype', references: (t) => t.authorizerId === 'f' },
+      ];
+
+      test('deleteUnlessReferenced reports the first reference by rule, then deletes once none is left', async (registry) => {
+        await registry.create('function', makeItem('function', 'space-a', 'f'));
+        const guarded = { ...makeItem('eventtype', 'space-a', 'guarded'), authorizerId: 'f' };
+        await registry.create('eventtype', guarded);
+        await registry.create('subscription', subscriptionOf('s1', 'f'), requiresF);
+        await registry.create('subscription', subscriptionOf('s2', 'f'), requiresF);
+        await registry.create('subscription', subscriptionOf('s3', 'other'));
+
+        // Within a rule, the first match in list order (descending ids).
+        assert.deepEqual(await registry.deleteUnlessReferenced('function', 'space-a', 'f', functionRules), {
+          outcome: 'referenced',
+          kind: 'subscription',
+          item: subscriptionOf('s2', 'f'),
+        });
+        await registry.delete('subscription', 'space-a', 's1');
+        await registry.delete('subscription', 'space-a', 's2');
+        assert.deepEqual(await registry.deleteUnlessReferenced('function', 'space-a', 'f', functionRules), {
+          outcome: 'referenced',
+          kind: 'eventtype',
+          item: guarded,
+        });
+        assert.ok(await registry.get('function', 'space-a', 'f'), 'a refused delete keeps the item');
+
+        await registry.put('eventtype', makeItem('eventtype', 'space-a', 'guarded', 'v2'));
+        const recorder = new ChangeRecorder(registry);
+        assert.deepEqual(await registry.deleteUnlessReferenced('function', 'space-a', 'f', functionRules), {
+          outcome: 'deleted',
+        });
+        assert.equal(await registry.get('function', 'space-a', 'f'), undefined);
+        assert.deepEqual(await registry.deleteUnlessReferenced('function', 'space-a', 'f', functionRules), {
+          outcome: 'missing',
+        });
+        const [change] = await recorder.waitFor(1);
+        assert.deepEqual(change && { kind: change.kind, space: change.space, id: change.id, item: change.item }, {
+          kind: 'function',
+          space: 'space-a',
+          id: 'f',
+          item: undefined,
+        });
+        await sleep(50);
+        assert.equal(recorder.changes.length, 1, 'a missing item is no change');
+        await rejectsMissing(registry.create('subscription', subscriptionOf('s4', 'f'), requiresF), 'function', 'space-a', 'f');
+      });
+
+      test('deleteUnlessReferenced counts references in the item\'s space only, and before the item\'s existence', async (registry) => {
+        await registry.create('subscription', { ...subscriptionOf('s', 'f'), space: 'space-b' });
+        await registry.create('function', makeItem('function', 'space-a', 'f'));
+        assert.deepEqual(await registry.deleteUnlessReferenced('function', 'space-a', 'f', functionRules), {
+          outcome: 'deleted',
+        });
+        await registry.create('subscription', subscriptionOf('s', 'f'));
+        assert.deepEqual(await registry.deleteUnlessReferenced('function', 'space-a', 'f', functionRules), {
+          outcome: 'referenced',
+          kind: 'subscription',
+          item: subscriptionOf('s', 'f'),
+        });
+        assert.deepEqual(await registry.deleteUnlessReferenced('function', 'space-a', 'f', []), { outcome: 'missing' });
+      });
+
+      test('a referring create racing deleteUnlessReferenced: one of them wins, no reference is left dangling', async (registry) => {
+        for (let round = 0; round < 6; round++) {
+          const functionId = `f${round}`;
+          await registry.create('function', makeItem('function', 'space-a', functionId));
+          const [created, deleted] = await Promise.allSettled([
+            // A head start for either side, so that both orders happen.
+            sleep(round % 2 === 0 ? 0 : 20).then(() =>
+              registry.create('subscription', subscriptionOf(`s${round}`, functionId), {
+                requires: [{ kind: 'function', id: functionId }],
+              }),
+            ),
+            sleep(round % 2 === 0 ? 20 : 0).then(() =>
+              registry.deleteUnlessReferenced('function', 'space-a', functionId, [
+                { kind: 'subscription', references: (s) => s.functionId === functionId },
+              ]),
+            ),
+          ]);
+          assert.equal(deleted.status, 'fulfilled');
+          const stored = await registry.get('subscription', 'space-a', `s${round}`);
+          const functionLeft = await registry.get('function', 'space-a', functionId);
+          if (deleted.value.outcome === 'deleted') {
+            assert.ok(created.status === 'rejected' && created.reason instanceof ReferenceMissingError);
+            assert.equal(stored, undefined);
+            assert.equal(functionLeft, undefined);
+          } else {
+            assert.equal(deleted.value.outcome, 'referenced');
+            assert.equal(created.status, 'fulfilled');
+            assert.ok(stored && functionLeft);
+          }
+        }
+      });
+    });
+
+    test('a synchronous change feed has told every listener of a write when the write resolves', async (registry) => {
+      if (registry.changeFeed !== 'synchronous') {
+        assert.equal(registry.changeFeed, 'eventual');
+        return;
+      }
+      const seen: string[] = [];
+      registry.onChange((change) => seen.push(`${change.kind}/${change.id}/${change.item ? 'written' : 'deleted'}`));
+      await registry.create('function', makeItem('function', 'space-a', 'f'));
+      assert.deepEqual(seen, ['function/f/written']);
+      await registry.put('function', makeItem('function', 'space-a', 'f', 'v2'));
+      assert.equal(seen.length, 2);
+      await registry.delete('function', 'space-a', 'f');
+      assert.equal(seen.length, 3);
+      await registry.create('function', makeItem('function', 'space-a', 'f'));
+      await registry.deleteUnlessReferenced('function', 'space-a', 'f', []);
+      assert.deepEqual(seen.slice(3), ['function/f/written', 'function/f/deleted']);
     });
 
     describe('snapshot', () => {

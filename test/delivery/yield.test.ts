@@ -5,13 +5,12 @@ import { SqliteRegistry } from '../../lib/adapters/registry/sqlite/index.js';
 import { openDatabase, type SqliteDatabase } from '../../lib/adapters/sqlite/index.js';
 import { ConfigService } from '../../lib/config-api/index.js';
 import { DeliveryWorkers } from '../../lib/delivery/worker.js';
-import { SystemEvents } from '../../lib/events-api/system-events.js';
 import { HookRunner } from '../../lib/hooks/index.js';
-import { HttpInvoker, Invokers } from '../../lib/invokers/index.js';
+import { HttpInvoker } from '../../lib/invokers/index.js';
 import { createLogger } from '../../lib/observability/index.js';
 import { GatewayMetrics } from '../../lib/observability/metrics.js';
 import type { NewDeliveryItem } from '../../lib/ports/delivery-queue.js';
-import { LiveRoutingTable } from '../../lib/routing/index.js';
+import { InvokerRegistry, LiveRoutingTable, SystemEvents } from '../../lib/dispatch/index.js';
 import { Sink } from '../helpers/sink.js';
 
 /** Keeps the event loop about 95% busy (as a saturating burst of requests would) until `until`, letting I/O in between. */
@@ -68,7 +67,7 @@ describe('delivery workers under saturating intake (bench/README.md)', () => {
     workers = new DeliveryWorkers({
       queue,
       routing,
-      invokers: new Invokers([new HttpInvoker()]),
+      invokers: new InvokerRegistry([new HttpInvoker()]),
       systemEvents,
       metrics,
       logger,

@@ -1,9 +1,9 @@
-import { startLocalGateway, type GatewayOptions, type RunningGateway } from '../../lib/gateway/index.js';
+import { startGateway, type GatewayOptions, type RunningGateway } from '../../lib/gateway/index.js';
 import { createLogger, type Logger } from '../../lib/observability/index.js';
 
 /** A gateway in this process on free loopback ports, with an in-memory store and silent logs, unless overridden. */
 export function startTestGateway(options: GatewayOptions & { logger?: Logger } = {}): Promise<RunningGateway> {
-  return startLocalGateway({
+  return startGateway({
     dev: true,
     host: '127.0.0.1',
     configPort: 0,

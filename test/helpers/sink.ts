@@ -1,4 +1,4 @@
-import { createServer, type IncomingMessage, type Server } from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
 export interface ReceivedRequest {
@@ -8,7 +8,12 @@ export interface ReceivedRequest {
   body: string;
   /** The body parsed as JSON, or undefined. */
   json: unknown;
+  /** The client's port: one per connection, so equal ports mean a reused connection. */
+  remotePort: number;
 }
+
+/** Answers a request itself (delay, destroy the socket, stream…), in place of {@link Sink.reply}. */
+export type SinkResponder = (req: IncomingMessage, res: ServerResponse, received: ReceivedRequest) => void;
 
 export type SinkReply = { status?: number; headers?: Record<string, string>; body?: string } | ((req: ReceivedRequest) => SinkReply);
 
@@ -19,6 +24,10 @@ export type SinkReply = { status?: number; headers?: Record<string, string>; bod
 export class Sink {
   readonly received: ReceivedRequest[] = [];
   reply: SinkReply = { status: 200, body: '{}' };
+  /** When set, answers every request instead of {@link reply}. */
+  respond: SinkResponder | undefined;
+  /** TCP connections accepted. */
+  connections = 0;
   private waiters: Array<{ count: number; resolve: () => void }> = [];
 
   private constructor(private readonly server: Server, readonly url: string) {}
@@ -36,8 +45,13 @@ export class Sink {
         } catch {
           json = undefined;
         }
-        const received: ReceivedRequest = { method: req.method ?? '', url: req.url ?? '', headers: req.headers, body, json };
+        const received: ReceivedRequest = { method: req.method ?? '', url: req.url ?? '', headers: req.headers, body, json, remotePort: req.socket.remotePort ?? 0 };
         sink!.received.push(received);
+        if (sink!.respond) {
+          sink!.respond(req, res, received);
+          sink!.notify();
+          return;
+        }
         let reply = sink!.reply;
         while (typeof reply === 'function') reply = reply(received);
         res.writeHead(reply.status ?? 200, reply.headers ?? { 'content-type': 'application/json' });
@@ -45,10 +59,30 @@ export class Sink {
         sink!.notify();
       });
     });
+    server.on('connection', () => {
+      if (sink) sink.connections += 1;
+    });
     await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));
     sink = new Sink(server, `http://127.0.0.1:${(server.address() as AddressInfo).port}/`);
     if (reply) sink.reply = reply;
     return sink;
+  }
+
+  get port(): number {
+    return (this.server.address() as AddressInfo).port;
+  }
+
+  /** The URL without its trailing slash, to append a path to. */
+  get origin(): string {
+    return `http://127.0.0.1:${this.port}`;
+  }
+
+  /** Forgets what was received and counted, and answers with the default reply again. */
+  reset(): void {
+    this.received.length = 0;
+    this.connections = 0;
+    this.reply = { status: 200, body: '{}' };
+    this.respond = undefined;
   }
 
   /** Resolves once `count` requests have arrived in all; rejects after `timeoutMs`. */

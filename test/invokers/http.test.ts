@@ -1,77 +1,24 @@
 import assert from 'node:assert/strict';
-import { createServer } from 'node:http';
-import type { IncomingHttpHeaders, IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { LookupFunction } from 'node:net';
 import { after, afterEach, before, describe, it } from 'node:test';
 import { setImmediate as setImmediatePromise } from 'node:timers/promises';
 import type { FunctionConfig } from '../../lib/core/model/types.js';
 import { InvocationError } from '../../lib/core/response/index.js';
+import { Sink, type SinkResponder } from '../helpers/sink.js';
 import { HttpInvoker, httpResultError, parseRetryAfter } from '../../lib/invokers/http/index.js';
 
-interface Received {
-  method: string;
-  url: string;
-  headers: IncomingHttpHeaders;
-  body: string;
-  remotePort: number;
+/** The target: a {@link Sink} that answers `ok` unless a test sets its own responder. */
+const answerOk: SinkResponder = (_req, res) => res.end('ok');
+
+async function startTarget(): Promise<Sink> {
+  const sink = await Sink.start();
+  sink.respond = answerOk;
+  return sink;
 }
 
-type Handler = (req: IncomingMessage, res: ServerResponse, body: string) => void;
-
-/** A loopback HTTP server that records what it receives and counts the connections it accepts. */
-class Target {
-  readonly received: Received[] = [];
-  connections = 0;
-  handler: Handler = (_req, res) => res.end('ok');
-  private readonly server: Server;
-
-  private constructor() {
-    this.server = createServer((req, res) => {
-      const chunks: Buffer[] = [];
-      req.on('data', (chunk: Buffer) => chunks.push(chunk));
-      req.on('end', () => {
-        const body = Buffer.concat(chunks).toString('utf8');
-        this.received.push({
-          method: req.method ?? '',
-          url: req.url ?? '',
-          headers: req.headers,
-          body,
-          remotePort: req.socket.remotePort ?? 0,
-        });
-        this.handler(req, res, body);
-      });
-    });
-    this.server.on('connection', () => {
-      this.connections += 1;
-    });
-  }
-
-  static async start(): Promise<Target> {
-    const target = new Target();
-    await new Promise<void>((resolve) => target.server.listen(0, '127.0.0.1', resolve));
-    return target;
-  }
-
-  get port(): number {
-    const address = this.server.address();
-    assert.ok(address !== null && typeof address === 'object');
-    return address.port;
-  }
-
-  get url(): string {
-    return `http://127.0.0.1:${this.port}`;
-  }
-
-  reset(): void {
-    this.received.length = 0;
-    this.connections = 0;
-    this.handler = (_req, res) => res.end('ok');
-  }
-
-  async stop(): Promise<void> {
-    this.server.closeAllConnections();
-    await new Promise<void>((resolve) => this.server.close(() => resolve()));
-  }
+function resetTarget(sink: Sink): void {
+  sink.reset();
+  sink.respond = answerOk;
 }
 
 function httpFunction(url: string, headers?: Record<string, string>): FunctionConfig {
@@ -80,9 +27,9 @@ function httpFunction(url: string, headers?: Record<string, string>): FunctionCo
 
 /** A port nothing listens on: bound once, then released. */
 async function closedPort(): Promise<number> {
-  const target = await Target.start();
+  const target = await startTarget();
   const port = target.port;
-  await target.stop();
+  await target.close();
   return port;
 }
 
@@ -99,24 +46,24 @@ async function invocationError(promise: Promise<unknown>): Promise<InvocationErr
 const PAYLOAD = '{"eventType":"user.created","eventID":"1","cloudEventsVersion":"0.1","source":"/x","data":{"a":1}}';
 
 describe('Class: HttpInvoker', () => {
-  let target: Target;
+  let target: Sink;
   let invoker: HttpInvoker;
 
   before(async () => {
-    target = await Target.start();
+    target = await startTarget();
     invoker = new HttpInvoker();
   });
 
-  afterEach(() => target.reset());
+  afterEach(() => resetTarget(target));
 
   after(async () => {
     await invoker.close();
-    await target.stop();
+    await target.close();
   });
 
   describe('Method: invoke', () => {
     it('posts the payload as application/cloudevents+json to the URL, without its fragment', async () => {
-      const result = await invoker.invoke(httpFunction(`${target.url}/hook/path?key=v#frag`), { payload: PAYLOAD });
+      const result = await invoker.invoke(httpFunction(`${target.origin}/hook/path?key=v#frag`), { payload: PAYLOAD });
 
       assert.equal(result.status, 200);
       assert.equal(result.body.toString(), 'ok');
@@ -130,7 +77,7 @@ describe('Class: HttpInvoker', () => {
     });
 
     it('sends the static headers and the per-call headers, the per-call ones winning on a clash', async () => {
-      const fn = httpFunction(target.url, { 'x-functions-key': 'secret', 'x-shared': 'from-provider' });
+      const fn = httpFunction(target.origin, { 'x-functions-key': 'secret', 'x-shared': 'from-provider' });
 
       await invoker.invoke(fn, {
         payload: PAYLOAD,
@@ -144,7 +91,7 @@ describe('Class: HttpInvoker', () => {
     });
 
     it('keeps the content type fixed even when configured headers name another one', async () => {
-      const fn = httpFunction(target.url, { 'Content-Type': 'text/plain' });
+      const fn = httpFunction(target.origin, { 'Content-Type': 'text/plain' });
 
       await invoker.invoke(fn, { payload: PAYLOAD, headers: { 'content-type': 'application/json' } });
 
@@ -161,7 +108,7 @@ describe('Class: HttpInvoker', () => {
 
     it('reuses one keep-alive connection for sequential calls', async () => {
       const fresh = new HttpInvoker();
-      const fn = httpFunction(`${target.url}/ka`);
+      const fn = httpFunction(`${target.origin}/ka`);
       try {
         for (let i = 0; i < 5; i++) {
           const result = await fresh.invoke(fn, { payload: PAYLOAD, timeoutMs: 5000 });
@@ -180,31 +127,31 @@ describe('Class: HttpInvoker', () => {
     });
 
     it('returns a 302 as is and never contacts the Location target', async () => {
-      const elsewhere = await Target.start();
+      const elsewhere = await startTarget();
       try {
-        target.handler = (_req, res) => {
-          res.writeHead(302, { location: `${elsewhere.url}/internal` });
+        target.respond = (_req, res) => {
+          res.writeHead(302, { location: `${elsewhere.origin}/internal` });
           res.end('moved');
         };
 
-        const result = await invoker.invoke(httpFunction(target.url), { payload: PAYLOAD });
+        const result = await invoker.invoke(httpFunction(target.origin), { payload: PAYLOAD });
 
         assert.equal(result.status, 302);
         assert.equal(result.body.toString(), 'moved');
         assert.equal(elsewhere.connections, 0);
         assert.equal(elsewhere.received.length, 0);
       } finally {
-        await elsewhere.stop();
+        await elsewhere.close();
       }
     });
 
     it('returns a 500 answer, which httpResultError turns into the runtime-error message of conformance item 36', async () => {
-      target.handler = (_req, res) => {
+      target.respond = (_req, res) => {
         res.statusCode = 500;
         res.end('boom');
       };
 
-      const result = await invoker.invoke(httpFunction(target.url), { payload: PAYLOAD });
+      const result = await invoker.invoke(httpFunction(target.origin), { payload: PAYLOAD });
       const error = httpResultError(result.status);
 
       assert.equal(result.status, 500);
@@ -217,12 +164,12 @@ describe('Class: HttpInvoker', () => {
 
     it('returns 404 and 503 answers with their status and body', async () => {
       for (const status of [404, 503]) {
-        target.handler = (_req, res) => {
+        target.respond = (_req, res) => {
           res.statusCode = status;
           res.end(`status ${status}`);
         };
 
-        const result = await invoker.invoke(httpFunction(target.url), { payload: PAYLOAD });
+        const result = await invoker.invoke(httpFunction(target.origin), { payload: PAYLOAD });
 
         assert.equal(result.status, status);
         assert.equal(result.body.toString(), `status ${status}`);
@@ -231,12 +178,12 @@ describe('Class: HttpInvoker', () => {
     });
 
     it('returns an empty body as an empty Buffer', async () => {
-      target.handler = (_req, res) => {
+      target.respond = (_req, res) => {
         res.statusCode = 204;
         res.end();
       };
 
-      const result = await invoker.invoke(httpFunction(target.url), { payload: PAYLOAD });
+      const result = await invoker.invoke(httpFunction(target.origin), { payload: PAYLOAD });
 
       assert.equal(result.status, 204);
       assert.ok(Buffer.isBuffer(result.body));
@@ -244,12 +191,12 @@ describe('Class: HttpInvoker', () => {
     });
 
     it('reads Retry-After given in delta-seconds', async () => {
-      target.handler = (_req, res) => {
+      target.respond = (_req, res) => {
         res.writeHead(429, { 'retry-after': '120' });
         res.end();
       };
 
-      const result = await invoker.invoke(httpFunction(target.url), { payload: PAYLOAD });
+      const result = await invoker.invoke(httpFunction(target.origin), { payload: PAYLOAD });
 
       assert.equal(result.status, 429);
       assert.equal(result.retryAfterMs, 120_000);
@@ -257,13 +204,13 @@ describe('Class: HttpInvoker', () => {
 
     it('reads Retry-After given as an HTTP date', async () => {
       const at = new Date(Math.ceil(Date.now() / 1000) * 1000 + 30_000);
-      target.handler = (_req, res) => {
+      target.respond = (_req, res) => {
         res.writeHead(503, { 'retry-after': at.toUTCString() });
         res.end();
       };
 
       const before = Date.now();
-      const result = await invoker.invoke(httpFunction(target.url), { payload: PAYLOAD });
+      const result = await invoker.invoke(httpFunction(target.origin), { payload: PAYLOAD });
 
       assert.equal(result.status, 503);
       assert.ok(result.retryAfterMs !== undefined);
@@ -272,10 +219,10 @@ describe('Class: HttpInvoker', () => {
     });
 
     it('throws a timeout error when the target never answers, within about timeoutMs', async () => {
-      target.handler = () => {};
+      target.respond = () => {};
       const started = performance.now();
 
-      const error = await invocationError(invoker.invoke(httpFunction(target.url), { payload: PAYLOAD, timeoutMs: 200 }));
+      const error = await invocationError(invoker.invoke(httpFunction(target.origin), { payload: PAYLOAD, timeoutMs: 200 }));
 
       const elapsed = performance.now() - started;
       assert.equal(error.kind, 'timeout');
@@ -288,13 +235,13 @@ describe('Class: HttpInvoker', () => {
     });
 
     it('counts the body in the timeout: a target that stalls mid-body times out', async () => {
-      target.handler = (_req, res) => {
+      target.respond = (_req, res) => {
         res.writeHead(200, { 'content-length': '100' });
         res.write('partial');
       };
       const started = performance.now();
 
-      const error = await invocationError(invoker.invoke(httpFunction(target.url), { payload: PAYLOAD, timeoutMs: 200 }));
+      const error = await invocationError(invoker.invoke(httpFunction(target.origin), { payload: PAYLOAD, timeoutMs: 200 }));
 
       const elapsed = performance.now() - started;
       assert.equal(error.kind, 'timeout');
@@ -315,9 +262,9 @@ describe('Class: HttpInvoker', () => {
     });
 
     it('throws call-failed when the target resets the connection', async () => {
-      target.handler = (req) => req.socket.destroy();
+      target.respond = (req) => req.socket.destroy();
 
-      const error = await invocationError(invoker.invoke(httpFunction(target.url), { payload: PAYLOAD }));
+      const error = await invocationError(invoker.invoke(httpFunction(target.origin), { payload: PAYLOAD }));
 
       assert.equal(error.kind, 'call-failed');
       assert.notEqual(error.detail, '');
@@ -331,14 +278,14 @@ describe('Class: HttpInvoker', () => {
     });
 
     it('throws call-failed when the call is aborted through its signal', async () => {
-      target.handler = () => {};
+      target.respond = () => {};
       for (const timeoutMs of [undefined, 5000]) {
         const controller = new AbortController();
         setTimeout(() => controller.abort(), 50);
         const started = performance.now();
 
         const error = await invocationError(
-          invoker.invoke(httpFunction(target.url), { payload: PAYLOAD, timeoutMs, signal: controller.signal }),
+          invoker.invoke(httpFunction(target.origin), { payload: PAYLOAD, timeoutMs, signal: controller.signal }),
         );
 
         assert.equal(error.kind, 'call-failed', `timeoutMs ${timeoutMs}`);
@@ -351,7 +298,7 @@ describe('Class: HttpInvoker', () => {
       const signal = AbortSignal.abort();
 
       const error = await invocationError(
-        invoker.invoke(httpFunction(target.url), { payload: PAYLOAD, timeoutMs: 5000, signal }),
+        invoker.invoke(httpFunction(target.origin), { payload: PAYLOAD, timeoutMs: 5000, signal }),
       );
 
       assert.equal(error.kind, 'call-failed');
@@ -370,30 +317,30 @@ describe('Class: HttpInvoker', () => {
     after(() => small.close());
 
     it('accepts a body of exactly the limit', async () => {
-      target.handler = (_req, res) => res.end(Buffer.alloc(1024, 'a'));
+      target.respond = (_req, res) => res.end(Buffer.alloc(1024, 'a'));
 
-      const result = await small.invoke(httpFunction(target.url), { payload: PAYLOAD });
+      const result = await small.invoke(httpFunction(target.origin), { payload: PAYLOAD });
 
       assert.equal(result.body.length, 1024);
     });
 
     it('fails a larger body announced by Content-Length', async () => {
-      target.handler = (_req, res) => res.end(Buffer.alloc(1025, 'a'));
+      target.respond = (_req, res) => res.end(Buffer.alloc(1025, 'a'));
 
-      const error = await invocationError(small.invoke(httpFunction(target.url), { payload: PAYLOAD }));
+      const error = await invocationError(small.invoke(httpFunction(target.origin), { payload: PAYLOAD }));
 
       assert.equal(error.kind, 'call-failed');
       assert.equal(error.detail, 'response body larger than 1024 bytes');
     });
 
     it('fails a larger chunked body once it passes the limit', async () => {
-      target.handler = (_req, res) => {
+      target.respond = (_req, res) => {
         res.writeHead(200, { 'transfer-encoding': 'chunked' });
         res.write(Buffer.alloc(800, 'a'));
         setTimeout(() => res.end(Buffer.alloc(800, 'b')), 20);
       };
 
-      const error = await invocationError(small.invoke(httpFunction(target.url), { payload: PAYLOAD }));
+      const error = await invocationError(small.invoke(httpFunction(target.origin), { payload: PAYLOAD }));
 
       assert.equal(error.kind, 'call-failed');
       assert.equal(error.detail, 'response body larger than 1024 bytes');
@@ -468,11 +415,11 @@ describe('Class: HttpInvoker', () => {
   describe('Method: close', () => {
     it('can be called twice, and later calls fail as call-failed', async () => {
       const closing = new HttpInvoker();
-      await closing.invoke(httpFunction(target.url), { payload: PAYLOAD });
+      await closing.invoke(httpFunction(target.origin), { payload: PAYLOAD });
 
       await closing.close();
       await closing.close();
-      const error = await invocationError(closing.invoke(httpFunction(target.url), { payload: PAYLOAD }));
+      const error = await invocationError(closing.invoke(httpFunction(target.origin), { payload: PAYLOAD }));
 
       assert.equal(error.kind, 'call-failed');
     });

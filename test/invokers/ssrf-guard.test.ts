@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { lookup as dnsLookup } from 'node:dns';
 import type { LookupAddress, LookupOptions } from 'node:dns';
-import { createServer, type Server } from 'node:http';
+import { Sink, type SinkResponder } from '../helpers/sink.js';
 import { connect, isIP, type LookupFunction } from 'node:net';
 import { after, afterEach, before, describe, it } from 'node:test';
 import fc from 'fast-check';
@@ -33,46 +33,18 @@ function refusal(address: string, policy: TargetPolicy = STRICT_TARGET_POLICY): 
   return decision.allowed ? undefined : decision.reason;
 }
 
-/** A loopback HTTP server that counts the connections it accepts. */
-class Recorder {
-  connections = 0;
-  requests: string[] = [];
-  handler: (res: import('node:http').ServerResponse) => void = (res) => res.end('ok');
-  private readonly server: Server;
+/** A target: a {@link Sink} that answers `ok` unless a test sets its own responder. */
+const answerOk: SinkResponder = (_req, res) => res.end('ok');
 
-  private constructor() {
-    this.server = createServer((req, res) => {
-      this.requests.push(`${req.method ?? ''} ${req.url ?? ''}`);
-      req.resume();
-      req.on('end', () => this.handler(res));
-    });
-    this.server.on('connection', () => {
-      this.connections += 1;
-    });
-  }
+async function startRecorder(): Promise<Sink> {
+  const sink = await Sink.start();
+  sink.respond = answerOk;
+  return sink;
+}
 
-  static async start(): Promise<Recorder> {
-    const recorder = new Recorder();
-    await new Promise<void>((resolve) => recorder.server.listen(0, '127.0.0.1', resolve));
-    return recorder;
-  }
-
-  get port(): number {
-    const address = this.server.address();
-    assert.ok(address !== null && typeof address === 'object', 'the server listens on a TCP port');
-    return address.port;
-  }
-
-  reset(): void {
-    this.connections = 0;
-    this.requests.length = 0;
-    this.handler = (res) => res.end('ok');
-  }
-
-  async stop(): Promise<void> {
-    this.server.closeAllConnections();
-    await new Promise<void>((resolve) => this.server.close(() => resolve()));
-  }
+/** What a target received, as `METHOD /path` lines. */
+function requestLines(sink: Sink): string[] {
+  return sink.received.map((r) => `${r.method} ${r.url}`);
 }
 
 /** An injected resolver: made-up names only, never real DNS. */
@@ -576,7 +548,7 @@ describe('Function: guardedLookup', () => {
   });
 
   it('lets net.connect reach a loopback server when 127.0.0.1/32 is allowed, and not otherwise', async () => {
-    const recorder = await Recorder.start();
+    const recorder = await startRecorder();
     const resolver = fakeResolver({ 'fn.test': ['127.0.0.1'] });
     const tryConnect = (policy: TargetPolicy): Promise<Error | undefined> =>
       new Promise((resolve) => {
@@ -600,24 +572,27 @@ describe('Function: guardedLookup', () => {
       assert.equal(allowed, undefined);
       assert.equal(recorder.connections, 1);
     } finally {
-      await recorder.stop();
+      await recorder.close();
     }
   });
 });
 
 describe('Class: HttpInvoker', () => {
   describe('Option: targetPolicy', () => {
-    let target: Recorder;
+    let target: Sink;
     const resolver = fakeResolver({ 'fn.test': ['127.0.0.1'], 'two.test': ['127.0.0.2', '127.0.0.1'] });
 
     before(async () => {
-      target = await Recorder.start();
+      target = await startRecorder();
     });
 
-    afterEach(() => target.reset());
+    afterEach(() => {
+      target.reset();
+      target.respond = answerOk;
+    });
 
     after(async () => {
-      await target.stop();
+      await target.close();
     });
 
     function loopbackUrls(port: number): Array<[string, string, string]> {
@@ -658,7 +633,7 @@ describe('Class: HttpInvoker', () => {
           assert.equal(error.message, `Function call failed. Error: ${error.detail}`);
         }
         assert.equal(target.connections, 0);
-        assert.deepEqual(target.requests, []);
+        assert.deepEqual(requestLines(target), []);
         assert.deepEqual(heard.slice(0, 6), [
           [`http://127.0.0.1:${target.port}/`, '127.0.0.1', 'loopback 127.0.0.0/8'],
           [`http://127.0.0.1:${target.port}/`, '127.0.0.1', 'loopback 127.0.0.0/8'],
@@ -681,7 +656,7 @@ describe('Class: HttpInvoker', () => {
           const result = await unguarded.invoke(httpFunction(url), { payload: '{}', timeoutMs: 5000 });
           assert.equal(result.status, 200, url);
         }
-        assert.equal(target.requests.length, urls.length);
+        assert.equal(requestLines(target).length, urls.length);
         assert.ok(target.connections >= 1, `connections: ${target.connections}`);
       } finally {
         await unguarded.close();
@@ -718,7 +693,7 @@ describe('Class: HttpInvoker', () => {
         assert.equal(byName.status, 200);
         assert.equal(byAddress.status, 200);
         assert.equal(twoAnswers.status, 200);
-        assert.deepEqual(target.requests, ['POST /a', 'POST /b', 'POST /c']);
+        assert.deepEqual(requestLines(target), ['POST /a', 'POST /b', 'POST /c']);
         assert.equal(other.detail, `dial tcp 127.0.0.2:${target.port}: connection refused by the SSRF guard (loopback 127.0.0.0/8)`);
         assert.deepEqual(heard, [[`http://127.0.0.2:${target.port}/d`, '127.0.0.2', 'loopback 127.0.0.0/8']]);
       } finally {
@@ -733,18 +708,18 @@ describe('Class: HttpInvoker', () => {
           const result = await dev.invoke(httpFunction(url), { payload: '{}' });
           assert.equal(result.status, 200, url);
         }
-        assert.equal(target.requests.length, 3);
+        assert.equal(requestLines(target).length, 3);
       } finally {
         await dev.close();
       }
     });
 
     it('does not follow a redirect to another loopback port, which is never contacted', async () => {
-      const elsewhere = await Recorder.start();
+      const elsewhere = await startRecorder();
       const allowing = new HttpInvoker({
         targetPolicy: { allowLoopback: false, allow: parseCidrList('127.0.0.1/32') },
       });
-      target.handler = (res) => {
+      target.respond = (_req, res) => {
         res.writeHead(302, { location: `http://127.0.0.1:${elsewhere.port}/internal` });
         res.end();
       };
@@ -753,12 +728,12 @@ describe('Class: HttpInvoker', () => {
         await new Promise((resolve) => setTimeout(resolve, 100));
 
         assert.equal(result.status, 302);
-        assert.deepEqual(target.requests, ['POST /hook']);
+        assert.deepEqual(requestLines(target), ['POST /hook']);
         assert.equal(elsewhere.connections, 0);
-        assert.deepEqual(elsewhere.requests, []);
+        assert.deepEqual(requestLines(elsewhere), []);
       } finally {
         await allowing.close();
-        await elsewhere.stop();
+        await elsewhere.close();
       }
     });
   });

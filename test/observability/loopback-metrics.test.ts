@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { AccessControl } from '../../lib/config-api/index.js';
-import { isLoopbackAddress } from '../../lib/config-api/adapters/node.js';
+import { isLoopbackAddress } from '../../lib/http/index.js';
 import type { RunningGateway } from '../../lib/gateway/index.js';
 import { startTestGateway } from '../helpers/gateway.js';
 import { http } from '../helpers/http.js';

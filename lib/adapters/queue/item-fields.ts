@@ -5,7 +5,7 @@ import type { NewDeliveryItem } from '../../ports/delivery-queue.js';
  * whatever else the caller's object carries. The SQS adapter serialises a message body with exactly these.
  *
  * Adding a field to NewDeliveryItem fails to compile until it is listed here. Then also copy it in the SQLite
- * queue's `toStoredRow` (a hand-written object literal, for speed) and check it in the SQS `decodeDeliveryItem`.
+ * queue's `toStoredRow` (sqlite/table.ts: a hand-written object literal, for speed) and check it in the SQS `decodeDeliveryItem`.
  */
 export const NEW_DELIVERY_ITEM_FIELDS = [
   'id',

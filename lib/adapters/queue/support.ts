@@ -1,4 +1,4 @@
-/** Small pieces both queue adapters (SQLite, SQS) use. */
+/** Small pieces the queue adapters use. */
 
 /** A duration option: a finite number, negative read as 0. */
 export function nonNegative(value: number, name: string): number {
@@ -19,4 +19,18 @@ export function tell(onError: (error: unknown) => void, error: unknown): void {
   } catch {
     // The reporter itself failed: nothing is left to tell.
   }
+}
+
+/** Resolves after `ms`, or at once when `signal` aborts. */
+export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise<void>((resolve) => {
+    if (signal?.aborted) return resolve();
+    const done = () => {
+      clearTimeout(timer);
+      signal?.removeEventListener('abort', done);
+      resolve();
+    };
+    const timer = setTimeout(done, ms);
+    signal?.addEventListener('abort', done, { once: true });
+  });
 }

@@ -1,6 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { PayloadTooLargeError } from '../../core/errors/index.js';
-import { readBody } from '../../http/index.js';
+import { isLoopbackAddress, readBody } from '../../http/index.js';
 import { goJson } from '../api.js';
 import type { ConfigHandler, ConfigRequest } from '../types.js';
 
@@ -41,13 +41,6 @@ export function nodeConfigListener(handler: ConfigHandler, options: NodeConfigLi
       res.destroy(error instanceof Error ? error : undefined);
     });
   };
-}
-
-/** 127.0.0.0/8, ::1, and IPv4 loopback mapped into IPv6. */
-export function isLoopbackAddress(address: string | undefined): boolean {
-  if (address === undefined) return false;
-  const v4 = address.startsWith('::ffff:') ? address.slice(7) : address;
-  return address === '::1' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(v4);
 }
 
 function toConfigRequest(req: IncomingMessage, body: string): ConfigRequest {

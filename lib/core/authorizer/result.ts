@@ -1,4 +1,4 @@
-import { foldJsonKey, isJsonObject, jsonTypeName, parseJsonResult } from '../response/index.js';
+import { foldJsonKey, isJsonObject, jsonTypeName, parseJsonResult } from '../go/index.js';
 import type { Authorization, AuthorizerDecision } from './types.js';
 
 const AUTHORIZATION = foldJsonKey('authorization');

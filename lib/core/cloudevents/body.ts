@@ -1,7 +1,8 @@
+import { DEFAULT_MAX_JSON_DEPTH } from '../limits.js';
 import { BadRequestError } from '../errors/index.js';
 
 /** Deepest nesting of JSON objects and arrays accepted in a body (docs/compatibility.md#limits). */
-export const DEFAULT_MAX_JSON_DEPTH = 64;
+export { DEFAULT_MAX_JSON_DEPTH } from '../limits.js';
 
 export type JsonParseResult = { readonly ok: true; readonly value: unknown } | { readonly ok: false };
 

@@ -1,7 +1,7 @@
+import { formatLocalTimestamp } from '../go/index.js';
 import type { CloudEventsVersion, CloudEventV01, CloudEventV1, GatewayEvent, JsonObject, JsonValue, SystemEventType } from './model.js';
 import { GATEWAY_SOURCE, TRANSFORMATION_VERSION } from './model.js';
 import type { DataV1 } from './normalize.js';
-import { formatLocalTimestamp } from './rfc3339.js';
 import { makeEventV01 } from './v01.js';
 
 /**

@@ -1,3 +1,4 @@
+import { canonicalHeaderKey } from '../go/index.js';
 import { ownEntry, setEntry } from './records.js';
 
 /**
@@ -7,50 +8,6 @@ import { ownEntry, setEntry } from './records.js';
 
 /** Flattened request headers: canonical name → values joined with `", "`. */
 export type FlatHeaders = { readonly [name: string]: string };
-
-/** RFC 7230 `tchar`: the bytes Go accepts in a header name it canonicalises. */
-const TOKEN_CHAR: Uint8Array = (() => {
-  const table = new Uint8Array(128);
-  for (let c = 0x30; c <= 0x39; c++) table[c] = 1;
-  for (let c = 0x41; c <= 0x5a; c++) table[c] = 1;
-  for (let c = 0x61; c <= 0x7a; c++) table[c] = 1;
-  for (const c of "!#$%&'*+-.^_`|~") table[c.charCodeAt(0)] = 1;
-  return table;
-})();
-
-const CACHE_LIMIT = 512;
-// Header names repeat across requests; the bound keeps attacker-chosen names from growing it without limit.
-const canonicalCache = new Map<string, string>();
-
-/**
- * Go's `textproto.CanonicalMIMEHeaderKey`: upper-case the first letter and each letter after `-`, lower-case the
- * rest. A name holding any byte that is not a token character is returned unchanged.
- * Hot path: runs for every header of every request; already-canonical names return without allocating.
- */
-export function canonicalHeaderKey(name: string): string {
-  let upper = true;
-  let canonical = true;
-  for (let i = 0; i < name.length; i++) {
-    const c = name.charCodeAt(i);
-    if (c >= 128 || TOKEN_CHAR[c] === 0) return name;
-    if (canonical && ((upper && c >= 0x61 && c <= 0x7a) || (!upper && c >= 0x41 && c <= 0x5a))) canonical = false;
-    upper = c === 0x2d;
-  }
-  if (canonical) return name;
-  const cached = canonicalCache.get(name);
-  if (cached !== undefined) return cached;
-  let out = '';
-  upper = true;
-  for (let i = 0; i < name.length; i++) {
-    let c = name.charCodeAt(i);
-    if (upper && c >= 0x61 && c <= 0x7a) c -= 0x20;
-    else if (!upper && c >= 0x41 && c <= 0x5a) c += 0x20;
-    out += String.fromCharCode(c);
-    upper = c === 0x2d;
-  }
-  if (canonicalCache.size < CACHE_LIMIT) canonicalCache.set(name, out);
-  return out;
-}
 
 /** The request headers, indexed once per request. */
 export interface HeaderIndex {

@@ -1,12 +1,12 @@
+import { DEFAULT_MAX_BATCH_SIZE } from '../limits.js';
 import { BadRequestError, PayloadTooLargeError } from '../errors/index.js';
+import { jsonSyntaxErrorMessage, parseMediaType } from '../go/index.js';
 import { DEFAULT_MAX_JSON_DEPTH, RequestBody } from './body.js';
 import type { EventClock } from './gateway-events.js';
 import { gatewayEventV01, gatewayEventV1 } from './gateway-events.js';
 import type { HeaderIndex } from './headers.js';
 import { firstHeader, indexHeaders } from './headers.js';
 import { httpRequestData } from './http-request.js';
-import { jsonSyntaxErrorMessage } from './json-errors.js';
-import { parseMediaType } from './media-type.js';
 import type { CloudEventsVersion, EventRequest, GatewayEvent } from './model.js';
 import { HTTP_REQUEST_EVENT_TYPE } from './model.js';
 import { normalizeBodyV01, normalizeBodyV1 } from './normalize.js';
@@ -43,7 +43,7 @@ export interface ParseOptions {
   readonly newId?: () => string;
 }
 
-export const DEFAULT_MAX_BATCH_SIZE = 100;
+export { DEFAULT_MAX_BATCH_SIZE } from '../limits.js';
 
 export type ParsedRequest =
   | { readonly kind: 'single'; readonly event: GatewayEvent; readonly headers: HeaderIndex }

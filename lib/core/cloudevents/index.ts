@@ -26,9 +26,8 @@ export {
 export { DEFAULT_MAX_BATCH_SIZE, parseEventRequest } from './http-binding.js';
 export type { ParseOptions, ParsedRequest } from './http-binding.js';
 export { DEFAULT_MAX_JSON_DEPTH } from './body.js';
-export { canonicalHeaderKey, firstHeader, indexHeaders } from './headers.js';
+export { firstHeader, indexHeaders } from './headers.js';
 export type { FlatHeaders, HeaderIndex } from './headers.js';
-export { parseMediaType } from './media-type.js';
 export { authorizerRequestData, decodePath, httpRequestData, parseQuery } from './http-request.js';
 export { GATEWAY_EXTENSIONS_V1, gatewayEventV01, gatewayEventV1, systemEvent } from './gateway-events.js';
 export type { EventClock } from './gateway-events.js';

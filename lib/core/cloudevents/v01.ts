@@ -1,10 +1,10 @@
+import { foldJsonKey, parseGoRfc3339 } from '../go/index.js';
 import { rawMemberTexts } from './body.js';
 import type { HeaderIndex } from './headers.js';
 import { firstHeader } from './headers.js';
 import type { CloudEventV01, JsonObject, JsonValue } from './model.js';
 import { setEntry } from './records.js';
-import { parseGoRfc3339 } from './rfc3339.js';
-import { isGoValidatorUri } from './uri.js';
+import { isGoValidatorUri } from '../go/index.js';
 
 /**
  * CloudEvents 0.1 as the original decoded and validated it: Go's `encoding/json` into its `Event` struct (keys
@@ -44,20 +44,11 @@ export const V01_ATTRIBUTES: readonly AttributeV01[] = Object.freeze(
   ].map((attribute) => Object.freeze(attribute as AttributeV01)),
 );
 
-/**
- * Go matches JSON keys to struct fields case-insensitively, with `ſ` (U+017F) as `s` and the Kelvin sign as `k`
- * (`toLowerCase` already maps the Kelvin sign to `k`).
- */
-function foldKey(key: string): string {
-  const lower = key.toLowerCase();
-  return lower.includes('\u017f') ? lower.replaceAll('\u017f', 's') : lower;
-}
-
-const BY_FOLDED_NAME: ReadonlyMap<string, AttributeV01> = new Map(V01_ATTRIBUTES.map((a) => [foldKey(a.name), a]));
+const BY_FOLDED_NAME: ReadonlyMap<string, AttributeV01> = new Map(V01_ATTRIBUTES.map((a) => [foldJsonKey(a.name), a]));
 const BY_EXACT_NAME: ReadonlyMap<string, AttributeV01> = new Map(V01_ATTRIBUTES.map((a) => [a.name, a]));
 
 function attributeForKey(key: string): AttributeV01 | undefined {
-  return BY_EXACT_NAME.get(key) ?? BY_FOLDED_NAME.get(foldKey(key));
+  return BY_EXACT_NAME.get(key) ?? BY_FOLDED_NAME.get(foldJsonKey(key));
 }
 
 /** JSON kinds as Go names them in `UnmarshalTypeError`. */
@@ -174,7 +165,7 @@ function unmarshalTypeError(member: unknown, attribute: AttributeV01): string {
  * JSON text, quotes included, with the layout in quotes.
  */
 function eventTimeError(text: string, member: unknown): string {
-  for (const raw of rawMemberTexts(text, (key) => foldKey(key) === 'eventtime')) {
+  for (const raw of rawMemberTexts(text, (key) => foldJsonKey(key) === 'eventtime')) {
     if (raw === 'null') continue;
     const parsed = parseGoRfc3339(raw, true);
     if (!parsed.ok) return parsed.message;

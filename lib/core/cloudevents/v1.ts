@@ -1,9 +1,8 @@
+import { isRfc3339, parseMediaType } from '../go/index.js';
 import type { HeaderIndex } from './headers.js';
-import { parseMediaType } from './media-type.js';
 import type { CloudEventV1, JsonValue } from './model.js';
 import type { DataV1 } from './normalize.js';
 import { setEntry } from './records.js';
-import { isRfc3339 } from './rfc3339.js';
 import { isAbsoluteUri, isUriReference } from './uri.js';
 
 /**

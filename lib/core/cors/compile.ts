@@ -1,5 +1,5 @@
 import type { CorsConfig } from '../model/types.js';
-import { canonicalHeaderKey } from './canonical-header-key.js';
+import { canonicalHeaderKey } from '../go/index.js';
 
 /** The fields of a stored CORS configuration that evaluation reads. */
 export type CorsPolicy = Pick<CorsConfig, 'allowedOrigins' | 'allowedMethods' | 'allowedHeaders' | 'allowCredentials'>;

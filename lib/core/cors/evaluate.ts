@@ -1,4 +1,4 @@
-import { canonicalHeaderKey } from './canonical-header-key.js';
+import { canonicalHeaderKey } from '../go/index.js';
 import { upperAscii } from './compile.js';
 import type { CompiledCors } from './compile.js';
 

@@ -2,4 +2,3 @@ export { compileCors } from './compile.js';
 export type { CompiledCors, CorsPolicy, OriginPattern } from './compile.js';
 export { evaluateActual, evaluatePreflight, isOriginAllowed } from './evaluate.js';
 export type { ActualRequest, HeaderEntry, PreflightRequest } from './evaluate.js';
-export { canonicalHeaderKey, isHeaderToken } from './canonical-header-key.js';

@@ -6,8 +6,9 @@
  * (messages of {@link decode}), then the original's normalisation and go-playground/validator checks, one line per
  * failed field in struct order. Every failure is a {@link BadRequestError} with the resource's prefix.
  */
+import { DEFAULT_MAX_ID_LENGTH as MAX_ID_LENGTH, DEFAULT_MAX_JSON_DEPTH } from '../limits.js';
 import { BadRequestError } from '../errors/index.js';
-import { decode, decodeNode, defineStruct, GoJsonError, type JsonNode, type StructSchema } from '../gojson/index.js';
+import { decode, decodeNode, defineStruct, GoJsonError, type JsonNode, type StructSchema } from '../go/index.js';
 import { corsId, subscriptionId } from './ids.js';
 import { PROVIDER_KEYS, SECRET_MARKER } from './serialize.js';
 import {
@@ -24,7 +25,7 @@ import {
 } from './types.js';
 
 /** Longest id or name accepted, in characters (docs/compatibility.md#limits). */
-export const MAX_ID_LENGTH = 256;
+export { DEFAULT_MAX_ID_LENGTH as MAX_ID_LENGTH } from '../limits.js';
 
 /** Configurable limits on config bodies (docs/compatibility.md#limits). */
 export interface ModelLimits {
@@ -34,7 +35,7 @@ export interface ModelLimits {
   maxJsonDepth: number;
 }
 
-export const DEFAULT_MODEL_LIMITS: Readonly<ModelLimits> = Object.freeze({ maxIdLength: MAX_ID_LENGTH, maxJsonDepth: 64 });
+export const DEFAULT_MODEL_LIMITS: Readonly<ModelLimits> = Object.freeze({ maxIdLength: MAX_ID_LENGTH, maxJsonDepth: DEFAULT_MAX_JSON_DEPTH });
 /** Upper bound of a subscription's `timeoutMs` (15 minutes, the longest a Lambda can run). */
 export const MAX_TIMEOUT_MS = 900_000;
 export const MAX_RETRY_ATTEMPTS = 100;

@@ -1,3 +1,3 @@
 export { PathTree } from './tree.js';
 export type { PathMatch } from './tree.js';
-export { PathConflictError } from './errors.js';
+export { PathConflictError } from '../go/index.js';

@@ -5,7 +5,7 @@ import {
   staticConflictError,
   wildcardConflictError,
   wildcardNotLastError,
-} from './errors.js';
+} from '../go/index.js';
 
 export interface PathMatch<T> {
   value: T;
@@ -62,10 +62,6 @@ class Node<T> {
   constructor(segment: Segment) {
     this.kind = segment.kind;
     this.name = segment.name;
-  }
-
-  hasChildren(): boolean {
-    return this.statics !== null || this.dynamic !== null;
   }
 }
 
@@ -129,40 +125,6 @@ export class PathTree<T> {
     if (segments instanceof PathConflictError) throw segments;
     const point = this.findInsertionPoint(path, segments);
     if (point instanceof PathConflictError) throw point;
-  }
-
-  /**
-   * Removes a route; returns false when it was not there. Its node goes only if it has no children
-   * (docs/compatibility.md#path-conflicts), and so do ancestors left without route and children, so the tree always
-   * equals one built from the routes that remain.
-   */
-  delete(path: string): boolean {
-    if (path === '/') {
-      if (this.rootRoute === null) return false;
-      this.rootRoute = null;
-      return true;
-    }
-    if (path.charCodeAt(0) !== SLASH) return false;
-
-    const trail: Array<Node<T>> = [this.root];
-    let node = this.root;
-    for (const segment of splitSegments(path)) {
-      const child = exactChild(node, segment);
-      if (child === undefined) return false;
-      trail.push(child);
-      node = child;
-    }
-    if (node.route === null) return false;
-    node.route = null;
-    this.staticMatches.delete(path);
-
-    for (let depth = trail.length - 1; depth > 0; depth--) {
-      const child = trail[depth];
-      const parent = trail[depth - 1];
-      if (child === undefined || parent === undefined || child.route !== null || child.hasChildren()) break;
-      detach(parent, child);
-    }
-    return true;
   }
 
   /** Resolves an escaped request path. Returns undefined when nothing matches. */
@@ -265,12 +227,6 @@ function existingChild<T>(node: Node<T>, segment: Segment, path: string): Node<T
   }
 }
 
-function exactChild<T>(node: Node<T>, segment: Segment): Node<T> | undefined {
-  if (segment.kind === STATIC) return node.statics?.get(segment.name);
-  const dynamic = node.dynamic;
-  return dynamic !== null && dynamic.kind === segment.kind && dynamic.name === segment.name ? dynamic : undefined;
-}
-
 function addChild<T>(parent: Node<T>, segment: Segment): Node<T> {
   const child = new Node<T>(segment);
   if (segment.kind === STATIC) {
@@ -280,15 +236,6 @@ function addChild<T>(parent: Node<T>, segment: Segment): Node<T> {
     parent.dynamic = child;
   }
   return child;
-}
-
-function detach<T>(parent: Node<T>, child: Node<T>): void {
-  if (parent.dynamic === child) {
-    parent.dynamic = null;
-    return;
-  }
-  parent.statics?.delete(child.name);
-  if (parent.statics?.size === 0) parent.statics = null;
 }
 
 /** Segments of a route other than `/`, or the conflict of a wildcard before the end. */

@@ -1,7 +1,13 @@
-import { canonicalHeaderKey, isHeaderToken } from '../cors/index.js';
+import {
+  canonicalHeaderKey,
+  foldJsonKey,
+  isHeaderToken,
+  isJsonObject,
+  jsonTypeName,
+  parseJsonResult,
+  sniffContentType,
+} from '../go/index.js';
 import { FunctionResultError } from './errors.js';
-import { foldJsonKey, isJsonObject, jsonTypeName, parseJsonResult } from './go-json.js';
-import { sniffContentType } from './sniff.js';
 
 /**
  * What a sync subscriber's result maps to (docs/compatibility.md#sync-responses). Header names are canonical and

@@ -6,15 +6,16 @@ import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Secret } from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
 import { acknowledgeFinding } from '../nag.js';
+import { envName } from '../../settings/index.js';
 import { GatewayFunction } from '../lambdas/gateway-function.js';
 
 /** The variable the config Lambda reads the admin key's secret from (lib/lambda/admin-key.ts). */
-export const ADMIN_KEY_SECRET_ARN_ENV = 'EVENT_GATEWAY_ADMIN_KEY_SECRET_ARN';
+export const ADMIN_KEY_SECRET_ARN_ENV = envName('adminKeySecretArn');
 /** Characters of the generated admin key: letters and digits, about 256 bits like an `egk_` key's 32 bytes. */
 export const ADMIN_KEY_LENGTH = 43;
 
 export interface ConfigApiProps {
-  /** `EVENT_GATEWAY_*` settings of the Lambda (tables, queue, metrics namespace). */
+  /** Settings of the Lambda (`settingsEnv`, lib/settings: tables, queue, metrics namespace). */
   readonly environment: Readonly<Record<string, string>>;
   /** Requests per second across the API; the burst is twice this. */
   readonly rateLimit: number;
@@ -30,7 +31,7 @@ export interface ConfigApiProps {
  * The config API (docs/architecture.md#on-aws): a Lambda running the same handlers as local mode, behind an API
  * Gateway HTTP API (HTTPS only, payload format 2.0, throttled, access-logged). Access keys are checked by the handlers
  * (docs/compatibility.md#access-keys); the first admin key is generated into Secrets Manager and the Lambda reads it
- * through `EVENT_GATEWAY_ADMIN_KEY_SECRET_ARN`, again every 5 minutes at most (a rotated key stops working within
+ * through {@link ADMIN_KEY_SECRET_ARN_ENV}, again every 5 minutes at most (a rotated key stops working within
  * that time), so the key itself never appears in the template or the function's configuration.
  */
 export class ConfigApi extends Construct {

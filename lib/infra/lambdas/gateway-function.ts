@@ -23,7 +23,7 @@ export interface GatewayFunctionProps {
   readonly timeout: Duration;
   /** Concurrency set aside for this function alone (and its ceiling). @default none: the account's unreserved pool */
   readonly reservedConcurrentExecutions?: number;
-  /** `EVENT_GATEWAY_*` settings; never secrets. */
+  /** Settings (`settingsEnv`, lib/settings); never secrets. */
   readonly environment: Readonly<Record<string, string>>;
   /** @default 30 */
   readonly logRetentionDays?: number;

@@ -83,7 +83,7 @@ function keysOf(definition: TableDefinition, schema: KeySchemaElement[] | undefi
   const partitionKey = attribute(definition, schema?.find((k) => k.KeyType === 'HASH'));
   if (!partitionKey) throw new Error(`table ${definition.TableName}: no partition key`);
   const sortKey = attribute(definition, schema?.find((k) => k.KeyType === 'RANGE'));
-  return { partitionKey, ...(sortKey ? { sortKey } : {}) };
+  return { partitionKey, sortKey };
 }
 
 /** A CDK table with the keys, indexes and Stream of an SDK CreateTable input, and the stack's secure defaults. */
@@ -101,10 +101,11 @@ function tableFromDefinition(
     pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
     encryption: TableEncryption.CUSTOMER_MANAGED,
     encryptionKey: options.encryptionKey,
-    ...(streamView ? { stream: StreamViewType[streamView] } : {}),
-    ...(options.timeToLiveAttribute ? { timeToLiveAttribute: options.timeToLiveAttribute } : {}),
+    stream: streamView ? StreamViewType[streamView] : undefined,
+    timeToLiveAttribute: options.timeToLiveAttribute,
     removalPolicy: options.removalPolicy,
-    ...(options.deletionProtection ? { deletionProtection: true } : {}),
+    // Unset rather than false: the template states it only when on.
+    deletionProtection: options.deletionProtection || undefined,
   });
   for (const index of definition.GlobalSecondaryIndexes ?? []) {
     if (index.Projection?.ProjectionType !== 'ALL') throw new Error(`table ${definition.TableName}: only ALL projections are supported`);

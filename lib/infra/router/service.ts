@@ -24,7 +24,7 @@ import {
 import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import { acknowledgeFinding } from '../nag.js';
-import { DEFAULT_CONFIG_PORT, DEFAULT_EVENTS_PORT } from '../../gateway/options.js';
+import { DEFAULT_CONFIG_PORT, DEFAULT_EVENTS_PORT, settingsEnv } from '../../settings/index.js';
 import type { RouterProps } from '../props.js';
 import { AccessLogsBucket } from './access-logs.js';
 import { PROMETHEUS_SIDECAR_MEMORY_MIB, PrometheusSidecar } from './prometheus.js';
@@ -59,7 +59,7 @@ export interface RouterServiceProps {
   readonly assignPublicIp?: boolean;
   /** The router image (built from the repository's Dockerfile by the stack). */
   readonly image: ContainerImage;
-  /** `EVENT_GATEWAY_*` settings of the container: names of resources, never secrets. */
+  /** Settings of the container (`settingsEnv`, lib/settings): names of resources, never secrets. */
   readonly environment: Readonly<Record<string, string>>;
   /** Task size and autoscaling, defaults applied. */
   readonly settings: Required<RouterProps>;
@@ -130,7 +130,7 @@ export class RouterService extends Construct {
         NODE_OPTIONS: `--max-old-space-size=${Math.floor(routerMemoryMiB * HEAP_SHARE_OF_LIMIT)}`,
         ...props.environment,
         // --loopback-metrics: the sidecar scrapes over the task's loopback without a key.
-        ...(props.prometheus ? { EVENT_GATEWAY_LOOPBACK_METRICS: 'true' } : {}),
+        ...settingsEnv({ loopbackMetrics: props.prometheus ? true : undefined }),
       },
       logging: LogDrivers.awsLogs({ streamPrefix: 'router', logGroup: this.logGroup }),
       readonlyRootFilesystem: true,
@@ -152,7 +152,7 @@ export class RouterService extends Construct {
           taskDefinition: this.taskDefinition,
           adminPort: ADMIN_PORT,
           logGroup: this.logGroup,
-          ...(props.prometheus.workspaceArn ? { workspaceArn: props.prometheus.workspaceArn } : {}),
+          workspaceArn: props.prometheus.workspaceArn,
         })
       : undefined;
     const pullPolicy = this.taskDefinition.executionRole?.node.tryFindChild('DefaultPolicy');

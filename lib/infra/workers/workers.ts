@@ -31,7 +31,7 @@ export const INVALIDATION_RETRY_ATTEMPTS = 10;
 export const INVALIDATION_MAX_RECORD_AGE = Duration.hours(1);
 
 export interface WorkersProps {
-  /** `EVENT_GATEWAY_*` settings shared by the handlers. */
+  /** Settings shared by the handlers (`settingsEnv`, lib/settings). */
   readonly environment: Readonly<Record<string, string>>;
   readonly tables: RegistryTables;
   readonly queue: DeliveryQueue;

@@ -1,67 +1,99 @@
 import { lookup as dnsLookup } from 'node:dns';
 import type { LookupAddress } from 'node:dns';
-import type { LookupFunction } from 'node:net';
-import { formatIp, inPrefix, maskTo, parseIpv4Literal, parseIpv4Strict, parseIpv6 } from './ip-address.js';
+import { isIPv4, isIPv6 } from 'node:net';
+import type { BlockList, LookupFunction, SocketAddress } from 'node:net';
+import {
+  embeddedIpv4,
+  formatIpv6,
+  ipv6Groups,
+  rangeList,
+  readIpLiteral,
+  socketAddress,
+  type IpAddress,
+} from '../../http/ip-address.js';
 
 /**
  * The SSRF guard of `http` functions (docs/compatibility.md#ssrf-guard): which addresses the gateway may connect to.
- * The decision is made on the bytes of the address actually connected to (after name resolution), so every spelling of
- * an address and every DNS answer, including one that changes between calls (DNS rebinding), gets the same check.
+ * The decision is made on the address actually connected to (after name resolution), so every spelling of an address
+ * and every DNS answer, including one that changes between calls (DNS rebinding), gets the same check. Addresses are
+ * read by the URL parser and ranges checked by `net.BlockList` (lib/http/ip-address.ts); the tables below are the
+ * policy: which ranges are refused, and the words a refusal gives.
  */
 
 /** An address range from `--allow-targets`. IPv4-mapped IPv6 ranges (`::ffff:a.b.c.d/104`) are stored as IPv4. */
 export class Cidr {
+  private readonly list: BlockList;
+
   private constructor(
     readonly family: 4 | 6,
-    private readonly base: Uint8Array,
+    private readonly base: string,
     readonly prefixLength: number,
-  ) {}
+  ) {
+    this.list = rangeList(base, prefixLength, family === 4 ? 'ipv4' : 'ipv6');
+  }
 
   /** `10.0.0.0/8`, `::1/128`, or a bare address (a single host). Throws `InvalidCidrError`. */
   static parse(text: string): Cidr {
     const trimmed = text.trim();
     const slash = trimmed.indexOf('/');
     const addressText = slash === -1 ? trimmed : trimmed.slice(0, slash);
-    const bytes = addressText.includes(':') ? parseIpv6(addressText) : parseIpv4Strict(addressText);
-    if (bytes === undefined) {
+    // Configuration takes one spelling only: four decimal numbers for IPv4, and no IPv6 zone.
+    const family = isIPv4(addressText) ? 4 : isIPv6(addressText) && !addressText.includes('%') ? 6 : undefined;
+    if (family === undefined) {
       throw new InvalidCidrError(
         text,
         'expected an IPv4 or IPv6 address with an optional prefix length, such as 10.0.0.0/8 or ::1/128' +
           ' (IPv4 as four decimal numbers)',
       );
     }
-    const maxLength = bytes.length * 8;
+    const maxLength = family === 4 ? 32 : 128;
     let prefixLength = maxLength;
     if (slash !== -1) {
       const lengthText = trimmed.slice(slash + 1);
       if (!/^(?:0|[1-9][0-9]*)$/.test(lengthText) || Number(lengthText) > maxLength) {
-        throw new InvalidCidrError(
-          text,
-          `the prefix length of an IPv${bytes.length === 4 ? 4 : 6} range is a whole number from 0 to ${maxLength}`,
-        );
+        throw new InvalidCidrError(text, `the prefix length of an IPv${family} range is a whole number from 0 to ${maxLength}`);
       }
       prefixLength = Number(lengthText);
     }
-    if (bytes.length === 16 && prefixLength >= 96 && inPrefix(bytes, IPV4_MAPPED, 96)) {
-      return new Cidr(4, maskTo(bytes.subarray(12), prefixLength - 96), prefixLength - 96);
+    if (family === 4) return new Cidr(4, maskedIpv4(addressText.split('.').map(Number), prefixLength), prefixLength);
+    const groups = ipv6Groups(readIpLiteral(addressText)?.address ?? '::');
+    if (prefixLength >= 96 && isIpv4Mapped(groups)) {
+      const octets = embeddedIpv4(groups, 6).split('.').map(Number);
+      return new Cidr(4, maskedIpv4(octets, prefixLength - 96), prefixLength - 96);
     }
-    return new Cidr(bytes.length === 4 ? 4 : 6, maskTo(bytes, prefixLength), prefixLength);
+    return new Cidr(6, formatIpv6(masked(groups, 16, prefixLength)), prefixLength);
   }
 
   /** Whether the range holds `address` (any spelling `isAddressAllowed` reads; an IPv4-mapped one counts as IPv4). */
   contains(address: string): boolean {
-    const bytes = parseHostLiteral(address);
-    return bytes !== undefined && this.containsBytes(unmapped(bytes));
+    const ip = readIpLiteral(address);
+    return ip !== undefined && this.list.check(ip.address, ip.family);
   }
 
-  /** @internal */
-  containsBytes(bytes: Uint8Array): boolean {
-    return inPrefix(bytes, this.base, this.prefixLength);
+  /** @internal Family-strict: an IPv4 range does not hold an IPv6 address here; the guard unwraps mapped forms. */
+  holds(ip: IpAddress, socket: SocketAddress): boolean {
+    return (ip.family === 'ipv4') === (this.family === 4) && this.list.check(socket);
   }
 
   toString(): string {
-    return `${formatIp(this.base)}/${this.prefixLength}`;
+    return `${this.base}/${this.prefixLength}`;
   }
+}
+
+/** `values` (octets or 16-bit groups) with every bit after the first `prefixLength` cleared. */
+function masked(values: readonly number[], bitsPerValue: number, prefixLength: number): number[] {
+  return values.map((value, index) => {
+    const kept = Math.min(bitsPerValue, Math.max(0, prefixLength - index * bitsPerValue));
+    return kept === 0 ? 0 : value & ~((1 << (bitsPerValue - kept)) - 1);
+  });
+}
+
+function maskedIpv4(octets: readonly number[], prefixLength: number): string {
+  return masked(octets, 8, prefixLength).join('.');
+}
+
+function isIpv4Mapped(groups: readonly number[]): boolean {
+  return groups.slice(0, 5).every((group) => group === 0) && groups[5] === 0xffff;
 }
 
 export class InvalidCidrError extends Error {
@@ -105,23 +137,20 @@ export type AddressDecision = { allowed: true } | { allowed: false; reason: stri
 const ALLOWED: AddressDecision = Object.freeze({ allowed: true });
 
 interface Rule {
-  readonly base: Uint8Array;
-  readonly prefixLength: number;
+  readonly list: BlockList;
   readonly label: string;
   readonly loopback?: boolean;
-  /** For IPv6 forms that carry an IPv4 address: the form's name and where the IPv4 bytes sit. */
-  readonly embeds?: { readonly form: string; readonly offset: number };
+  /** For IPv6 forms that carry an IPv4 address: the form's name and the group where the IPv4 address starts. */
+  readonly embeds?: { readonly form: string; readonly group: number };
 }
 
 function rule(cidr: string, label: string, extra: Pick<Rule, 'loopback' | 'embeds'> = {}): Rule {
-  const slash = cidr.indexOf('/');
-  const text = cidr.slice(0, slash);
-  const bytes = text.includes(':') ? parseIpv6(text) : parseIpv4Strict(text);
-  if (bytes === undefined) throw new Error(`bad built-in range ${cidr}`);
-  return { base: bytes, prefixLength: Number(cidr.slice(slash + 1)), label: `${label} ${cidr}`, ...extra };
+  const [base = '', length = ''] = cidr.split('/');
+  return { list: rangeList(base, Number(length), base.includes(':') ? 'ipv6' : 'ipv4'), label: `${label} ${cidr}`, ...extra };
 }
 
-// First match wins, so a specific entry comes before the range that holds it.
+// First match wins, so a specific entry comes before the range that holds it. Each table is checked only with
+// addresses of its family: `net.BlockList` would match an IPv4-mapped address against an IPv4 range.
 const IPV4_RULES: readonly Rule[] = [
   rule('0.0.0.0/8', 'unspecified ("this network")'),
   rule('10.0.0.0/8', 'private'),
@@ -146,17 +175,17 @@ const IPV4_RULES: readonly Rule[] = [
 const IPV6_RULES: readonly Rule[] = [
   rule('::/128', 'unspecified'),
   rule('::1/128', 'loopback', { loopback: true }),
-  rule('::ffff:0:0/96', 'IPv4-mapped', { embeds: { form: 'IPv4-mapped', offset: 12 } }),
-  rule('::ffff:0:0:0/96', 'IPv4-translated', { embeds: { form: 'IPv4-translated', offset: 12 } }),
-  rule('::/96', 'IPv4-compatible', { embeds: { form: 'IPv4-compatible', offset: 12 } }),
-  rule('64:ff9b::/96', 'NAT64', { embeds: { form: 'NAT64', offset: 12 } }),
+  rule('::ffff:0:0/96', 'IPv4-mapped', { embeds: { form: 'IPv4-mapped', group: 6 } }),
+  rule('::ffff:0:0:0/96', 'IPv4-translated', { embeds: { form: 'IPv4-translated', group: 6 } }),
+  rule('::/96', 'IPv4-compatible', { embeds: { form: 'IPv4-compatible', group: 6 } }),
+  rule('64:ff9b::/96', 'NAT64', { embeds: { form: 'NAT64', group: 6 } }),
   rule('64:ff9b:1::/48', 'local-use NAT64'),
   rule('100::/64', 'discard-only'),
   rule('2001::/32', 'Teredo'),
   rule('2001:2::/48', 'benchmarking'),
   rule('2001::/23', 'IETF protocol assignments'),
   rule('2001:db8::/32', 'documentation'),
-  rule('2002::/16', '6to4', { embeds: { form: '6to4', offset: 2 } }),
+  rule('2002::/16', '6to4', { embeds: { form: '6to4', group: 1 } }),
   rule('3fff::/20', 'documentation'),
   rule('fd00:ec2::254/128', 'cloud instance metadata'),
   rule('fc00::/7', 'unique local'),
@@ -165,8 +194,7 @@ const IPV6_RULES: readonly Rule[] = [
   rule('ff00::/8', 'multicast'),
 ];
 
-const IPV4_MAPPED = parseIpv6('::ffff:0:0') as Uint8Array;
-const GLOBAL_UNICAST = parseIpv6('2000::') as Uint8Array;
+const GLOBAL_UNICAST = rangeList('2000::', 3, 'ipv6');
 
 /**
  * Whether the guard lets a connection go to `address`: an IPv4 or IPv6 address as `dns.lookup` returns it (any IPv4
@@ -176,25 +204,26 @@ const GLOBAL_UNICAST = parseIpv6('2000::') as Uint8Array;
  * address is refused.
  */
 export function isAddressAllowed(address: string, policy: TargetPolicy): AddressDecision {
-  const bytes = parseHostLiteral(address);
-  if (bytes === undefined) return { allowed: false, reason: `not an IP address: ${JSON.stringify(address)}` };
-  const reason = refusalReason(bytes, policy);
+  const ip = readIpLiteral(address);
+  if (ip === undefined) return { allowed: false, reason: `not an IP address: ${JSON.stringify(address)}` };
+  const reason = refusalReason(ip, policy);
   return reason === undefined ? ALLOWED : { allowed: false, reason };
 }
 
-function refusalReason(bytes: Uint8Array, policy: TargetPolicy): string | undefined {
-  for (const range of policy.allow) if (range.containsBytes(bytes)) return undefined;
-  const isIpv4 = bytes.length === 4;
+function refusalReason(ip: IpAddress, policy: TargetPolicy): string | undefined {
+  const socket = socketAddress(ip);
+  for (const range of policy.allow) if (range.holds(ip, socket)) return undefined;
+  const isIpv4 = ip.family === 'ipv4';
   for (const candidate of isIpv4 ? IPV4_RULES : IPV6_RULES) {
-    if (!inPrefix(bytes, candidate.base, candidate.prefixLength)) continue;
+    if (!candidate.list.check(socket)) continue;
     if (candidate.loopback === true && policy.allowLoopback) return undefined;
     if (candidate.embeds === undefined) return candidate.label;
-    const ipv4 = bytes.subarray(candidate.embeds.offset, candidate.embeds.offset + 4);
-    const inner = refusalReason(ipv4, policy);
-    return inner === undefined ? undefined : `${candidate.embeds.form} IPv6 form of ${formatIp(ipv4)}: ${inner}`;
+    const ipv4 = embeddedIpv4(ipv6Groups(ip.address), candidate.embeds.group);
+    const inner = refusalReason({ address: ipv4, family: 'ipv4' }, policy);
+    return inner === undefined ? undefined : `${candidate.embeds.form} IPv6 form of ${ipv4}: ${inner}`;
   }
   // Outside global unicast, IPv6 space is unassigned.
-  if (!isIpv4 && !inPrefix(bytes, GLOBAL_UNICAST, 3)) return 'not global unicast (outside 2000::/3)';
+  if (!isIpv4 && !GLOBAL_UNICAST.check(socket)) return 'not global unicast (outside 2000::/3)';
   return undefined;
 }
 
@@ -205,17 +234,7 @@ function refusalReason(bytes: Uint8Array, policy: TargetPolicy): string | undefi
  * trailing dot, and IPv6 with or without brackets (`[::ffff:169.254.169.254]`), a zone being dropped.
  */
 export function normaliseHostLiteral(host: string): string | undefined {
-  const bytes = parseHostLiteral(host);
-  return bytes === undefined ? undefined : formatIp(bytes);
-}
-
-function parseHostLiteral(host: string): Uint8Array | undefined {
-  if (host.startsWith('[')) return host.endsWith(']') ? parseIpv6(host.slice(1, -1), true) : undefined;
-  return host.includes(':') ? parseIpv6(host, true) : parseIpv4Literal(host);
-}
-
-function unmapped(bytes: Uint8Array): Uint8Array {
-  return bytes.length === 16 && inPrefix(bytes, IPV4_MAPPED, 96) ? bytes.subarray(12) : bytes;
+  return readIpLiteral(host)?.address;
 }
 
 /** A connection the guard refused. Its `code` is `ERR_SSRF_REFUSED`. */

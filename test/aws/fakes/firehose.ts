@@ -1,6 +1,6 @@
-import { randomBytes, randomUUID } from 'node:crypto';
-import type { IncomingMessage, ServerResponse } from 'node:http';
-import { delay, LoopbackServer, signerOf, type Signer } from './server.js';
+import { randomBytes } from 'node:crypto';
+import { AwsError, jsonProtocolHandler, type AwsJsonRequest } from './json-protocol.js';
+import { delay, LoopbackServer } from './server.js';
 
 /**
  * A fake of Firehose's `PutRecord` (JSON 1.1 protocol) for the real SDK v3 client: `POST /` with
@@ -8,12 +8,8 @@ import { delay, LoopbackServer, signerOf, type Signer } from './server.js';
  * `{"RecordId", "Encrypted"}`, or an error as `{"__type", "message"}`. Streams exist once a test creates them.
  */
 
-export interface FirehoseRequest {
-  /** The operation from `X-Amz-Target` (`PutRecord`, …). */
-  operation: string;
-  body: unknown;
-  signer: Signer | undefined;
-}
+/** A request as the fake received it: the operation from `X-Amz-Target` (`PutRecord`, …), its body, its signer. */
+export type FirehoseRequest = AwsJsonRequest;
 
 /** An AWS error the fake answers with for a stream, instead of storing the record. */
 export interface FirehoseFailure {
@@ -29,16 +25,20 @@ export interface FirehoseRecord {
   data: Buffer;
 }
 
-const TARGET_PREFIX = 'Firehose_20150804.';
 const ACCOUNT = '000000000000';
-const CONTENT_TYPE = 'application/x-amz-json-1.1';
 
 export class FakeFirehose {
   /** Every request received, in order. */
   readonly requests: FirehoseRequest[] = [];
   private readonly streams = new Map<string, FirehoseRecord[]>();
   private readonly failures = new Map<string, FirehoseFailure>();
-  private readonly server = new LoopbackServer((req, res, body) => this.handle(req, res, body));
+  private readonly server = new LoopbackServer(
+    jsonProtocolHandler({
+      targetPrefix: 'Firehose_20150804.',
+      onRequest: (request) => this.requests.push(request),
+      operations: { PutRecord: (body) => this.putRecord(body) },
+    }),
+  );
 
   static async start(): Promise<FakeFirehose> {
     const fake = new FakeFirehose();
@@ -69,51 +69,23 @@ export class FakeFirehose {
     return this.server.stop();
   }
 
-  private async handle(req: IncomingMessage, res: ServerResponse, raw: Buffer): Promise<void> {
-    const target = req.headers['x-amz-target'];
-    const operation = typeof target === 'string' && target.startsWith(TARGET_PREFIX) ? target.slice(TARGET_PREFIX.length) : '';
-    let body: unknown;
-    try {
-      body = JSON.parse(raw.toString('utf8'));
-    } catch {
-      sendError(res, 'SerializationException', 400, 'Request body is not valid JSON');
-      return;
-    }
-    this.requests.push({ operation, body, signer: signerOf(req) });
-    if (req.method !== 'POST' || operation !== 'PutRecord') {
-      sendError(res, 'UnknownOperationException', 400, `Unknown operation ${String(target)}`);
-      return;
-    }
-
+  private async putRecord(body: unknown): Promise<unknown> {
     const { DeliveryStreamName: name, Record: record } = body as { DeliveryStreamName?: unknown; Record?: { Data?: unknown } };
     if (typeof name !== 'string' || typeof record?.Data !== 'string') {
-      sendError(res, 'InvalidArgumentException', 400, 'DeliveryStreamName and Record.Data are required');
-      return;
+      throw new AwsError('InvalidArgumentException', 'DeliveryStreamName and Record.Data are required');
     }
     const failure = this.failures.get(name);
     if (failure !== undefined) {
       await delay(failure.delayMs);
       const status = failure.status ?? (failure.error === 'ServiceUnavailableException' ? 500 : 400);
-      sendError(res, failure.error, status, failure.message ?? failure.error);
-      return;
+      throw new AwsError(failure.error, failure.message ?? failure.error, status);
     }
     const records = this.streams.get(name);
     if (records === undefined) {
-      sendError(res, 'ResourceNotFoundException', 400, `Firehose ${name} under account ${ACCOUNT} not found.`);
-      return;
+      throw new AwsError('ResourceNotFoundException', `Firehose ${name} under account ${ACCOUNT} not found.`);
     }
     const recordId = randomBytes(84).toString('base64url');
     records.push({ recordId, data: Buffer.from(record.Data, 'base64') });
-    send(res, 200, { RecordId: recordId, Encrypted: false });
+    return { RecordId: recordId, Encrypted: false };
   }
-}
-
-function send(res: ServerResponse, status: number, value: unknown): void {
-  const body = JSON.stringify(value);
-  res.writeHead(status, { 'content-type': CONTENT_TYPE, 'content-length': Buffer.byteLength(body), 'x-amzn-requestid': randomUUID() });
-  res.end(body);
-}
-
-function sendError(res: ServerResponse, code: string, status: number, message: string): void {
-  send(res, status, { __type: code, message });
 }

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
+import { AwsError, sendAwsError } from './json-protocol.js';
 import { delay, LoopbackServer, signerOf, type Signer } from './server.js';
 
 /**
@@ -156,15 +157,12 @@ export class FakeLambda {
  * body's `__type`, the text in `message`, `Type` telling the caller's fault (User) from Lambda's (Service).
  */
 function sendError(res: ServerResponse, code: string, status: number, message: string, retryAfterSeconds?: number): void {
-  const body = JSON.stringify({ __type: code, Type: status >= 500 ? 'Service' : 'User', message });
-  res.writeHead(status, {
-    'content-type': 'application/json',
-    'content-length': Buffer.byteLength(body),
-    'x-amzn-requestid': randomUUID(),
-    'x-amzn-errortype': `${code}:http://internal.amazon.com/coral/com.amazon.coral.service/`,
-    ...(retryAfterSeconds === undefined ? {} : { 'retry-after': String(retryAfterSeconds) }),
+  const headers: Record<string, string> = { 'x-amzn-errortype': `${code}:http://internal.amazon.com/coral/com.amazon.coral.service/` };
+  if (retryAfterSeconds !== undefined) headers['retry-after'] = String(retryAfterSeconds);
+  sendAwsError(res, new AwsError(code, message, status, headers), {
+    contentType: 'application/json',
+    fields: { Type: status >= 500 ? 'Service' : 'User' },
   });
-  res.end(body);
 }
 
 function header(headers: IncomingHttpHeaders, name: string): string | undefined {

@@ -1,6 +1,6 @@
 import { randomBytes, randomUUID } from 'node:crypto';
-import type { IncomingMessage, ServerResponse } from 'node:http';
-import { LoopbackServer, signerOf, type Signer } from './server.js';
+import { AwsError, jsonProtocolHandler, type AwsJsonRequest } from './json-protocol.js';
+import { LoopbackServer } from './server.js';
 
 /**
  * A fake of Secrets Manager's `GetSecretValue` (JSON 1.1 protocol) for the real SDK v3 client: `POST /` with
@@ -9,12 +9,8 @@ import { LoopbackServer, signerOf, type Signer } from './server.js';
  * Secrets exist once a test puts them.
  */
 
-export interface SecretsManagerRequest {
-  /** The operation from `X-Amz-Target` (`GetSecretValue`, …). */
-  operation: string;
-  body: unknown;
-  signer: Signer | undefined;
-}
+/** A request as the fake received it: the operation from `X-Amz-Target` (`GetSecretValue`, …), its body, its signer. */
+export type SecretsManagerRequest = AwsJsonRequest;
 
 interface StoredSecret {
   arn: string;
@@ -24,16 +20,21 @@ interface StoredSecret {
   createdDate: number;
 }
 
-const TARGET_PREFIX = 'secretsmanager.';
 const ACCOUNT = '000000000000';
-const CONTENT_TYPE = 'application/x-amz-json-1.1';
 
 export class FakeSecretsManager {
   /** Every request received, in order. */
   readonly requests: SecretsManagerRequest[] = [];
   private readonly secrets = new Map<string, StoredSecret>();
   private readonly failures = new Map<string, { error: string; status: number; message: string }>();
-  private readonly server = new LoopbackServer((req, res, body) => this.handle(req, res, body));
+  private readonly server = new LoopbackServer(
+    jsonProtocolHandler({
+      targetPrefix: 'secretsmanager.',
+      messageField: 'Message',
+      onRequest: (request) => this.requests.push(request),
+      operations: { GetSecretValue: (body) => this.getSecretValue(body) },
+    }),
+  );
 
   static async start(): Promise<FakeSecretsManager> {
     const fake = new FakeSecretsManager();
@@ -77,53 +78,20 @@ export class FakeSecretsManager {
     return this.secrets.get(secretId) ?? [...this.secrets.values()].find((s) => s.arn === secretId);
   }
 
-  private handle(req: IncomingMessage, res: ServerResponse, raw: Buffer): void {
-    const target = req.headers['x-amz-target'];
-    const operation = typeof target === 'string' && target.startsWith(TARGET_PREFIX) ? target.slice(TARGET_PREFIX.length) : '';
-    let body: unknown;
-    try {
-      body = JSON.parse(raw.toString('utf8'));
-    } catch {
-      sendError(res, 'SerializationException', 400, 'Request body is not valid JSON');
-      return;
-    }
-    this.requests.push({ operation, body, signer: signerOf(req) });
-    if (req.method !== 'POST' || operation !== 'GetSecretValue') {
-      sendError(res, 'UnknownOperationException', 400, `Unknown operation ${String(target)}`);
-      return;
-    }
+  private getSecretValue(body: unknown): unknown {
     const { SecretId: secretId } = body as { SecretId?: unknown };
-    if (typeof secretId !== 'string' || secretId === '') {
-      sendError(res, 'InvalidParameterException', 400, 'SecretId is required');
-      return;
-    }
+    if (typeof secretId !== 'string' || secretId === '') throw new AwsError('InvalidParameterException', 'SecretId is required');
     const failure = this.failures.get(secretId);
-    if (failure) {
-      sendError(res, failure.error, failure.status, failure.message);
-      return;
-    }
+    if (failure) throw new AwsError(failure.error, failure.message, failure.status);
     const secret = this.find(secretId);
-    if (!secret) {
-      sendError(res, 'ResourceNotFoundException', 400, "Secrets Manager can't find the specified secret.");
-      return;
-    }
-    send(res, 200, {
+    if (!secret) throw new AwsError('ResourceNotFoundException', "Secrets Manager can't find the specified secret.");
+    return {
       ARN: secret.arn,
       Name: secret.name,
       VersionId: secret.versionId,
       ...(secret.secretString === undefined ? {} : { SecretString: secret.secretString }),
       VersionStages: ['AWSCURRENT'],
       CreatedDate: secret.createdDate,
-    });
+    };
   }
-}
-
-function send(res: ServerResponse, status: number, value: unknown): void {
-  const body = JSON.stringify(value);
-  res.writeHead(status, { 'content-type': CONTENT_TYPE, 'content-length': Buffer.byteLength(body), 'x-amzn-requestid': randomUUID() });
-  res.end(body);
-}
-
-function sendError(res: ServerResponse, code: string, status: number, message: string): void {
-  send(res, status, { __type: code, Message: message });
 }

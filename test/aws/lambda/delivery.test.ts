@@ -4,7 +4,7 @@ import { after, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { DeleteTableCommand } from '@aws-sdk/client-dynamodb';
 import { CreateQueueCommand, DeleteQueueCommand, GetQueueAttributesCommand, SQSClient, SendMessageCommand } from '@aws-sdk/client-sqs';
-import { receiveSqsRecords, SqsDeliveryQueue, type SqsEventRecord } from '../../../lib/adapters/queue/sqs/index.js';
+import { SqsDeliveryQueue, type SqsEventRecord } from '../../../lib/adapters/queue/sqs/index.js';
 import { registryTableNames } from '../../../lib/adapters/registry/dynamodb/index.js';
 import { readCounter } from '../../../lib/adapters/registry/dynamodb/change-log.js';
 import { ConfigService } from '../../../lib/config-api/index.js';
@@ -12,6 +12,7 @@ import { openDynamoStores, type DynamoStores } from '../../../lib/gateway/aws.js
 import type { NewDeliveryItem } from '../../../lib/ports/delivery-queue.js';
 import { createHandler, type DeliveryHandler } from '../../../functions/delivery.js';
 import { Sink } from '../../helpers/sink.js';
+import { receiveSqsEventRecords } from './events.js';
 import { awsClientConfig, requireEnv, startStreamRelay } from '../helpers.js';
 
 const DYNAMODB_ENDPOINT = requireEnv('EG_TEST_DYNAMODB_ENDPOINT');
@@ -71,14 +72,7 @@ describe('the delivery Lambda handler [lambda-handler]', () => {
 
   /** Receives from fauxqs until `count` messages are in hand, in the shape the event source mapping hands over. */
   async function receiveRecords(count: number): Promise<SqsEventRecord[]> {
-    const records: SqsEventRecord[] = [];
-    const deadline = Date.now() + 5000;
-    while (records.length < count) {
-      assert.ok(Date.now() < deadline, `received ${records.length} of ${count} messages`);
-      const received = await receiveSqsRecords(sqs, queueUrl, { max: count - records.length, waitSeconds: 1, visibilitySeconds: 30 });
-      records.push(...received.map((r) => ({ ...r, md5OfBody: '', eventSource: 'aws:sqs', eventSourceARN: queueArn, awsRegion: 'us-east-1' })));
-    }
-    return records;
+    return receiveSqsEventRecords(sqs, queueUrl, queueArn, count);
   }
 
   async function queueCounts() {

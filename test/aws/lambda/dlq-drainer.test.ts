@@ -3,11 +3,12 @@ import { randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { DeleteTableCommand } from '@aws-sdk/client-dynamodb';
 import { CreateQueueCommand, DeleteQueueCommand, GetQueueAttributesCommand, SQSClient, SendMessageCommand } from '@aws-sdk/client-sqs';
-import { receiveSqsRecords, type SqsEventRecord } from '../../../lib/adapters/queue/sqs/index.js';
+import type { SqsEventRecord } from '../../../lib/adapters/queue/sqs/index.js';
 import { registryTableNames } from '../../../lib/adapters/registry/dynamodb/index.js';
 import { openDynamoStores, type DynamoStores } from '../../../lib/gateway/aws.js';
 import type { NewDeliveryItem } from '../../../lib/ports/delivery-queue.js';
 import { createHandler, type DlqDrainerHandler } from '../../../functions/dlq-drainer.js';
+import { receiveSqsEventRecords } from './events.js';
 import { awsClientConfig, requireEnv } from '../helpers.js';
 
 const DYNAMODB_ENDPOINT = requireEnv('EG_TEST_DYNAMODB_ENDPOINT');
@@ -65,14 +66,7 @@ describe('the DLQ drainer Lambda handler [lambda-handler]', () => {
   }
 
   async function receive(count: number): Promise<SqsEventRecord[]> {
-    const records: SqsEventRecord[] = [];
-    const deadline = Date.now() + 5000;
-    while (records.length < count) {
-      assert.ok(Date.now() < deadline, `received ${records.length} of ${count} messages`);
-      const received = await receiveSqsRecords(sqs, dlqUrl, { max: count - records.length, waitSeconds: 1, visibilitySeconds: 30 });
-      records.push(...received.map((r) => ({ ...r, md5OfBody: '', eventSource: 'aws:sqs', eventSourceARN: dlqArn, awsRegion: 'us-east-1' })));
-    }
-    return records;
+    return receiveSqsEventRecords(sqs, dlqUrl, dlqArn, count);
   }
 
   before(async () => {

@@ -2,9 +2,12 @@
  * Lambda events in the shapes AWS sends them (the field sets of the ALB and API Gateway HTTP API documentation's
  * examples), for driving the handlers in tests.
  */
+import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
+import { ReceiveMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import type { AlbEvent, ApiGatewayV2Event } from '../../../lib/config-api/adapters/index.js';
 import type { SqsEventRecord } from '../../../lib/adapters/queue/sqs/index.js';
+import { messageToRecord } from '../../../lib/adapters/queue/sqs/message.js';
 
 export interface HttpEventInput {
   method: string;
@@ -129,6 +132,30 @@ export function sqsEventRecord(message: {
     eventSourceARN: message.queueArn,
     awsRegion: 'us-east-1',
   };
+}
+
+/**
+ * Receives (SDK ReceiveMessage, long polls of 1 s, messages hidden for 30 s) until `count` messages are in hand, as
+ * the records an event source mapping of the queue would hand over. Fails after 5 s.
+ */
+export async function receiveSqsEventRecords(sqs: SQSClient, queueUrl: string, queueArn: string, count: number): Promise<SqsEventRecord[]> {
+  const records: SqsEventRecord[] = [];
+  const deadline = Date.now() + 5000;
+  while (records.length < count) {
+    assert.ok(Date.now() < deadline, `received ${records.length} of ${count} messages`);
+    const { Messages = [] } = await sqs.send(
+      new ReceiveMessageCommand({
+        QueueUrl: queueUrl,
+        MaxNumberOfMessages: Math.min(10, count - records.length),
+        WaitTimeSeconds: 1,
+        VisibilityTimeout: 30,
+        MessageAttributeNames: ['All'],
+        MessageSystemAttributeNames: ['ApproximateReceiveCount', 'ApproximateFirstReceiveTimestamp', 'SentTimestamp'],
+      }),
+    );
+    for (const message of Messages) records.push({ ...messageToRecord(message), md5OfBody: '', eventSource: 'aws:sqs', eventSourceARN: queueArn, awsRegion: 'us-east-1' });
+  }
+  return records;
 }
 
 function splitUrl(url: string): { path: string; pairs: [string, string][] } {

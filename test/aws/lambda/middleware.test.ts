@@ -194,6 +194,7 @@ describe('the Lambda middleware [lambda-handler]', () => {
       assert.deepEqual(lambdaSettingsFromEnv({}), {
         logLevel: 'info',
         cloudEventsVersion: '0.1',
+        allowTargets: undefined,
         maxIdLength: 256,
         maxJsonDepth: 64,
         publicMetrics: false,

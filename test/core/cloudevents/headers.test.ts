@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 
-import { canonicalHeaderKey, firstHeader, indexHeaders } from '../../../lib/core/cloudevents/index.js';
+import { firstHeader, indexHeaders } from '../../../lib/core/cloudevents/index.js';
+import { canonicalHeaderKey } from '../../../lib/core/go/index.js';
 
 describe('canonicalHeaderKey (Go textproto.CanonicalMIMEHeaderKey)', () => {
   it('upper-cases the first letter and each letter after a dash, lower-cases the rest', () => {

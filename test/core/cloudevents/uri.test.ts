@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 
-import { isAbsoluteUri, isGoValidatorUri, isUriReference } from '../../../lib/core/cloudevents/uri.js';
+import { isAbsoluteUri, isUriReference } from '../../../lib/core/cloudevents/uri.js';
+import { isGoValidatorUri } from '../../../lib/core/go/index.js';
 
 describe('isGoValidatorUri (0.1 source, validator v9 uri)', () => {
   it('accepts absolute URIs with a scheme and absolute paths', () => {

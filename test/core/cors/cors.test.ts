@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
-import { canonicalHeaderKey, compileCors, evaluateActual, evaluatePreflight } from '../../../lib/core/cors/index.js';
+import { compileCors, evaluateActual, evaluatePreflight } from '../../../lib/core/cors/index.js';
+import { canonicalHeaderKey } from '../../../lib/core/go/index.js';
 import type { CorsPolicy } from '../../../lib/core/cors/index.js';
 
 const VARY_ONLY: Array<[string, string]> = [

@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { HttpError, InternalError } from '../../../lib/core/errors/index.js';
-import { FunctionResultError, mapSyncResult, sniffContentType } from '../../../lib/core/response/index.js';
+import { sniffContentType } from '../../../lib/core/go/index.js';
+import { FunctionResultError, mapSyncResult } from '../../../lib/core/response/index.js';
 
 function assertMalformed(result: Buffer | string): void {
   assert.throws(

@@ -1,3 +1,4 @@
+import { DEFAULT_MAX_PENDING } from '../../../settings/defaults.js';
 import {
   QueueFullError,
   type DeliveryError,
@@ -39,7 +40,7 @@ export class MemoryDeliveryQueue implements DeliveryQueue {
   private closed = false;
 
   constructor(options: MemoryDeliveryQueueOptions = {}) {
-    this.maxPending = options.maxPending ?? 100_000;
+    this.maxPending = options.maxPending ?? DEFAULT_MAX_PENDING;
     this.now = options.now ?? Date.now;
   }
 

@@ -1,1 +1,2 @@
-export { QUEUE_MIGRATIONS, SqliteDeliveryQueue, type SqliteDeliveryQueueOptions } from './queue.js';
+export { SqliteDeliveryQueue, type SqliteDeliveryQueueOptions } from './queue.js';
+export { QUEUE_MIGRATIONS } from './table.js';

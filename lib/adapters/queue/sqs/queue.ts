@@ -1,14 +1,11 @@
+/**
+ * The AWS {@link DeliveryQueue} on one SQS standard queue whose messages are bundles of items (bundle.ts). Enqueues
+ * go through the send batcher (send-batcher.ts), deletes through the delete batcher (delete-batcher.ts), and
+ * `maxPending` is checked against the pending estimate (pending-estimate.ts). How it works: README.md.
+ */
+import { DEFAULT_MAX_PENDING } from '../../../settings/defaults.js';
 import { setMaxListeners } from 'node:events';
-import {
-  ChangeMessageVisibilityCommand,
-  DeleteMessageBatchCommand,
-  GetQueueAttributesCommand,
-  ReceiveMessageCommand,
-  SendMessageBatchCommand,
-  type QueueAttributeName,
-  type SQSClient,
-  type SendMessageBatchRequestEntry,
-} from '@aws-sdk/client-sqs';
+import { ChangeMessageVisibilityCommand, ReceiveMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import {
   QueueFullError,
   type DeliveryError,
@@ -17,20 +14,20 @@ import {
   type NewDeliveryItem,
   type ReceiveOptions,
 } from '../../../ports/delivery-queue.js';
+import { nonNegative, reportError, sleep, tell } from '../support.js';
+import { encodeBundleEntry } from './bundle.js';
+import { DeleteBatcher } from './delete-batcher.js';
+import { leaseOf, recordToDeliveryItems, type MessageLease, type SqsLease } from './leases.js';
 import {
+  SQS_MAX_BATCH_ENTRIES,
   SQS_MAX_MESSAGE_BYTES,
-  bundleBody,
-  encodeBundleEntry,
-  leaseOf,
   messageToRecord,
   receiveCountOf,
-  recordToDeliveryItems,
   type DeliveryState,
-  type MessageLease,
   type SqsEventRecord,
-  type SqsLease,
 } from './message.js';
-import { nonNegative, reportError, tell } from '../support.js';
+import { PendingEstimate } from './pending-estimate.js';
+import { SendBatcher, SendCall } from './send-batcher.js';
 
 export interface SqsDeliveryQueueOptions {
   client: SQSClient;
@@ -71,79 +68,15 @@ export interface SqsDeliveryQueueOptions {
   now?: () => number;
 }
 
-const MAX_BATCH_ENTRIES = 10;
 const MAX_DELAY_SECONDS = 900;
 const MAX_VISIBILITY_SECONDS = 43_200;
 const MAX_WAIT_SECONDS = 20;
 /** The rest of a wait shorter than a second is spent in short polls this far apart (WaitTimeSeconds is whole). */
 const SHORT_POLL_INTERVAL_MS = 100;
-/** First pause before resending messages SQS failed; doubles per attempt. */
-const RESEND_BASE_MS = 50;
 /** A retry's lastError is cut to this many characters when the copy would not fit in a message otherwise. */
 const TRUNCATED_ERROR_CHARS = 1024;
-/** Weight of the newest gap between enqueue calls in the rate estimate that picks the linger. */
-const GAP_WEIGHT = 0.1;
-/** A gap counts at most this much in the rate estimate, so one long pause does not hide the next burst for long. */
-const MAX_COUNTED_GAP_MS = 1000;
 /** Bundles partly settled whose settled items this process remembers, at most (the oldest are forgotten). */
 const MAX_REMEMBERED_BUNDLES = 10_000;
-const COUNT_ATTRIBUTES: QueueAttributeName[] = [
-  'ApproximateNumberOfMessages',
-  'ApproximateNumberOfMessagesNotVisible',
-  'ApproximateNumberOfMessagesDelayed',
-];
-
-/** The items of one enqueue call (or one retry copy): the call resolves once every bundle holding them is sent. */
-class SendCall {
-  #left: number;
-  #done = false;
-
-  constructor(
-    count: number,
-    private readonly resolve: () => void,
-    private readonly reject: (error: unknown) => void,
-    private readonly onItemFailed: () => void = () => {},
-  ) {
-    this.#left = count;
-  }
-
-  succeeded(): void {
-    if (--this.#left === 0 && !this.#done) {
-      this.#done = true;
-      this.resolve();
-    }
-  }
-
-  failed(error: unknown): void {
-    this.onItemFailed();
-    if (this.#done) return;
-    this.#done = true;
-    this.reject(error);
-  }
-}
-
-/** One item on its way into a bundle. */
-interface PackedItem {
-  itemId: string;
-  /** The item's element of the bundle body ({@link encodeBundleEntry}). */
-  json: string;
-  bytes: number;
-  call: SendCall;
-}
-
-/** A message being filled, or closed and waiting for its SendMessageBatch. */
-interface Bundle {
-  items: PackedItem[];
-  /** The body's size once sent: brackets and commas included. */
-  bytes: number;
-  delaySeconds: number;
-}
-
-interface DeleteEntry {
-  receiptHandle: string;
-  resolve: () => void;
-  reject: (error: unknown) => void;
-}
 
 /** Items of a received bundle not handed out yet (receive returns at most `max`). */
 interface Unclaimed {
@@ -152,75 +85,22 @@ interface Unclaimed {
 }
 
 /**
- * The AWS {@link DeliveryQueue}: one SQS standard queue whose messages are **bundles**: a JSON array of items,
- * each with its delivery state (attempts, firstAttemptAt, lastError). A message whose body is one JSON object is
- * the single-item format of earlier versions (state in message attributes): it is read as a bundle of one, so
- * messages queued before an upgrade are delivered as before.
- *
- * **Enqueue** packs the items of concurrent calls into one open bundle, closed when the next item would take it
- * past `maxMessageBytes` or `maxBundleItems`, or when its linger ends. The linger adapts to the rate: `lingerMs`
- * while enqueue calls come in slower than one per `maxLingerMs`, `maxLingerMs` when faster; so an idle gateway adds
- * ~2 ms to an accept and a busy one at most ~20 ms, and the requests per event fall as the rate grows. Closed
- * bundles go in `SendMessageBatch` requests of at most 10 messages and 1 MiB. A call resolves once SQS accepted
- * every bundle holding its items. Messages SQS fails without blaming the sender are sent again
- * (`maxSendAttempts`), then the calls of their items reject; an item too large for one message rejects its call
- * before anything is sent.
- *
- * **Receive** long-polls (whole seconds, at most 20 per request) and spends a sub-second rest of `waitMs` in short
- * polls. It hands out items, not messages: at most `max`; the rest of a bundle is kept for the next receive, and
- * its message's visibility is extended when less than half of `leaseMs` is left, so every item handed out has
- * about `leaseMs` to be settled. A message that is not a delivery item is reported to `onError` and left leased:
- * the queue's redrive policy moves it to the DLQ after `maxReceiveCount` receives. An abort or close cancels a
- * long poll in flight; what SQS had already handed to it comes back after the lease.
- *
- * **Settling**: a bundle is deleted once every one of its items is settled: acked, or retried. A worker that dies
- * mid-bundle leaves it in the queue and the whole bundle comes back (at-least-once: items already delivered are
- * delivered again with the same id, the `webhook-id`). A bundle whose lease ends in a live process comes back
- * without the items that process settled (it remembers them by MessageId until the bundle is deleted). A bundle of several items received a second time is split:
- * each item is re-sent as its own message, with its state, and the bundle deleted, so a poison item (one that
- * kills its worker) ends alone in the DLQ through the redrive policy instead of taking its bundle with it.
- *
- * **Retry re-sends, it does not use ChangeMessageVisibility**: the item, with attempts + 1 and its lastError, goes
- * into a new bundle with `DelaySeconds` = the delay (rounded up to whole seconds; retries of the same delay share
- * bundles). A duplicate delivery follows if the process dies between the send and the delete. SQS caps
- * DelaySeconds at 15 minutes, so a longer delay (a large Retry-After) sends the item alone, recording its due time:
- * a copy received before it is hidden again with ChangeMessageVisibility, in steps of at most 12 hours.
- *
- * **maxPending** is checked against SQS's message count (GetQueueAttributes, refreshed in the background every
- * `pendingRefreshMs`) times the items per message this process has seen, plus what it enqueued and settled
- * since. The count is approximate and lags, so the limit is a soft back-pressure threshold.
- *
- * Deletes of the same `deleteLingerMs` share `DeleteMessageBatch` requests; an ack that settles a bundle's last
- * item resolves once SQS deleted it. Settling needs the receipt handle, so pass the object `receive` (or
- * {@link SqsDeliveryQueue.openRecord}) returned. Enqueueing an id again adds a second item: settling the first
- * never removes it.
- *
- * The client belongs to the caller: `close` does not destroy it.
+ * The AWS {@link DeliveryQueue} (README.md). Enqueue resolves once SQS stored every bundle holding the call's items;
+ * a bundle is deleted once each of its items is acked or retried (a retry re-sends the item). Settling needs the
+ * receipt handle: pass the object `receive` (or {@link SqsDeliveryQueue.openRecord}) returned. `maxPending` is a
+ * soft threshold on an approximate count. The client belongs to the caller: `close` does not destroy it.
  */
 export class SqsDeliveryQueue implements DeliveryQueue {
   readonly #client: SQSClient;
   readonly #queueUrl: string;
   readonly #maxPending: number;
-  readonly #minLingerMs: number;
-  readonly #maxLingerMs: number;
-  readonly #maxBundleItems: number;
   readonly #maxMessageBytes: number;
-  readonly #deleteLingerMs: number;
-  readonly #pendingRefreshMs: number;
-  readonly #maxSendAttempts: number;
   readonly #onError: (error: unknown) => void;
   readonly #now: () => number;
+  readonly #sender: SendBatcher;
+  readonly #deleter: DeleteBatcher;
+  readonly #estimate: PendingEstimate;
 
-  /** Open bundles by DelaySeconds (0 for enqueues). */
-  readonly #open = new Map<number, Bundle>();
-  /** Closed bundles not sent yet. */
-  #closedBundles: Bundle[] = [];
-  #lingerTimer: NodeJS.Timeout | undefined;
-  /** performance.now() of the last enqueue call, and the running mean of the gaps between calls. */
-  #lastEnqueueAt = -Infinity;
-  #meanGapMs = Infinity;
-  #deleteBuffer: DeleteEntry[] = [];
-  #deleteTimer: NodeJS.Timeout | undefined;
   #unclaimed: Unclaimed[] = [];
   /**
    * The settled items (their places) of bundles not deleted yet, by MessageId: a bundle that comes back to this
@@ -231,35 +111,41 @@ export class SqsDeliveryQueue implements DeliveryQueue {
   readonly #closing = new AbortController();
   #closed = false;
 
-  /** SQS's message count at the last refresh; undefined until one succeeded. */
-  #countedBySqs: number | undefined;
-  /** Items per message when SQS's count was read. */
-  #itemsPerMessage = 1;
-  /** Items enqueued minus items settled by this process, not yet reflected in {@link #countedBySqs}. */
-  #localChange = 0;
-  /** Items and messages this process sent, and of those, still in the queue as far as it knows. */
-  #sentItems = 0;
-  #sentMessages = 0;
-  #liveItems = 0;
-  #liveMessages = 0;
-  #refreshedAt = -Infinity;
-  #refreshing: Promise<void> | undefined;
-  /** The count the first enqueue calls wait for. */
-  #firstCount: Promise<void> | undefined;
-
   constructor(options: SqsDeliveryQueueOptions) {
     this.#client = options.client;
     this.#queueUrl = options.queueUrl;
-    this.#maxPending = options.maxPending ?? 100_000;
-    this.#minLingerMs = Math.max(0, options.lingerMs ?? 2);
-    this.#maxLingerMs = Math.max(this.#minLingerMs, options.maxLingerMs ?? 20);
-    this.#maxBundleItems = Math.max(1, Math.floor(options.maxBundleItems ?? 500));
+    this.#maxPending = options.maxPending ?? DEFAULT_MAX_PENDING;
     this.#maxMessageBytes = Math.min(SQS_MAX_MESSAGE_BYTES, Math.max(1024, options.maxMessageBytes ?? SQS_MAX_MESSAGE_BYTES));
-    this.#deleteLingerMs = Math.max(0, options.deleteLingerMs ?? 20);
-    this.#pendingRefreshMs = Math.max(0, options.pendingRefreshMs ?? 1000);
-    this.#maxSendAttempts = Math.max(1, options.maxSendAttempts ?? 3);
     this.#onError = options.onError ?? reportError;
     this.#now = options.now ?? Date.now;
+    const minLingerMs = Math.max(0, options.lingerMs ?? 2);
+    const maxSendAttempts = Math.max(1, options.maxSendAttempts ?? 3);
+    const track = (task: Promise<void>) => this.#track(task);
+    this.#estimate = new PendingEstimate({
+      client: this.#client,
+      queueUrl: this.#queueUrl,
+      refreshMs: Math.max(0, options.pendingRefreshMs ?? 1000),
+      now: this.#now,
+      report: (error) => this.#report(error),
+    });
+    this.#sender = new SendBatcher({
+      client: this.#client,
+      queueUrl: this.#queueUrl,
+      minLingerMs,
+      maxLingerMs: Math.max(minLingerMs, options.maxLingerMs ?? 20),
+      maxBundleItems: Math.max(1, Math.floor(options.maxBundleItems ?? 500)),
+      maxMessageBytes: this.#maxMessageBytes,
+      maxSendAttempts,
+      track,
+      onSent: (items) => this.#estimate.sent(items),
+    });
+    this.#deleter = new DeleteBatcher({
+      client: this.#client,
+      queueUrl: this.#queueUrl,
+      lingerMs: Math.max(0, options.deleteLingerMs ?? 20),
+      maxAttempts: maxSendAttempts,
+      track,
+    });
     // Every waiting receive listens to it.
     setMaxListeners(0, this.#closing.signal);
   }
@@ -278,15 +164,15 @@ export class SqsDeliveryQueue implements DeliveryQueue {
         );
       }
     }
-    this.#noteEnqueueCall();
-    await this.#countFreshEnough();
+    this.#sender.noteCall();
+    await this.#estimate.freshEnough();
     this.#assertOpen();
-    const pending = this.#estimate();
+    const pending = this.#estimate.estimate();
     if (pending + items.length > this.#maxPending) throw new QueueFullError(pending, this.#maxPending);
-    this.#localChange += items.length;
+    this.#estimate.changeLocally(items.length);
     return new Promise<void>((resolve, reject) => {
-      const call = new SendCall(packed.length, resolve, reject, () => this.#localChange--);
-      this.#pack(packed.map((entry) => ({ ...entry, call })), 0, false);
+      const call = new SendCall(packed.length, resolve, reject, () => this.#estimate.changeLocally(-1));
+      this.#sender.pack(packed.map((entry) => ({ ...entry, call })), 0, false);
     });
   }
 
@@ -315,7 +201,7 @@ export class SqsDeliveryQueue implements DeliveryQueue {
 
   async #receiveUntil(stop: AbortSignal, limit: number, visibility: number, deadline: number): Promise<DeliveryItem[]> {
     // Messages, not items: a bundle holds several, so ask for about as many as `limit` items fill.
-    const messages = Math.max(1, Math.min(MAX_BATCH_ENTRIES, Math.ceil(limit / Math.max(1, this.#itemsPerMessageNow()))));
+    const messages = Math.max(1, Math.min(SQS_MAX_BATCH_ENTRIES, Math.ceil(limit / Math.max(1, this.#estimate.itemsPerMessage()))));
     for (;;) {
       const waitSeconds = Math.max(0, Math.min(MAX_WAIT_SECONDS, Math.floor((deadline - performance.now()) / 1000)));
       let records: SqsEventRecord[];
@@ -430,7 +316,7 @@ export class SqsDeliveryQueue implements DeliveryQueue {
   async #split(items: DeliveryItem[], message: MessageLease): Promise<void> {
     await new Promise<void>((resolve, reject) => {
       const call = new SendCall(items.length, resolve, reject);
-      this.#pack(
+      this.#sender.pack(
         items.map((item) => {
           const lease = leaseOf(item);
           const state: DeliveryState = { attempts: item.attempts };
@@ -445,7 +331,7 @@ export class SqsDeliveryQueue implements DeliveryQueue {
       );
     });
     message.open = 0;
-    this.#liveItems -= items.length;
+    this.#estimate.itemsGone(items.length);
     this.#settledOf.delete(message.messageId);
     if (message.deleteWhenSettled) await this.#deleteMessage(message);
   }
@@ -461,14 +347,14 @@ export class SqsDeliveryQueue implements DeliveryQueue {
       lease.settled = false;
       throw error;
     }
-    this.#localChange--;
+    this.#estimate.changeLocally(-1);
   }
 
   /** One item of the lease's message settled: the message is deleted after its last. */
   async #settled(lease: SqsLease): Promise<void> {
     const { message } = lease;
     message.open--;
-    this.#liveItems--;
+    this.#estimate.itemsGone(1);
     if (message.open > 0) {
       this.#remember(message.messageId, lease.index);
       return;
@@ -479,7 +365,7 @@ export class SqsDeliveryQueue implements DeliveryQueue {
       await this.#deleteMessage(message);
     } catch (error) {
       message.open++;
-      this.#liveItems++;
+      this.#estimate.itemsGone(-1);
       throw error;
     }
   }
@@ -495,8 +381,8 @@ export class SqsDeliveryQueue implements DeliveryQueue {
   }
 
   async #deleteMessage(message: MessageLease): Promise<void> {
-    await this.#delete(message.receiptHandle);
-    this.#liveMessages--;
+    await this.#deleter.delete(message.receiptHandle);
+    this.#estimate.messageGone();
   }
 
   async retry(item: DeliveryItem, delayMs: number, error: DeliveryError): Promise<void> {
@@ -528,7 +414,7 @@ export class SqsDeliveryQueue implements DeliveryQueue {
     lease.settled = true;
     try {
       await new Promise<void>((resolve, reject) =>
-        this.#pack(
+        this.#sender.pack(
           [{ itemId: item.id, json, bytes: Buffer.byteLength(json), call: new SendCall(1, resolve, reject) }],
           Math.min(MAX_DELAY_SECONDS, Math.ceil(delayMs / 1000)),
           // An item with a due time is deferred by hiding its message: alone, so it holds back no other item.
@@ -588,12 +474,12 @@ export class SqsDeliveryQueue implements DeliveryQueue {
     await this.#resend(item, lease, encodeBundleEntry(item, state), 0, state.dueAt !== undefined, 'released');
   }
 
-  /** Waits for the sends and deletes already queued, then asks SQS for its count (see the class notes). */
+  /** Waits for the sends and deletes already queued, then asks SQS for its count (README.md#maxpending-the-pending-estimate). */
   async pending(): Promise<number> {
     this.#assertOpen();
     await this.#drain();
-    await this.#refreshCount();
-    return this.#estimate();
+    await this.#estimate.refresh();
+    return this.#estimate.estimate();
   }
 
   /**
@@ -606,227 +492,6 @@ export class SqsDeliveryQueue implements DeliveryQueue {
     this.#closing.abort();
     this.#unclaimed = [];
     await this.#drain();
-  }
-
-  #estimate(): number {
-    return Math.max(0, Math.round((this.#countedBySqs ?? 0) * this.#itemsPerMessage) + this.#localChange);
-  }
-
-  /**
-   * Items per message: of those this process sent that are still queued as far as it knows, else of all it sent,
-   * else 1 (a process that only consumes, or sent nothing yet).
-   */
-  #itemsPerMessageNow(): number {
-    if (this.#liveMessages > 0 && this.#liveItems > 0) return this.#liveItems / this.#liveMessages;
-    return this.#sentMessages > 0 ? this.#sentItems / this.#sentMessages : 1;
-  }
-
-  /** The first enqueue waits for SQS's count; later ones start a background refresh when it is stale. */
-  async #countFreshEnough(): Promise<void> {
-    if (this.#refreshedAt === -Infinity) {
-      this.#firstCount = this.#refreshCount().catch((error: unknown) => this.#report(error));
-    } else if (this.#refreshing === undefined && this.#now() - this.#refreshedAt >= this.#pendingRefreshMs) {
-      this.#refreshCount().catch((error: unknown) => this.#report(error));
-    }
-    if (this.#firstCount !== undefined) {
-      await this.#firstCount;
-      this.#firstCount = undefined;
-    }
-  }
-
-  /** Refreshes run one after another, so each subtracts exactly the local changes SQS's answer includes. */
-  #refreshCount(): Promise<void> {
-    this.#refreshedAt = this.#now();
-    const run = async (): Promise<void> => {
-      const before = this.#localChange;
-      const { Attributes = {} } = await this.#client.send(
-        new GetQueueAttributesCommand({ QueueUrl: this.#queueUrl, AttributeNames: COUNT_ATTRIBUTES }),
-      );
-      this.#countedBySqs = COUNT_ATTRIBUTES.reduce((sum, name) => sum + (Number(Attributes[name]) || 0), 0);
-      this.#itemsPerMessage = this.#itemsPerMessageNow();
-      this.#localChange -= before;
-    };
-    const refreshing = (this.#refreshing ?? Promise.resolve()).catch(() => {}).then(run);
-    this.#refreshing = refreshing;
-    refreshing
-      .finally(() => {
-        if (this.#refreshing === refreshing) this.#refreshing = undefined;
-      })
-      .catch(() => {});
-    return refreshing;
-  }
-
-  /** Updates the running mean of the gaps between enqueue calls, which picks the linger of the next bundle. */
-  #noteEnqueueCall(): void {
-    const now = performance.now();
-    const gap = Math.min(MAX_COUNTED_GAP_MS, now - this.#lastEnqueueAt);
-    this.#lastEnqueueAt = now;
-    this.#meanGapMs = this.#meanGapMs === Infinity ? gap : this.#meanGapMs + GAP_WEIGHT * (gap - this.#meanGapMs);
-  }
-
-  /** Short while idle; `maxLingerMs` once, on average, another call comes in within it. */
-  #lingerMs(): number {
-    return this.#meanGapMs < this.#maxLingerMs ? this.#maxLingerMs : this.#minLingerMs;
-  }
-
-  /**
-   * Adds items to the open bundle of their delay (each to its own message when `alone`), closing a bundle that is
-   * full; closed bundles are sent at once, open ones when the linger ends.
-   */
-  #pack(items: PackedItem[], delaySeconds: number, alone: boolean): void {
-    for (const item of items) {
-      if (alone) {
-        this.#closedBundles.push({ items: [item], bytes: item.bytes + 2, delaySeconds });
-        continue;
-      }
-      let bundle = this.#open.get(delaySeconds);
-      if (bundle && (bundle.items.length >= this.#maxBundleItems || bundle.bytes + 1 + item.bytes > this.#maxMessageBytes)) {
-        this.#closedBundles.push(bundle);
-        bundle = undefined;
-      }
-      if (!bundle) {
-        bundle = { items: [], bytes: 1, delaySeconds };
-        this.#open.set(delaySeconds, bundle);
-      }
-      bundle.items.push(item);
-      bundle.bytes += item.bytes + 1;
-      if (bundle.items.length >= this.#maxBundleItems) {
-        this.#closedBundles.push(bundle);
-        this.#open.delete(delaySeconds);
-      }
-    }
-    this.#sendClosed();
-    if (this.#open.size > 0 && this.#lingerTimer === undefined) {
-      this.#lingerTimer = setTimeout(() => {
-        this.#lingerTimer = undefined;
-        this.#closeOpen();
-      }, this.#lingerMs());
-    }
-  }
-
-  /** Closes every open bundle and sends it. */
-  #closeOpen(): void {
-    if (this.#lingerTimer !== undefined) clearTimeout(this.#lingerTimer);
-    this.#lingerTimer = undefined;
-    this.#closedBundles.push(...this.#open.values());
-    this.#open.clear();
-    this.#sendClosed();
-  }
-
-  /** Sends the closed bundles, in SendMessageBatch requests of at most 10 messages and 1 MiB. */
-  #sendClosed(): void {
-    let batch: Bundle[] = [];
-    let bytes = 0;
-    for (const bundle of this.#closedBundles) {
-      if (batch.length === MAX_BATCH_ENTRIES || (batch.length > 0 && bytes + bundle.bytes > SQS_MAX_MESSAGE_BYTES)) {
-        this.#track(this.#sendBatch(batch));
-        batch = [];
-        bytes = 0;
-      }
-      batch.push(bundle);
-      bytes += bundle.bytes;
-    }
-    if (batch.length > 0) this.#track(this.#sendBatch(batch));
-    this.#closedBundles = [];
-  }
-
-  async #sendBatch(bundles: Bundle[]): Promise<void> {
-    let remaining = bundles;
-    for (let attempt = 1; ; attempt++) {
-      let successful: Set<string>;
-      let failed: Map<string, { code: string; message: string; senderFault: boolean }>;
-      try {
-        const output = await this.#client.send(
-          new SendMessageBatchCommand({ QueueUrl: this.#queueUrl, Entries: remaining.map(toBatchEntry) }),
-        );
-        successful = new Set((output.Successful ?? []).map((result) => result.Id ?? ''));
-        failed = new Map(
-          (output.Failed ?? []).map((result) => [
-            result.Id ?? '',
-            { code: result.Code ?? 'unknown', message: result.Message ?? '', senderFault: result.SenderFault === true },
-          ]),
-        );
-      } catch (error) {
-        for (const bundle of remaining) for (const item of bundle.items) item.call.failed(error);
-        return;
-      }
-      const again: Bundle[] = [];
-      remaining.forEach((bundle, index) => {
-        const id = String(index);
-        if (successful.has(id)) {
-          this.#sentMessages++;
-          this.#liveMessages++;
-          this.#sentItems += bundle.items.length;
-          this.#liveItems += bundle.items.length;
-          for (const item of bundle.items) item.call.succeeded();
-          return;
-        }
-        const failure = failed.get(id);
-        if (failure?.senderFault || attempt >= this.#maxSendAttempts) {
-          const reason = failure ? `${failure.code}: ${failure.message}` : 'no result for the message';
-          for (const item of bundle.items) {
-            item.call.failed(new Error(`SQS did not accept delivery item "${item.itemId}" (attempt ${attempt}): ${reason}`));
-          }
-          return;
-        }
-        again.push(bundle);
-      });
-      if (again.length === 0) return;
-      await sleep(RESEND_BASE_MS * 2 ** (attempt - 1));
-      remaining = again;
-    }
-  }
-
-  #delete(receiptHandle: string): Promise<void> {
-    return new Promise<void>((resolve, reject) => {
-      this.#deleteBuffer.push({ receiptHandle, resolve, reject });
-      if (this.#deleteBuffer.length >= MAX_BATCH_ENTRIES) this.#flushDeletes();
-      else this.#deleteTimer ??= setTimeout(() => this.#flushDeletes(), this.#deleteLingerMs);
-    });
-  }
-
-  #flushDeletes(): void {
-    if (this.#deleteTimer !== undefined) clearTimeout(this.#deleteTimer);
-    this.#deleteTimer = undefined;
-    const buffer = this.#deleteBuffer;
-    this.#deleteBuffer = [];
-    for (let start = 0; start < buffer.length; start += MAX_BATCH_ENTRIES) {
-      this.#track(this.#deleteBatch(buffer.slice(start, start + MAX_BATCH_ENTRIES)));
-    }
-  }
-
-  async #deleteBatch(entries: DeleteEntry[]): Promise<void> {
-    let remaining = entries;
-    for (let attempt = 1; ; attempt++) {
-      let output;
-      try {
-        output = await this.#client.send(
-          new DeleteMessageBatchCommand({
-            QueueUrl: this.#queueUrl,
-            Entries: remaining.map((entry, index) => ({ Id: String(index), ReceiptHandle: entry.receiptHandle })),
-          }),
-        );
-      } catch (error) {
-        for (const entry of remaining) entry.reject(error);
-        return;
-      }
-      const successful = new Set((output.Successful ?? []).map((result) => result.Id ?? ''));
-      const failed = new Map((output.Failed ?? []).map((result) => [result.Id ?? '', result]));
-      const again: DeleteEntry[] = [];
-      remaining.forEach((entry, index) => {
-        const id = String(index);
-        if (successful.has(id)) return entry.resolve();
-        const failure = failed.get(id);
-        if (failure?.SenderFault === true || attempt >= this.#maxSendAttempts) {
-          const reason = failure ? `${failure.Code ?? 'unknown'}: ${failure.Message ?? ''}` : 'no result for the entry';
-          return entry.reject(new Error(`SQS did not delete the message (attempt ${attempt}): ${reason}`));
-        }
-        again.push(entry);
-      });
-      if (again.length === 0) return;
-      await sleep(RESEND_BASE_MS * 2 ** (attempt - 1));
-      remaining = again;
-    }
   }
 
   async #receiveRecords(
@@ -856,11 +521,11 @@ export class SqsDeliveryQueue implements DeliveryQueue {
 
   /** Sends everything open and waits until no send or delete is in flight. */
   async #drain(): Promise<void> {
-    this.#closeOpen();
-    this.#flushDeletes();
-    while (this.#inFlight.size > 0 || this.#open.size > 0 || this.#deleteBuffer.length > 0) {
-      this.#closeOpen();
-      this.#flushDeletes();
+    this.#sender.closeOpen();
+    this.#deleter.flush();
+    while (this.#inFlight.size > 0 || this.#sender.hasOpen || this.#deleter.hasBuffered) {
+      this.#sender.closeOpen();
+      this.#deleter.flush();
       await Promise.allSettled([...this.#inFlight]);
     }
   }
@@ -882,24 +547,4 @@ export class SqsDeliveryQueue implements DeliveryQueue {
   #assertOpen(): void {
     if (this.#closed) throw new Error('the delivery queue is closed');
   }
-}
-
-function toBatchEntry(bundle: Bundle, index: number): SendMessageBatchRequestEntry {
-  const entry: SendMessageBatchRequestEntry = { Id: String(index), MessageBody: bundleBody(bundle.items.map((item) => item.json)) };
-  if (bundle.delaySeconds > 0) entry.DelaySeconds = bundle.delaySeconds;
-  return entry;
-}
-
-/** Resolves after `ms`, or at once when `signal` aborts. */
-function sleep(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise<void>((resolve) => {
-    if (signal?.aborted) return resolve();
-    const done = () => {
-      clearTimeout(timer);
-      signal?.removeEventListener('abort', done);
-      resolve();
-    };
-    const timer = setTimeout(done, ms);
-    signal?.addEventListener('abort', done, { once: true });
-  });
 }

@@ -104,7 +104,7 @@ async function appendRecords(
   const options = {
     retentionSeconds: deps.changeRetentionSeconds ?? DEFAULT_CHANGE_RETENTION_SECONDS,
     now: deps.now ?? Date.now,
-    ...(deps.fence ? { fence: deps.fence } : {}),
+    fence: deps.fence,
   };
   const versions: number[] = [];
   try {

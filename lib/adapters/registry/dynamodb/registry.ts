@@ -103,6 +103,8 @@ interface Subscriber {
  * subscribed may reach it.
  */
 export class DynamoRegistry implements Registry {
+  /** Changes come through the polled change log, other instances' writes included. */
+  readonly changeFeed = 'eventual';
   readonly #client: DynamoDBClient;
   readonly #tablePrefix: string;
   readonly #tables: RegistryTableNames;

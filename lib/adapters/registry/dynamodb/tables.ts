@@ -1,3 +1,4 @@
+import { DEFAULT_TABLE_PREFIX } from '../../../settings/defaults.js';
 import {
   CreateTableCommand,
   DescribeTableCommand,
@@ -33,7 +34,7 @@ export interface RegistryTableNames {
   deadLetters: string;
 }
 
-export const DEFAULT_TABLE_PREFIX = 'event-gateway-';
+export { DEFAULT_TABLE_PREFIX };
 
 export function registryTableNames(tablePrefix: string = DEFAULT_TABLE_PREFIX): RegistryTableNames {
   return {

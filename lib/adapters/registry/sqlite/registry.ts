@@ -1,7 +1,15 @@
 import type { AnyItem, ItemByKind, Kind } from '../../../core/model/types.js';
 import { idOf } from '../../../core/model/types.js';
-import { ItemExistsError } from '../../../ports/registry.js';
-import type { Registry, RegistryChange, RegistrySnapshot } from '../../../ports/registry.js';
+import { ItemExistsError, ReferenceMissingError } from '../../../ports/registry.js';
+import type {
+  GuardedDeleteResult,
+  ItemReference,
+  ReferenceRule,
+  Registry,
+  RegistryChange,
+  RegistrySnapshot,
+  WriteOptions,
+} from '../../../ports/registry.js';
 import { migrate } from '../../sqlite/index.js';
 import type { SqliteDatabase } from '../../sqlite/index.js';
 
@@ -45,6 +53,7 @@ export interface SqliteRegistryOptions {
 type Row = { kind: Kind; space: string; id: string; item: string };
 type Key = [kind: Kind, space: string, id: string];
 type KeyedItem = [kind: Kind, space: string, id: string, item: string];
+type Write = { kind: Kind; space: string; id: string; json: string; requires: readonly ItemReference[] };
 
 /** One subscription; a wrapper so the same function can be subscribed twice and unsubscribed independently. */
 interface Subscriber {
@@ -55,8 +64,16 @@ interface Subscriber {
  * The local-mode {@link Registry}: one table of items keyed (kind, space, id), each stored as its JSON text, and a
  * single-row version counter bumped in the transaction of every write. better-sqlite3 is synchronous, so each
  * write commits before its method returns, and its change is delivered to the listeners right after the commit.
+ * The reference checks of `requires` and {@link SqliteRegistry.deleteUnlessReferenced} run inside the write's
+ * transaction.
  */
 export class SqliteRegistry implements Registry {
+  /**
+   * Each change is delivered before its write resolves. Local mode has this one writer of the file: another
+   * connection's writes would reach the file but not this feed.
+   */
+  readonly changeFeed = 'synchronous';
+
   readonly #db: SqliteDatabase;
   readonly #ownsDatabase: boolean;
   readonly #onListenerError: (error: unknown, change: RegistryChange) => void;
@@ -73,10 +90,12 @@ export class SqliteRegistry implements Registry {
   readonly #insert;
   readonly #upsert;
   readonly #remove;
+  readonly #exists;
   readonly #bumpVersion;
   readonly #createTx;
   readonly #putTx;
   readonly #deleteTx;
+  readonly #guardedDeleteTx;
   readonly #snapshotTx;
 
   constructor(db: SqliteDatabase, options: SqliteRegistryOptions = {}) {
@@ -104,22 +123,39 @@ export class SqliteRegistry implements Registry {
         'ON CONFLICT (kind, space, id) DO UPDATE SET item = excluded.item',
     );
     this.#remove = db.prepare<Key>('DELETE FROM registry_items WHERE kind = ? AND space = ? AND id = ?');
+    this.#exists = db
+      .prepare<Key, number>('SELECT 1 FROM registry_items WHERE kind = ? AND space = ? AND id = ?')
+      .pluck();
     this.#bumpVersion = db
       .prepare<[], number>('UPDATE registry_version SET version = version + 1 RETURNING version')
       .pluck();
 
     // IMMEDIATE: take the write lock up front, so a concurrent writer waits (busy timeout) instead of failing
     // when a read lock would have to be upgraded.
-    this.#createTx = db.transaction((kind: Kind, space: string, id: string, json: string): number => {
+    this.#createTx = db.transaction(({ kind, space, id, json, requires }: Write): number => {
       if (this.#insert.run(kind, space, id, json).changes === 0) throw new ItemExistsError(kind, space, id);
+      this.#checkRequired(space, requires);
       return this.#nextVersion();
     }).immediate;
-    this.#putTx = db.transaction((kind: Kind, space: string, id: string, json: string): number => {
+    this.#putTx = db.transaction(({ kind, space, id, json, requires }: Write): number => {
+      this.#checkRequired(space, requires);
       this.#upsert.run(kind, space, id, json);
       return this.#nextVersion();
     }).immediate;
     this.#deleteTx = db.transaction((kind: Kind, space: string, id: string): number | undefined =>
       this.#remove.run(kind, space, id).changes === 0 ? undefined : this.#nextVersion(),
+    ).immediate;
+    this.#guardedDeleteTx = db.transaction(
+      (kind: Kind, space: string, id: string, rules: readonly ReferenceRule[]): GuardedDeleteResult & { version?: number } => {
+        for (const rule of rules) {
+          for (const json of this.#selectItems.iterate(rule.kind, space)) {
+            const item = parseItem(json);
+            if ((rule.references as (item: AnyItem) => boolean)(item)) return { outcome: 'referenced', kind: rule.kind, item };
+          }
+        }
+        if (this.#remove.run(kind, space, id).changes === 0) return { outcome: 'missing' };
+        return { outcome: 'deleted', version: this.#nextVersion() };
+      },
     ).immediate;
     // DEFERRED is enough for a consistent read: the WAL gives the transaction one view of the file.
     this.#snapshotTx = db.transaction((): RegistrySnapshot => {
@@ -149,20 +185,12 @@ export class SqliteRegistry implements Registry {
     return this.#selectItems.all(kind, space).map((json) => parseItem<K>(json));
   }
 
-  async create<K extends Kind>(kind: K, item: ItemByKind[K]): Promise<void> {
-    this.#assertOpen();
-    const id = idOf(kind, item);
-    const json = JSON.stringify(item);
-    const version = this.#createTx(kind, item.space, id, json);
-    this.#deliver({ kind, space: item.space, id, item: parseItem(json), version } as RegistryChange);
+  async create<K extends Kind>(kind: K, item: ItemByKind[K], options: WriteOptions = {}): Promise<void> {
+    this.#write(this.#createTx, kind, item, options);
   }
 
-  async put<K extends Kind>(kind: K, item: ItemByKind[K]): Promise<void> {
-    this.#assertOpen();
-    const id = idOf(kind, item);
-    const json = JSON.stringify(item);
-    const version = this.#putTx(kind, item.space, id, json);
-    this.#deliver({ kind, space: item.space, id, item: parseItem(json), version } as RegistryChange);
+  async put<K extends Kind>(kind: K, item: ItemByKind[K], options: WriteOptions = {}): Promise<void> {
+    this.#write(this.#putTx, kind, item, options);
   }
 
   async delete(kind: Kind, space: string, id: string): Promise<boolean> {
@@ -171,6 +199,19 @@ export class SqliteRegistry implements Registry {
     if (version === undefined) return false;
     this.#deliver({ kind, space, id, version });
     return true;
+  }
+
+  /** Checks the rules and deletes in one IMMEDIATE transaction: no other write can come in between. */
+  async deleteUnlessReferenced(
+    kind: Kind,
+    space: string,
+    id: string,
+    rules: readonly ReferenceRule[],
+  ): Promise<GuardedDeleteResult> {
+    this.#assertOpen();
+    const { version, ...result } = this.#guardedDeleteTx(kind, space, id, rules);
+    if (version !== undefined) this.#deliver({ kind, space, id, version });
+    return result;
   }
 
   async snapshot(): Promise<RegistrySnapshot> {
@@ -199,6 +240,19 @@ export class SqliteRegistry implements Registry {
     this.#closed = true;
     this.#subscribers.clear();
     if (this.#ownsDatabase) this.#db.close();
+  }
+
+  #write<K extends Kind>(transaction: (write: Write) => number, kind: K, item: ItemByKind[K], options: WriteOptions): void {
+    this.#assertOpen();
+    const id = idOf(kind, item);
+    const json = JSON.stringify(item);
+    const version = transaction({ kind, space: item.space, id, json, requires: options.requires ?? [] });
+    this.#deliver({ kind, space: item.space, id, item: parseItem(json), version } as RegistryChange);
+  }
+
+  #checkRequired(space: string, requires: readonly ItemReference[]): void {
+    const missing = requires.find((reference) => this.#exists.get(reference.kind, space, reference.id) === undefined);
+    if (missing !== undefined) throw new ReferenceMissingError(missing.kind, space, missing.id);
   }
 
   #nextVersion(): number {

@@ -1,1 +1,0 @@
-export { LiveRoutingTable } from './live-table.js';
