@@ -5,6 +5,7 @@
 import { parseArgs } from 'node:util';
 import type { JsonObject } from '../lib/core/cloudevents/model.js';
 import { CompiledFilter } from '../lib/core/filter/index.js';
+import { random } from './random.js';
 
 export interface FilterMatchResult {
   subscriptions: number;
@@ -23,16 +24,6 @@ export interface FilterMatchResult {
   compileUs: number;
 }
 
-function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const STATES = ['created', 'paid', 'shipped', 'cancelled', 'refunded'];
 const REGIONS = ['us-east-1', 'us-west-2', 'eu-west-1', 'eu-central-1', 'ap-south-1'];

@@ -5,6 +5,7 @@ import { parseArgs } from 'node:util';
 import type { Subscription } from '../lib/core/model/types.js';
 import { PathTree } from '../lib/core/pathtree/index.js';
 import { RoutingTable } from '../lib/core/routing/index.js';
+import { random } from './random.js';
 
 export interface LookupResult {
   subscriptions: number;
@@ -17,17 +18,6 @@ export interface LookupResult {
   buildMs: number;
 }
 
-/** A small deterministic PRNG (mulberry32), so the tables are the same from run to run. */
-function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /**
  * N route patterns of 2 to 4 segments: a static first segment, then static words or `:p<depth>` parameters. A

@@ -125,6 +125,8 @@ async function composeDispatch(input: DispatchInput, stores: ComposedStores, met
   const http = new HttpInvoker({
     targetPolicy: input.targetPolicy,
     onRefused: (url, address, reason) => logger.warn({ url, address, reason }, 'http call refused by the SSRF guard'),
+    onTokenFetch: (fn, authType, outcome) =>
+      metrics.tokenFetches.inc({ space: fn.space, function: fn.functionId, auth_type: authType, outcome }),
   });
   const invokers = new InvokerRegistry([http, new LambdaInvoker(), new KinesisInvoker(), new FirehoseInvoker(), new SqsInvoker()]);
   const hooks = new HookRunner(input.hooks ?? [], logger);

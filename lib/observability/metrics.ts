@@ -174,6 +174,13 @@ export class GatewayMetrics {
     labelNames: ['space'] as const,
     registers: [this.registry],
   });
+  /** Token fetches of functions with `provider.auth` (docs/auth.md); rare, so prom-client's own `inc` is fine. */
+  readonly tokenFetches = new Counter({
+    name: 'eventgateway_token_fetches_total',
+    help: 'Token fetches for http functions with provider.auth, by outcome (fetched, failed, refused by the SSRF guard).',
+    labelNames: ['space', 'function', 'auth_type', 'outcome'] as const,
+    registers: [this.registry],
+  });
   private deadLetterCount: () => Promise<number> = async () => 0;
   readonly deadLetters: Gauge = new Gauge({
     name: 'eventgateway_dead_letters',

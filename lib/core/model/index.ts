@@ -14,3 +14,20 @@ export {
   parseSubscription,
 } from './parse.js';
 export { mergeSecrets, PROVIDER_KEYS, SECRET_MARKER, toJson } from './serialize.js';
+export {
+  AUTH_SECRET_MARKER,
+  GOOGLE_TOKEN_URI,
+  HTTP_AUTH_TYPES,
+  HttpAuthError,
+  httpAuthJson,
+  httpAuthSecrets,
+  mergeAuthSecrets,
+  parseHttpAuth,
+  type AwsSigV4Auth,
+  type BasicAuth,
+  type GoogleIdTokenAuth,
+  type HttpAuth,
+  type HttpAuthType,
+  type OAuth2Auth,
+  type ServiceAccountKey,
+} from './auth.js';

@@ -9,6 +9,7 @@
 import { DEFAULT_MAX_ID_LENGTH as MAX_ID_LENGTH, DEFAULT_MAX_JSON_DEPTH } from '../limits.js';
 import { BadRequestError } from '../errors/index.js';
 import { decode, decodeNode, defineStruct, GoJsonError, type JsonNode, type StructSchema } from '../go/index.js';
+import { HttpAuthError, parseHttpAuth, type HttpAuth } from './auth.js';
 import { corsId, subscriptionId } from './ids.js';
 import { PROVIDER_KEYS, SECRET_MARKER } from './serialize.js';
 import {
@@ -95,6 +96,8 @@ const HTTP_PROVIDER = defineStruct({
     { json: 'url', go: 'URL', kind: 'string', goType: 'string' },
     { json: 'headers', go: 'Headers', kind: 'stringMap', goType: 'map[string]string' },
     { json: 'signingSecret', go: 'SigningSecret', kind: 'string', goType: 'string' },
+    // Extension (docs/auth.md): validated by parseHttpAuth, not by the original's rules.
+    { json: 'auth', go: 'Auth', kind: 'raw', goType: 'json.RawMessage' },
   ],
 });
 
@@ -369,12 +372,44 @@ function loadHttpProvider(node: JsonNode): FunctionConfig['provider'] {
   const secret = raw.signingSecret ?? '';
   if (secret !== '' && secret !== SECRET_MARKER) errors.check('SigningSecret', isSigningSecret(secret), 'whsec');
   errors.throwIfAny(FUNCTION_INVALID, BodyDecodeError);
+  const auth = raw.auth === undefined ? undefined : loadHttpAuth(raw.auth);
 
   return {
     url,
     ...(Object.keys(headers).length > 0 ? { headers } : {}),
     ...(secret !== '' ? { signingSecret: secret } : {}),
+    ...(auth !== undefined ? { auth } : {}),
   };
+}
+
+/** `provider.auth` (docs/auth.md); `null` is the same as leaving it out. */
+function loadHttpAuth(node: JsonNode): HttpAuth | undefined {
+  if (node.kind === 'null') return undefined;
+  try {
+    return parseHttpAuth(plainJson(node));
+  } catch (error) {
+    if (error instanceof HttpAuthError) throw functionInvalid(error.problems.join('\n'));
+    throw error;
+  }
+}
+
+/** A JSON node as plain values: the last of duplicate keys wins, as it does for Go's decoder. */
+function plainJson(node: JsonNode): unknown {
+  switch (node.kind) {
+    case 'object': {
+      const out = Object.create(null) as Record<string, unknown>; // a "__proto__" key stays a key
+      for (const [key, value] of node.entries) out[key] = plainJson(value);
+      return out;
+    }
+    case 'array':
+      return node.items.map(plainJson);
+    case 'number':
+      return Number(node.text);
+    case 'null':
+      return null;
+    default:
+      return node.value;
+  }
 }
 
 function loadAwsProvider(type: Exclude<FunctionType, 'http'>, node: JsonNode): FunctionConfig['provider'] {

@@ -1,4 +1,5 @@
 import { BadRequestError } from '../errors/index.js';
+import { HttpAuthError, httpAuthJson, mergeAuthSecrets, type HttpAuth } from './auth.js';
 import type {
   CorsConfig,
   EventType,
@@ -19,7 +20,7 @@ export const SECRET_MARKER = '********';
 
 /** Provider keys per function type, in the Go structs' order (= JSON output order). */
 export const PROVIDER_KEYS = {
-  http: ['url', 'headers', 'signingSecret'],
+  http: ['url', 'headers', 'signingSecret', 'auth'],
   awslambda: ['arn', 'region', 'awsAccessKeyId', 'awsSecretAccessKey', 'awsSessionToken'],
   awskinesis: ['streamName', 'region', 'awsAccessKeyId', 'awsSecretAccessKey', 'awsSessionToken'],
   awsfirehose: ['deliveryStreamName', 'region', 'awsAccessKeyId', 'awsSecretAccessKey', 'awsSessionToken'],
@@ -73,6 +74,8 @@ function functionJson(f: FunctionConfig): FunctionConfig {
     if (key === 'headers') {
       const headers = value as Record<string, string> | undefined;
       if (headers && Object.keys(headers).length > 0) out[key] = copyRecord(headers, () => SECRET_MARKER);
+    } else if (key === 'auth') {
+      if (value !== undefined) out[key] = httpAuthJson(value as HttpAuth);
     } else if (typeof value === 'string' && value !== '') {
       out[key] = SECRET_KEYS.has(key) ? SECRET_MARKER : value;
     }
@@ -162,6 +165,8 @@ export function mergeSecrets(incoming: FunctionConfig, stored: FunctionConfig | 
   for (const [key, value] of Object.entries(provider)) {
     if (key === 'headers' && incoming.type === 'http') {
       merged[key] = mergeHeaders(value as Record<string, string>, storedIsHttp ? storedProvider?.headers : undefined);
+    } else if (key === 'auth' && incoming.type === 'http') {
+      merged[key] = mergeAuth(value as HttpAuth, storedIsHttp ? (storedProvider?.auth as HttpAuth | undefined) : undefined);
     } else if (SECRET_KEYS.has(key) && value === SECRET_MARKER) {
       const sameFamily = key === 'signingSecret' ? storedIsHttp : stored !== undefined && stored.type !== 'http';
       const kept = sameFamily ? storedProvider?.[key] : undefined;
@@ -172,6 +177,15 @@ export function mergeSecrets(incoming: FunctionConfig, stored: FunctionConfig | 
     }
   }
   return { ...incoming, provider: merged as unknown as FunctionConfig['provider'] } as FunctionConfig;
+}
+
+function mergeAuth(incoming: HttpAuth, stored: HttpAuth | undefined): HttpAuth {
+  try {
+    return mergeAuthSecrets(incoming, stored);
+  } catch (error) {
+    if (error instanceof HttpAuthError) throw new BadRequestError(`Function doesn't validate. Validation error: ${error.problems.join('\n')}`);
+    throw error;
+  }
 }
 
 function mergeHeaders(incoming: Record<string, string>, stored: unknown): Record<string, string> {

@@ -1,3 +1,5 @@
+import type { HttpAuth } from './auth.js';
+
 /**
  * The configuration model (docs/compatibility.md#config-api). Field order in these interfaces is the JSON key order of
  * the config API's output, which the serialisers in `serialize.ts` follow.
@@ -33,6 +35,8 @@ export interface HttpProvider {
   headers?: Record<string, string>;
   /** `whsec_…` Standard Webhooks signing secret for async deliveries. A secret. */
   signingSecret?: string;
+  /** Extension (docs/auth.md): how the gateway authenticates to the target; omitted when unset. */
+  auth?: HttpAuth;
 }
 
 export interface LambdaProvider extends AwsCredentials {

@@ -4,6 +4,8 @@ import { Agent } from 'undici';
 import type { FunctionConfig, HttpProvider } from '../../core/model/types.js';
 import { InvocationError } from '../../core/response/index.js';
 import type { InvocationRequest, InvocationResult, Invoker } from '../../ports/invoker.js';
+import { Authenticators, callAuthenticated } from './auth/index.js';
+import type { Authenticator, AwsCredentialsProvider, TokenFetchListener } from './auth/index.js';
 import { HttpCall } from './http-call.js';
 import type { GuardedTarget, RefusedListener } from './http-call.js';
 import { guardedLookup, isAddressAllowed, normaliseHostLiteral, refusalDetail } from './ssrf-guard.js';
@@ -35,14 +37,25 @@ export interface HttpInvokerOptions {
    * @default no guard (every address is reachable)
    */
   targetPolicy?: TargetPolicy;
-  /** Hears every call the guard refused: the function's URL (without credentials), the address and why. */
+  /**
+   * Hears every call the guard refused: the function's URL (without credentials), or the token endpoint's for a
+   * token request, the address and why.
+   */
   onRefused?: RefusedListener;
+  /** Hears every token fetch of a function with `provider.auth` (docs/auth.md): the function, its auth type, the outcome. */
+  onTokenFetch?: TokenFetchListener;
+  /** The gateway's own credentials, for `awsSigV4` functions without static keys. @default the AWS SDK's default chain */
+  awsCredentials?: AwsCredentialsProvider;
+  /** Bound of one token request, in milliseconds. @default 10000 */
+  tokenTimeoutMs?: number;
 }
 
 /** What is derived once from a provider: where to send, and the headers every call carries. */
 interface Target {
   origin: string;
   path: string;
+  /** Adds the function's credentials (`provider.auth`) to each call, made to `url`. */
+  authenticated?: { authenticator: Authenticator; url: URL };
   headers: Readonly<Record<string, string>>;
   /** Set when the guard is on. */
   guard?: GuardedTarget;
@@ -70,6 +83,7 @@ export class HttpInvoker implements Invoker {
   private readonly maxResponseBytes: number;
   private readonly targetPolicy: TargetPolicy | undefined;
   private readonly onRefused: RefusedListener | undefined;
+  private readonly authenticators: Authenticators;
   // Keyed by the provider object: config items are replaced, never mutated, when they change.
   private readonly targets = new WeakMap<HttpProvider, Target>();
 
@@ -83,6 +97,12 @@ export class HttpInvoker implements Invoker {
       keepAliveTimeout: options.keepAliveTimeoutMs ?? DEFAULT_KEEP_ALIVE_TIMEOUT_MS,
       connect: { lookup: this.targetPolicy === undefined ? lookup : guardedLookup(this.targetPolicy, lookup) },
     });
+    // Token endpoints are targets too: the same pool, the same guard, the same refusal listener.
+    this.authenticators = new Authenticators({
+      tokenClient: { dispatcher: this.agent, targetPolicy: this.targetPolicy, onRefused: this.onRefused, timeoutMs: options.tokenTimeoutMs },
+      onTokenFetch: options.onTokenFetch,
+      awsCredentials: options.awsCredentials,
+    });
   }
 
   // Hot path: every sync request comes through here.
@@ -94,7 +114,7 @@ export class HttpInvoker implements Invoker {
     }
     let target: Target;
     try {
-      target = this.targetOf(fn.provider);
+      target = this.targetOf(fn);
     } catch (error) {
       return Promise.reject(error);
     }
@@ -103,7 +123,13 @@ export class HttpInvoker implements Invoker {
       return Promise.reject(new InvocationError('call-failed', target.refused.detail));
     }
     const headers = request.headers === undefined ? target.headers : withRequestHeaders(target.headers, request.headers);
+    if (target.authenticated === undefined) return this.send(target, headers, request);
+    const { authenticator, url } = target.authenticated;
+    const call = { url, method: 'POST', headers, body: request.payload };
+    return callAuthenticated(authenticator, call, (signed) => this.send(target, signed, request), request.signal);
+  }
 
+  private send(target: Target, headers: Readonly<Record<string, string>>, request: InvocationRequest): Promise<InvocationResult> {
     return new Promise<InvocationResult>((resolve, reject) => {
       const call = new HttpCall(resolve, reject, this.maxResponseBytes, request.signal, target.guard);
       if (!call.start(request.timeoutMs)) return;
@@ -118,11 +144,16 @@ export class HttpInvoker implements Invoker {
     if (!this.agent.closed) await this.agent.close();
   }
 
-  private targetOf(provider: HttpProvider): Target {
-    let target = this.targets.get(provider);
+  private targetOf(fn: FunctionConfig & { type: 'http' }): Target {
+    let target = this.targets.get(fn.provider);
     if (target === undefined) {
-      target = prepareTarget(provider, this.targetPolicy, this.onRefused);
-      this.targets.set(provider, target);
+      target = prepareTarget(fn.provider, this.targetPolicy, this.onRefused);
+      if (fn.provider.auth !== undefined) {
+        const url = new URL(target.origin + target.path);
+        const authenticator = this.authenticators.of({ space: fn.space, functionId: fn.functionId, url }, fn.provider.auth);
+        target.authenticated = { authenticator, url };
+      }
+      this.targets.set(fn.provider, target);
     }
     return target;
   }
