@@ -13,7 +13,7 @@ interface ErrorBody {
   errors: Array<{ message: string; path?: string; limit?: number }>;
 }
 
-describe('Content filters in the config API', { skip: 'not wired yet: the filter field, routing and the explain route (issue 14)' }, () => {
+describe('Content filters in the config API', () => {
   let gw: RunningGateway;
 
   before(async () => {
@@ -78,7 +78,7 @@ describe('Content filters in the config API', { skip: 'not wired yet: the filter
   }
 });
 
-describe('The explain endpoint: POST /v1/spaces/{space}/filters/test', { skip: 'not wired yet: the filter field, routing and the explain route (issue 14)' }, () => {
+describe('The explain endpoint: POST /v1/spaces/{space}/filters/test', () => {
   let gw: RunningGateway;
   before(async () => {
     gw = await startTestGateway();
@@ -125,7 +125,7 @@ describe('The explain endpoint: POST /v1/spaces/{space}/filters/test', { skip: '
   });
 });
 
-describe('The explain endpoint with access keys', { skip: 'not wired yet: the filter field, routing and the explain route (issue 14)' }, () => {
+describe('The explain endpoint with access keys', () => {
   let gw: RunningGateway;
   const adminKey = `egk_${'A'.repeat(43)}`;
   before(async () => {
