@@ -5,6 +5,7 @@
  */
 import { BadRequestError } from '../core/errors/index.js';
 import { CompiledFilter, FilterValidationError, type Explanation } from '../core/filter/index.js';
+import { jsonObjectBody } from './json-body.js';
 
 /** Compiles a pattern or throws the 400 a client sees. */
 export function compileFilterOrThrow(pattern: unknown, prefix = ''): CompiledFilter {
@@ -15,16 +16,7 @@ export function compileFilterOrThrow(pattern: unknown, prefix = ''): CompiledFil
 
 /** Answers one explain request; a body that is not `{"pattern": object, "event": JSON}` is a 400. */
 export function testFilter(body: string): Explanation {
-  let request: unknown;
-  try {
-    request = JSON.parse(body);
-  } catch {
-    throw new BadRequestError('the body must be JSON: {"pattern": {…}, "event": {…}}');
-  }
-  if (typeof request !== 'object' || request === null || Array.isArray(request)) {
-    throw new BadRequestError('the body must be a JSON object: {"pattern": {…}, "event": {…}}');
-  }
-  const { pattern, event } = request as { pattern?: unknown; event?: unknown };
+  const { pattern, event } = jsonObjectBody(body, 'the body must be a JSON object: {"pattern": {…}, "event": {…}}');
   if (pattern === undefined) throw new BadRequestError('"pattern" is required');
   if (event === undefined) throw new BadRequestError('"event" is required: the event as it would be delivered');
   return compileFilterOrThrow(pattern).explain(event as Parameters<CompiledFilter['explain']>[0]);
