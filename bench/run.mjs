@@ -1,5 +1,5 @@
 // The benchmark of issue 7 (bench/README.md). `npm run bench [-- --quick | --smoke | --seconds N | --rounds N]`;
-// `npm run bench -- aws` runs bench/aws.ts.
+// `npm run bench -- aws` runs bench/aws.ts; `npm run bench -- --filters` only the content-filter comparison.
 // Starts the function (count-target.mjs, :5055), the baseline proxy (proxy.mjs, :4100) and the gateway in local mode
 // on 127.0.0.1, drives them with wrk, and stops all of it at the end. See bench/README.md for the method.
 // Environment: BENCH_SECONDS (seconds per wrk run), BENCH_PROFILE=1 (a --cpu-prof phase), BENCH_RESULTS_DIR.
@@ -35,6 +35,7 @@ const { values: flags } = parseArgs({
     seconds: { type: 'string' },
     rounds: { type: 'string' },
     profile: { type: 'boolean', default: process.env.BENCH_PROFILE === '1' },
+    filters: { type: 'boolean', default: false },
     out: { type: 'string', default: process.env.BENCH_RESULTS_DIR ?? join(bench, 'results') },
   },
 });
@@ -268,6 +269,39 @@ async function registerBenchConfig(configUrl) {
   }
 }
 
+/**
+ * The filters of the content-filter comparison (`--filters`): ten async subscriptions on `POST /filtered`, one
+ * function each (a subscription's id is its route and function), their patterns cycling through the operators.
+ * Only the first lets emit-filtered.lua's event through, so, like `POST /`, each event queues one delivery: the
+ * difference between the two runs is what matching ten filters costs on intake.
+ */
+const BENCH_FILTERS = [
+  { eventType: ['bench.event'], data: { k: [{ numeric: ['=', 1] }] } },
+  { data: { k: [2, 3] } },
+  { source: [{ prefix: '/other' }] },
+  { data: { k: [{ numeric: ['>', 5, '<=', 100] }] } },
+  { eventType: [{ suffix: '.other' }] },
+  { data: { k: [{ 'anything-but': [1] }] } },
+  { data: { missing: [{ exists: true }] } },
+  { source: [{ wildcard: '/bench/*/x' }] },
+  { eventType: [{ 'equals-ignore-case': 'BENCH.OTHER' }] },
+  { $or: [{ data: { k: [3] } }, { source: [{ 'equals-ignore-case': '/nope' }] }] },
+];
+
+async function registerFilteredConfig(configUrl) {
+  const space = `${configUrl}/v1/spaces/default`;
+  for (const [i, filter] of BENCH_FILTERS.entries()) {
+    const functionId = `bench-filtered-${i}`;
+    for (const [kind, body] of [
+      ['functions', { functionId, type: 'http', provider: { url: `http://${HOST}:${FUNCTION_PORT}/` } }],
+      ['subscriptions', { type: 'async', eventType: 'bench.event', functionId, path: '/filtered', filter }],
+    ]) {
+      const res = await request(`${space}/${kind}`, { method: 'POST', body: JSON.stringify(body) });
+      if (res.status !== 201) throw new BenchError(`POST ${kind} answered ${res.status}: ${res.body}`);
+    }
+  }
+}
+
 /** Runs prefill-subscriptions.ts (see the script) on stopped gateways' data dirs; resolves with its stdout. */
 async function prefillSubscriptions(args) {
   const child = start('prefill-subscriptions', process.execPath, ['--import', 'tsx', join(bench, 'prefill-subscriptions.ts'), ...args]);
@@ -285,6 +319,13 @@ async function metrics(configUrl, names) {
     if (m && m[1] in out) out[m[1]] += Number(m[2]);
   }
   return out;
+}
+
+/** CPU time (user + system) the process has used, in ms, from /proc/<pid>/stat (clock ticks of 10 ms). */
+function cpuMs(pid) {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(fields[11]) + Number(fields[12])) * 10;
 }
 
 function vmStatus(pid) {
@@ -355,6 +396,7 @@ async function wrk(url, { script, scriptArgs = [], seconds = settings.seconds } 
 // Scenarios.
 
 const QUEUE_METRICS = [
+  'eventgateway_events_filtered_total',
   'eventgateway_queue_commits_total',
   'eventgateway_queue_committed_items_total',
   'eventgateway_delivery_retries_total',
@@ -365,11 +407,12 @@ const QUEUE_METRICS = [
  * Async emits with `script`, then waits until the function has seen every accepted (2xx) event. Requests still in
  * flight when wrk stops may be accepted without wrk counting them, so `delivered` can exceed `accepted` by a few.
  */
-async function asyncScenario(gateway, script, seconds = settings.seconds) {
+async function asyncScenario(gateway, script, seconds = settings.seconds, path = '/') {
   const before = await count();
   const metricsBefore = await metrics(gateway.configUrl, QUEUE_METRICS);
+  const cpuBefore = cpuMs(gateway.pid);
   const startedUs = nowUs();
-  const run = await wrk(`${gateway.eventsUrl}/`, { script, seconds });
+  const run = await wrk(`${gateway.eventsUrl}${path}`, { script, seconds });
   const accepted = run.requests - run.non2xx;
   const drainStarted = performance.now();
   const deadline = Date.now() + settings.drainTimeoutMs;
@@ -392,6 +435,7 @@ async function asyncScenario(gateway, script, seconds = settings.seconds) {
     everyMs: 50,
   }).catch(() => {});
   delivered = (await count()).bench - before.bench;
+  const cpuUsed = cpuMs(gateway.pid) - cpuBefore;
   const after = await metrics(gateway.configUrl, QUEUE_METRICS);
   const delta = (name) => after[name] - metricsBefore[name];
   assertAlive(gateway);
@@ -406,6 +450,9 @@ async function asyncScenario(gateway, script, seconds = settings.seconds) {
     itemsPerCommit: delta('eventgateway_queue_committed_items_total') / Math.max(1, delta('eventgateway_queue_commits_total')),
     retries: delta('eventgateway_delivery_retries_total'),
     deadLetters: after.eventgateway_dead_letters,
+    filteredOut: delta('eventgateway_events_filtered_total'),
+    /** The gateway's CPU time per delivered event, intake and delivery (its drain included): load on the machine inflates it far less than it does throughput. */
+    cpuUsPerEvent: (cpuUsed * 1000) / Math.max(1, delivered),
     window: { fromUs: startedUs, toUs: drainedUs },
   };
 }
@@ -780,8 +827,78 @@ async function main() {
   console.log(`\nJSON: ${relative(process.cwd(), file) || file}`);
 }
 
+/**
+ * `--filters`: the async scenario (b) on `POST /` (one unfiltered subscription) beside the same emits on
+ * `POST /filtered` (ten filtered subscriptions, one matching), interleaved in the same sitting, each as a ratio to the
+ * proxy. The other scenarios are skipped.
+ */
+async function filtersMain() {
+  if (!haveWrk()) fail('wrk is not installed (apt-get install -y wrk)');
+  const startedAt = new Date();
+  tmp = mkdtempSync(join(os.tmpdir(), 'eg-bench-'));
+  const bundled = buildBundle();
+  console.log(`## Event Gateway benchmark: content filters, ${startedAt.toISOString()}`, '');
+  console.log(`- Gateway: \`node ${gatewayArgs('<tmp>/data', '<free>', '<free>').join(' ')}\`, ${bundled ? 'the bundle' : 'the sources through tsx'}.`);
+  console.log(`- Method: \`wrk -t1 -c${CONNECTIONS} -d${settings.seconds}s --latency\`, ${settings.rounds} round(s) of proxy \`GET /hello\`, (b) and (b′) interleaved, after a ${settings.warmupSeconds} s warm-up of each.`);
+  console.log(`- Machine: ${os.cpus().length} CPUs, load average ${os.loadavg().map((l) => l.toFixed(2)).join(' ')}, Node ${process.version}; shared, so only ratios mean something.`, '');
+  await startReferencePieces();
+  const gateway = await startGateway(join(tmp, 'data'));
+  await registerBenchConfig(gateway.configUrl);
+  await registerFilteredConfig(gateway.configUrl);
+  await sleep(100);
+  const runs = [
+    { key: 'unfiltered', label: '(b) async CE 0.1 structured, `POST /`: 1 subscription, no filter', run: (seconds) => asyncScenario(gateway, 'emit.lua', seconds) },
+    { key: 'filtered', label: '(b′) the same on `POST /filtered`: 10 filtered subscriptions, 1 matching', run: (seconds) => asyncScenario(gateway, 'emit-filtered.lua', seconds, '/filtered') },
+  ];
+  if (settings.warmupSeconds) {
+    await wrk(`http://${HOST}:${PROXY_PORT}/hello`, { seconds: settings.warmupSeconds });
+    for (const r of runs) await r.run(settings.warmupSeconds);
+  }
+  const proxyRounds = [];
+  const rounds = { unfiltered: [], filtered: [] };
+  for (let round = 1; round <= settings.rounds; round++) {
+    proxyRounds.push(await proxyHello());
+    // Alternate which goes first, so that neither always follows the proxy run.
+    for (const r of round % 2 === 1 ? runs : [...runs].reverse()) {
+      const x = await r.run(settings.seconds);
+      assertAlive(gateway);
+      if (x.dropped > 0) throw new BenchError(`${r.label}: ${x.dropped} accepted events were not delivered`);
+      rounds[r.key].push(x);
+      progress(`round ${round}: ${r.key} ${fmtInt(x.acceptedPerSec)} accepted/s, ${fmtInt(x.delivered)}/${fmtInt(x.accepted)} delivered, ${fmtInt(x.filteredOut)} held back by filters`);
+    }
+  }
+  await stopGateway(gateway);
+  const proxy = summariseRounds(proxyRounds, false);
+  const lines = ['| Scenario | accepted/s | × proxy | p50 | p99 | held back per event | gateway CPU per event (median of rounds) |', '|---|--:|--:|--:|--:|--:|--:|'];
+  lines.push(`| proxy \`GET /hello\` (mean of ${proxyRounds.length}) | ${fmtInt(proxy.rps)} | 1.00× | ${fmtMs(proxy.p50Ms)} | ${fmtMs(proxy.p99Ms)} | | |`);
+  const median = (values) => {
+    const v = [...values].sort((a, b) => a - b);
+    return v.length % 2 ? v[(v.length - 1) / 2] : (v[v.length / 2 - 1] + v[v.length / 2]) / 2;
+  };
+  const summary = {};
+  for (const r of runs) {
+    const m = summariseRounds(rounds[r.key], true);
+    const heldBack = rounds[r.key].reduce((a, x) => a + x.filteredOut, 0) / Math.max(1, m.accepted);
+    const cpuUsPerEvent = median(rounds[r.key].map((x) => x.cpuUsPerEvent));
+    summary[r.key] = { ...m, ratio: m.rps / proxy.rps, heldBackPerEvent: heldBack, cpuUsPerEvent, rounds: rounds[r.key].map(({ window, ...rest }) => rest) };
+    lines.push(`| ${r.label} | ${fmtInt(m.rps)} | ${fmtX(m.rps / proxy.rps)} | ${fmtMs(m.p50Ms)} | ${fmtMs(m.p99Ms)} | ${heldBack.toFixed(2)} | ${cpuUsPerEvent.toFixed(0)} µs |`);
+  }
+  const filteredOverUnfiltered = summary.filtered.ratio / summary.unfiltered.ratio;
+  lines.push('', `Filtered ÷ unfiltered async ratio: ${filteredOverUnfiltered.toFixed(3)} (target ≥ 0.90) ${check(filteredOverUnfiltered >= 0.9)}`);
+  // Adjacent runs share the machine's load best: the median of the per-round quotients resists a noisy round.
+  const medianPerRound = median(rounds.unfiltered.map((u, i) => rounds.filtered[i].acceptedPerSec / u.acceptedPerSec));
+  lines.push(`Median of the per-round quotients (filtered ÷ unfiltered accepted/s, adjacent runs): ${medianPerRound.toFixed(3)} ${check(medianPerRound >= 0.9)}`);
+  lines.push(`Gateway CPU per event, filtered ÷ unfiltered: ${(summary.filtered.cpuUsPerEvent / summary.unfiltered.cpuUsPerEvent).toFixed(3)}`);
+  lines.push(`Per round (accepted/s, unfiltered vs filtered): ${rounds.unfiltered.map((u, i) => `${fmtInt(u.acceptedPerSec)} vs ${fmtInt(rounds.filtered[i].acceptedPerSec)}`).join('; ')}`);
+  mkdirSync(flags.out, { recursive: true });
+  const file = join(flags.out, `${startedAt.toISOString().replace(/[:.]/g, '-')}-filters.json`);
+  writeFileSync(file, `${JSON.stringify({ startedAt: startedAt.toISOString(), settings, proxy: { ...proxy, rounds: proxyRounds }, ...summary, filteredOverUnfiltered, medianPerRound }, null, 2)}\n`);
+  console.log(lines.join('\n'));
+  console.log(`\nJSON: ${relative(process.cwd(), file) || file}`);
+}
+
 try {
-  await main();
+  await (flags.filters ? filtersMain() : main());
   await cleanup();
   process.exit(0);
 } catch (error) {

@@ -2,6 +2,7 @@ import { BadRequestError, ForbiddenError, NotFoundError, UnauthorizedError } fro
 import { bearerToken, generateAccessKey, generateKeyId, hashAccessKey, sameHash } from '../core/access-keys/index.js';
 import type { AccessKeyRecord, AccessKeyStore } from '../ports/access-keys.js';
 import type { ConfigRequest } from './types.js';
+import { jsonObjectBody } from './json-body.js';
 
 /** What a config API route needs from the caller's key. */
 export type AccessScope = { kind: 'open' } | { kind: 'metrics' } | { kind: 'admin' } | { kind: 'space'; space: string };
@@ -113,16 +114,10 @@ export class AccessKeyService {
   }
 
   async createFromBody(body: string): Promise<AccessKeyView & { key: string }> {
-    let parsed: unknown;
-    try {
-      parsed = JSON.parse(body);
-    } catch {
-      throw new BadRequestError('Access key request must be a JSON object like {"spaces": ["default"], "description": "…"} or {"spaces": "*"}.');
-    }
-    if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
-      throw new BadRequestError('Access key request must be a JSON object like {"spaces": ["default"], "description": "…"} or {"spaces": "*"}.');
-    }
-    const { spaces, description } = parsed as Record<string, unknown>;
+    const { spaces, description } = jsonObjectBody(
+      body,
+      'Access key request must be a JSON object like {"spaces": ["default"], "description": "…"} or {"spaces": "*"}.',
+    );
     return this.create({ spaces, description });
   }
 

@@ -8,6 +8,7 @@ import { ConfigRouter } from './router.js';
 import type { AccessControl, AccessKeyService, AccessScope } from './access.js';
 import type { ConnectionsService } from './connections.js';
 import type { DeadLetterService } from './dead-letters.js';
+import { testFilter } from './filter-test.js';
 import type { MetadataFilters, ConfigService } from './service.js';
 import type { ConfigHandler, ConfigRequest, ConfigResponse } from './types.js';
 
@@ -202,6 +203,9 @@ export function createConfigApi(options: ConfigApiOptions): ConfigHandler {
       update: (s, id, b) => service.updateCors(s, id, b),
       delete: (s, id) => service.deleteCors(s, id),
     }, (request) => corsIdFromRawPath(request.rawPath), '*id');
+
+    // The explain endpoint of content filters (docs/filters.md): does this pattern match this event, and if not, why.
+    router.add('POST', '/v1/spaces/:space/filters/test', async (request) => json(200, testFilter(request.body)));
 
     const deadLetters = options.deadLetters;
     if (deadLetters) {

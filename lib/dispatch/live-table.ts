@@ -81,6 +81,7 @@ export class LiveRoutingTable {
       cors: values('cors'),
     });
     for (const shadowed of table.shadowed) this.logger?.warn({ shadowed }, 'route shadowed by an earlier conflicting route');
+    for (const invalid of table.invalidFilters) this.logger?.warn({ invalid }, 'stored filter refused: the subscription takes no event');
     this.current = table;
     this.builtVersion = this.version;
     for (const listener of this.listeners) listener(table);

@@ -57,7 +57,7 @@ export class SystemEvents {
     if (subscribers.length === 0 && !this.options.hooks.listens(type)) return [];
     const event = systemEvent(type, data() as unknown as JsonValue, this.options.version);
     await this.options.hooks.systemEvent(type, event, true);
-    return this.items(subscribers, type, event);
+    return this.items(table, subscribers, type, event);
   }
 
   /** `eventgateway.function.invoking`, before every invocation of a non-system event. A sync hook may veto. */
@@ -99,10 +99,11 @@ export class SystemEvents {
     this.options.metrics.countReceived(space, type);
     const subscribers = table.systemSubscribersIn(type, space);
     if (subscribers.length === 0 && !this.options.hooks.listens(type)) return undefined;
-    return this.deliver(type, space, subscribers, data(), vetoable);
+    return this.deliver(table, type, space, subscribers, data(), vetoable);
   }
 
   private async deliver(
+    table: RoutingTable,
     type: SystemEventType,
     space: string,
     subscribers: readonly Subscription[],
@@ -111,7 +112,7 @@ export class SystemEvents {
   ): Promise<void> {
     const event = systemEvent(type, data as unknown as JsonValue, this.options.version);
     await this.options.hooks.systemEvent(type, event, vetoable);
-    const items = this.items(subscribers, type, event);
+    const items = this.items(table, subscribers, type, event);
     if (items.length === 0) return;
     try {
       await this.options.queue.enqueue(items);
@@ -122,20 +123,29 @@ export class SystemEvents {
     }
   }
 
-  private items(subscribers: readonly Subscription[], type: string, event: GatewayEvent): NewDeliveryItem[] {
+  /** The queue items of the subscribers whose content filter (docs/filters.md), if any, lets the event through. */
+  private items(table: RoutingTable, subscribers: readonly Subscription[], type: string, event: GatewayEvent): NewDeliveryItem[] {
     if (subscribers.length === 0) return [];
     const json = JSON.stringify(event);
     const acceptedAt = Date.now();
-    return subscribers.map((s) => ({
-      id: newItemId(acceptedAt),
-      space: s.space,
-      subscriptionId: s.subscriptionId,
-      functionId: s.functionId,
-      eventType: type,
-      event: json,
-      system: true,
-      acceptedAt,
-    }));
+    const items: NewDeliveryItem[] = [];
+    for (const s of subscribers) {
+      if (!table.admits(s, event)) {
+        this.options.metrics.countFiltered(s.space, s.subscriptionId);
+        continue;
+      }
+      items.push({
+        id: newItemId(acceptedAt),
+        space: s.space,
+        subscriptionId: s.subscriptionId,
+        functionId: s.functionId,
+        eventType: type,
+        event: json,
+        system: true,
+        acceptedAt,
+      });
+    }
+    return items;
   }
 }
 

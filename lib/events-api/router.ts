@@ -241,10 +241,16 @@ export class EventsApi {
       }
 
       if (subscribers.length > 0) {
-        const json = JSON.stringify(event);
+        let json: string | undefined;
         const acceptedAt = Date.now();
         for (const s of subscribers) {
           this.options.metrics.countReceived(s.space, 'custom');
+          // The route matched; a content filter (docs/filters.md) may still hold the event back from this subscriber.
+          if (!table.admits(s, event)) {
+            this.options.metrics.countFiltered(s.space, s.subscriptionId);
+            continue;
+          }
+          json ??= JSON.stringify(event);
           const item: NewDeliveryItem = {
             id: newItemId(acceptedAt), space: s.space, subscriptionId: s.subscriptionId, functionId: s.functionId,
             eventType, event: json, system: false, acceptedAt,

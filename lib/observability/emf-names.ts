@@ -14,6 +14,8 @@ export const ROUTER_EMF_METRICS = {
   rejected: 'EventsRejected',
   /** Events no subscription matched (Count). */
   unrouted: 'EventsUnrouted',
+  /** (Event, async subscription) pairs a content filter held back before the queue (Count). */
+  filtered: 'EventsFiltered',
   /** Sync function calls that returned the function's answer (Count). */
   syncCallsSucceeded: 'SyncCallsSucceeded',
   /** Sync function calls that failed: timeout, refused, target error (Count). */

@@ -119,6 +119,16 @@ export class GatewayMetrics {
   );
   /** Counted per event through {@link countUnrouted}. */
   readonly eventsUnrouted = this.unrouted.counter;
+  private readonly filtered = new BufferedCounter(
+    {
+      name: 'eventgateway_events_filtered_total',
+      help: 'Events an async subscription\'s content filter held back (not queued; answered 202 all the same): by space and subscription id.',
+      registers: [this.registry],
+    },
+    ['space', 'subscription_id'],
+  );
+  /** Counted per held-back (event, subscription) through {@link countFiltered}. */
+  readonly eventsFiltered = this.filtered.counter;
   /**
    * Stays at 0 by construction: nothing accepted is ever dropped (docs/compatibility.md#durable-delivery). Kept for
    * dashboards.
@@ -280,6 +290,10 @@ export class GatewayMetrics {
 
   countUnrouted(space: string, eventType: string): void {
     this.unrouted.inc(space, eventType);
+  }
+
+  countFiltered(space: string, subscriptionId: string): void {
+    this.filtered.inc(space, subscriptionId);
   }
 
   countDeliveryAttempt(outcome: 'delivered' | 'retry' | 'permanent'): void {

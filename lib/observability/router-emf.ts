@@ -51,7 +51,7 @@ export class LatencyBuckets {
 }
 
 export interface RouterEmfOptions {
-  /** The gateway's Prometheus metrics: received, rejected, unrouted and propagation are read from them. */
+  /** The gateway's Prometheus metrics: received, rejected, unrouted, filtered and propagation are read from them. */
   metrics: GatewayMetrics;
   /** The change-log version of the routing table. */
   routingVersion: () => number;
@@ -74,6 +74,7 @@ const COUNTERS = {
   [ROUTER_EMF_METRICS.rejected]: 'eventgateway_events_rejected_total',
   [ROUTER_EMF_METRICS.unrouted]: 'eventgateway_events_unrouted_total',
   [ROUTER_EMF_METRICS.syncCallsLimited]: 'eventgateway_sync_calls_limited_total',
+  [ROUTER_EMF_METRICS.filtered]: 'eventgateway_events_filtered_total',
 } as const;
 const PROPAGATION_HISTOGRAM = 'eventgateway_config_propagation_seconds';
 

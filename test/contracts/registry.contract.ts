@@ -287,6 +287,31 @@ export function runRegistryContract(adapterName: string, create: () => Promise<R
       assert.ok(stored && !('rateLimit' in stored) && !('maxConcurrency' in stored));
     });
 
+    test('a subscription\'s content filter round-trips exactly through get, list, snapshot and the change feed, and a put replaces or removes it', async (registry) => {
+      const recorder = new ChangeRecorder(registry);
+      const filter = {
+        source: ['shop', { prefix: 'ünï' }],
+        data: { amount: [{ numeric: ['>', 0, '<=', 1.5e3] }], tags: [{ 'anything-but': ['a', 'b'] }], missing: [{ exists: false }], none: [null] },
+        $or: [{ subject: [{ wildcard: 'a*"\\*b' }] }, { data: { ip: [{ cidr: '10.0.0.0/24' }] } }],
+      };
+      const filtered = { ...makeItem('subscription', 'space-a', 'filtered'), filter };
+      await registry.create('subscription', filtered);
+      assert.deepEqual(await registry.get('subscription', 'space-a', 'filtered'), filtered);
+      assert.deepEqual(await registry.list('subscription', 'space-a'), [filtered]);
+      const changed = { ...filtered, filter: { data: { amount: [{ numeric: ['>=', 10] }] } } };
+      await registry.put('subscription', changed);
+      assert.deepEqual(await registry.get('subscription', 'space-a', 'filtered'), changed);
+      const [afterCreate, afterPut] = await recorder.waitFor(2);
+      assert.deepEqual(afterCreate?.item, filtered);
+      assert.deepEqual(afterPut?.item, changed);
+      assert.deepEqual((await registry.snapshot()).subscription, [changed]);
+      const { filter: _dropped, ...unfiltered } = changed;
+      await registry.put('subscription', unfiltered);
+      const read = await registry.get('subscription', 'space-a', 'filtered');
+      assert.deepEqual(read, unfiltered);
+      assert.equal(read !== undefined && 'filter' in read, false);
+    });
+
     test('changing an item after writing or reading it does not change the stored item', async (registry) => {
       const item = makeItem('eventtype', 'space-a', 'first', 'v1');
       await registry.create('eventtype', item);

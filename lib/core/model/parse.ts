@@ -7,7 +7,9 @@
  * failed field in struct order. Every failure is a {@link BadRequestError} with the resource's prefix.
  */
 import { DEFAULT_MAX_ID_LENGTH as MAX_ID_LENGTH, DEFAULT_MAX_JSON_DEPTH } from '../limits.js';
+import type { JsonObject } from '../cloudevents/model.js';
 import { BadRequestError } from '../errors/index.js';
+import { FilterValidationError, validateFilter } from '../filter/index.js';
 import { decode, decodeNode, defineStruct, GoJsonError, type JsonNode, type StructSchema } from '../go/index.js';
 import { HttpAuthError, parseHttpAuth, type HttpAuth } from './auth.js';
 import { FunctionLimitsError, parseFunctionLimits, type ParsedFunctionLimits } from './function-limits.js';
@@ -180,6 +182,8 @@ const SUBSCRIPTION = defineStruct({
     METADATA,
     { json: 'retry', go: 'Retry', kind: 'struct', goType: 'subscription.RetryPolicy', schema: RETRY_POLICY },
     { json: 'timeoutMs', go: 'TimeoutMs', kind: 'int', goType: 'int', pointer: true },
+    // Extension (docs/filters.md): checked by the filter compiler, not by the original's rules.
+    { json: 'filter', go: 'Filter', kind: 'raw', goType: 'json.RawMessage' },
   ],
 });
 
@@ -258,7 +262,8 @@ export function parseFunction(
 /**
  * Subscription on create or update: `path` gets a leading `/` (default `/`), `method` is upper-cased (default `POST`),
  * then validated; the id is derived (docs/compatibility.md#subscriptions). `retry` and `timeoutMs` are
- * docs/compatibility.md#retries-and-timeouts extensions.
+ * docs/compatibility.md#retries-and-timeouts extensions; `filter` is the docs/filters.md extension (async only; a
+ * refused pattern is a {@link FilterValidationError} naming the path inside the pattern).
  */
 export function parseSubscription(
   body: string | Uint8Array,
@@ -284,6 +289,7 @@ export function parseSubscription(
   const retry = raw.retry ? checkRetry(errors, raw.retry) : undefined;
   if (raw.timeoutMs !== undefined) errors.range('TimeoutMs', raw.timeoutMs, 1, MAX_TIMEOUT_MS);
   errors.throwIfAny(SUBSCRIPTION_INVALID);
+  const filter = raw.filter === undefined ? undefined : checkFilter(raw.filter, type as SubscriptionType);
 
   const key = { type: type as SubscriptionType, eventType, functionId, path, method };
   return {
@@ -293,7 +299,22 @@ export function parseSubscription(
     ...metadataOf(raw.metadata),
     ...(retry ? { retry } : {}),
     ...(raw.timeoutMs !== undefined ? { timeoutMs: raw.timeoutMs } : {}),
+    ...(filter !== undefined ? { filter } : {}),
   };
+}
+
+/** A subscription's `filter`: `null` is the same as leaving it out; only an async subscription may have one. */
+function checkFilter(node: JsonNode, type: SubscriptionType): JsonObject | undefined {
+  if (node.kind === 'null') return undefined;
+  if (type === 'sync') {
+    throw new BadRequestError(
+      `${SUBSCRIPTION_INVALID}a filter is only allowed on an async subscription: a sync subscription must answer every request`,
+    );
+  }
+  const pattern = plainJson(node);
+  const error = validateFilter(pattern);
+  if (error !== undefined) throw new FilterValidationError(error, SUBSCRIPTION_INVALID);
+  return pattern as JsonObject;
 }
 
 /**

@@ -114,6 +114,7 @@ function subscriptionJson(s: Subscription): Subscription {
     ...(nonEmpty(s.metadata) ? { metadata: copyRecord(s.metadata) } : {}),
     ...(retry ? { retry } : {}),
     ...(s.timeoutMs !== undefined ? { timeoutMs: s.timeoutMs } : {}),
+    ...(s.filter !== undefined ? { filter: s.filter } : {}),
   };
 }
 

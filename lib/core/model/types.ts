@@ -1,3 +1,4 @@
+import type { JsonObject } from '../cloudevents/model.js';
 import type { HttpAuth } from './auth.js';
 import type { RateLimit } from './function-limits.js';
 
@@ -117,6 +118,11 @@ export interface Subscription {
    * none for AWS types.
    */
   timeoutMs?: number;
+  /**
+   * Extension (docs/filters.md): an EventBridge-style event pattern; only events it matches are queued for this
+   * (async only) subscription. Omitted when unset; not part of the id; a PUT may change it.
+   */
+  filter?: JsonObject;
 }
 
 export interface CorsConfig {

@@ -1,5 +1,7 @@
 import { isSystemEventType } from '../cloudevents/index.js';
+import type { JsonValue } from '../cloudevents/model.js';
 import { compileCors, type CompiledCors } from '../cors/index.js';
+import { CompiledFilter } from '../filter/index.js';
 import type { CorsConfig, EventType, FunctionConfig, Subscription } from '../model/types.js';
 import { PathTree } from '../pathtree/index.js';
 
@@ -40,8 +42,15 @@ export class RoutingTable {
   private readonly subscriptions = new Map<string, Map<string, Subscription>>();
   /** Subscribers of each system event type (async on `POST /`, docs/compatibility.md#system-events), by space. */
   private readonly systemSubscribers = new Map<string, Map<string, Subscription[]>>();
+  /** The content filters of async subscriptions (docs/filters.md), compiled once here; unfiltered ones are absent. */
+  private readonly filters = new Map<Subscription, CompiledFilter>();
   /** Routes that lost to an earlier one (only possible for data written before conflicts were refused). */
   readonly shadowed: string[] = [];
+  /**
+   * Stored filters the compiler refuses (only possible for data written around the config API): their subscriptions
+   * take no event until the filter is fixed.
+   */
+  readonly invalidFilters: string[] = [];
 
   constructor(config: RoutingConfig) {
     for (const t of config.eventtype) nested(this.eventTypes, t.space).set(t.name, t);
@@ -61,6 +70,7 @@ export class RoutingTable {
         const list = byType.get(s.eventType) ?? [];
         list.push(s);
         byType.set(s.eventType, list);
+        if (s.filter !== undefined) this.compileFilter(s);
         if (s.method === 'POST' && s.path === '/' && isSystemEventType(s.eventType)) {
           const bySpace = nested(this.systemSubscribers, s.eventType);
           bySpace.set(s.space, [...(bySpace.get(s.space) ?? []), s]);
@@ -84,6 +94,16 @@ export class RoutingTable {
 
   matchAsync(method: string, path: string, eventType: string): readonly Subscription[] {
     return this.async.get(method)?.get(path)?.get(eventType) ?? NO_SUBSCRIPTIONS;
+  }
+
+  /**
+   * Whether an async subscription's filter lets the event (its delivered structured JSON form) through; true when it
+   * has none. No compile and no allocation here: the filter was compiled when the table was built.
+   */
+  admits(subscription: Subscription, event: JsonValue): boolean {
+    if (subscription.filter === undefined) return true;
+    const filter = this.filters.get(subscription);
+    return filter !== undefined && filter.matches(event);
   }
 
   matchCors(method: string, path: string): CorsMatch | undefined {
@@ -138,11 +158,17 @@ export class RoutingTable {
     for (const [method, byPath] of this.async) {
       for (const [path, byType] of byPath) {
         for (const [eventType, list] of byType) {
-          for (const s of list) lines.push(`async ${method} ${path} ${eventType} → ${s.space}/${s.functionId}`);
+          for (const s of list) lines.push(`async ${method} ${path} ${eventType} → ${s.space}/${s.functionId}${s.filter ? ' (filtered)' : ''}`);
         }
       }
     }
     return lines.join('\n');
+  }
+
+  private compileFilter(subscription: Subscription): void {
+    const compiled = CompiledFilter.compile(subscription.filter);
+    if (compiled.ok) this.filters.set(subscription, compiled.filter);
+    else this.invalidFilters.push(`async subscription ${subscription.space}/${subscription.subscriptionId}: ${compiled.error.message}`);
   }
 
   private insert<T>(tree: PathTree<T>, path: string, value: T, what: string): void {

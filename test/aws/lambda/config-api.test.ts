@@ -226,6 +226,16 @@ describe('the config API Lambda handler [lambda-handler]', () => {
     assert.equal(res.body, '{"deadLetters":[]}\n');
   });
 
+  it('serves the content filters\' explain endpoint, with a key only, in both shapes', async () => {
+    const url = '/v1/spaces/alb/filters/test';
+    const body = JSON.stringify({ pattern: { data: { amount: [{ numeric: ['>', 100] }] } }, event: { data: { amount: 42 } } });
+    const explained = '{"match":false,"mismatches":[{"path":"data.amount","expected":[{"numeric":["\\u003e",100]}],"actual":42}]}\n';
+    assert.equal(asV2(await handler(apiGatewayV2Event({ method: 'POST', url, headers: admin, body }))).body, explained);
+    assert.equal(asAlb(await handler(albEvent({ method: 'POST', url, headers: admin, body }))).body, explained);
+    const anonymous = asV2(await handler(apiGatewayV2Event({ method: 'POST', url, headers: { 'content-type': 'application/json' }, body })));
+    assert.equal(anonymous.statusCode, 401);
+  });
+
   it('answers malformed events with a 400 envelope instead of throwing', async () => {
     const nothing = await handler({});
     assert.equal(nothing.statusCode, 400);

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { BadRequestError } from '../../../lib/core/errors/index.js';
+import { FilterValidationError } from '../../../lib/core/filter/index.js';
 import {
   BodyDecodeError,
   isGoUrl,
@@ -353,6 +354,35 @@ describe('parseSubscription (docs/compatibility.md#subscriptions, docs/compatibi
     rejects(parse({ timeoutMs: '100' }), `${SUB}json: cannot unmarshal string into Go struct field Subscription.timeoutMs of type int`);
     rejects(parse({ retry: [] }), `${SUB}json: cannot unmarshal array into Go struct field Subscription.retry of type subscription.RetryPolicy`);
     rejects(parse({ retry: { maxDelayMs: 'x' } }), `${SUB}json: cannot unmarshal string into Go struct field RetryPolicy.retry.maxDelayMs of type int`);
+  });
+
+  it('keeps an async subscription\'s filter as given, last in the item, and omits it when absent or null', () => {
+    const base = { type: 'async', eventType: 'e', functionId: 'f' };
+    const sub = parseSubscription(`{"type":"async","eventType":"e","functionId":"f","filter":{"data":{"amount":[{"numeric":[">",100]}],"__proto__":["x"]}},"timeoutMs":5}`, space);
+    assert.equal(JSON.stringify(sub.filter), JSON.stringify(JSON.parse('{"data":{"amount":[{"numeric":[">",100]}],"__proto__":["x"]}}')));
+    assert.deepEqual(Object.keys(sub).slice(-2), ['timeoutMs', 'filter']);
+    for (const extra of [{}, { filter: null }]) assert.equal('filter' in parseSubscription(body({ ...base, ...extra }), space), false);
+  });
+
+  it('refuses a filter on a sync subscription, and an invalid pattern with the path and limit named', () => {
+    rejects(
+      () => parseSubscription(body({ type: 'sync', eventType: 'e', functionId: 'f', filter: { a: ['x'] } }), space),
+      `${SUB}a filter is only allowed on an async subscription: a sync subscription must answer every request`,
+    );
+    const parse = (filter: unknown) => () => parseSubscription(body({ type: 'async', eventType: 'e', functionId: 'f', filter }), space);
+    assert.throws(parse({ data: { amount: [{ numeric: ['>', '1'] }] } }), (error: unknown) => {
+      assert.ok(error instanceof FilterValidationError);
+      assert.equal(error.statusCode, 400);
+      assert.ok(error.message.startsWith(`${SUB}invalid filter at "data.amount[0].numeric[1]"`), error.message);
+      assert.deepEqual((error.toBody().errors[0] as { path?: string }).path, 'data.amount[0].numeric[1]');
+      return true;
+    });
+    assert.throws(parse({ v: Array.from({ length: 101 }, (_, i) => i) }), (error: unknown) => {
+      assert.ok(error instanceof FilterValidationError);
+      assert.deepEqual(error.toBody(), { errors: [{ message: `${SUB}invalid filter at "v": 101 values in one array, over the limit of 100`, path: 'v', limit: 100 }] });
+      return true;
+    });
+    for (const pattern of ['x', [], 5, true, {}]) assert.throws(parse(pattern), FilterValidationError, JSON.stringify(pattern));
   });
 });
 

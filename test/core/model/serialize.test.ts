@@ -62,6 +62,13 @@ describe('toJson (docs/compatibility.md#config-api, #secrets)', () => {
         '"metadata":{"a":"b"},"retry":{"maxAttempts":2,"maxDelayMs":5},"timeoutMs":100}',
     );
     assert.equal('retry' in toJson('subscription', { ...sub, retry: {}, metadata: {} }), false);
+    const filtered = parseSubscription('{"type":"async","eventType":"e","functionId":"f","filter":{"data":{"a":["x"]}},"timeoutMs":100}', space);
+    assert.equal(
+      JSON.stringify(toJson('subscription', filtered)),
+      `{"space":"default","subscriptionId":"${filtered.subscriptionId}","type":"async","eventType":"e","functionId":"f","path":"/","method":"POST",` +
+        '"timeoutMs":100,"filter":{"data":{"a":["x"]}}}',
+    );
+    assert.equal('filter' in toJson('subscription', sub), false);
   });
 
   it('masks AWS secrets but shows the access key id', () => {

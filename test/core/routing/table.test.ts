@@ -177,6 +177,37 @@ describe('RoutingTable', () => {
     });
   });
 
+  describe('content filters', () => {
+    const event = { specversion: '1.0', id: '1', source: 's', type: 'user.created', data: { plan: 'pro' } } as const;
+    const routes = table({
+      subscription: [
+        subscription('default', 'all'),
+        subscription('default', 'pro', { filter: { data: { plan: ['pro'] } } }),
+        subscription('default', 'free', { filter: { data: { plan: ['free'] } } }),
+        subscription('default', 'broken', { filter: { data: { plan: 'pro' } } }),
+      ],
+    });
+    const subscriber = (id: string) => routes.matchAsync('POST', '/', 'user.created').find((s) => s.subscriptionId === id)!;
+
+    it('still match on the route alone, and admit an event only when the filter matches it', () => {
+      assert.deepEqual(ids(routes.matchAsync('POST', '/', 'user.created')), ['default/all', 'default/broken', 'default/free', 'default/pro']);
+      assert.equal(routes.admits(subscriber('all'), event), true);
+      assert.equal(routes.admits(subscriber('pro'), event), true);
+      assert.equal(routes.admits(subscriber('free'), event), false);
+    });
+
+    it('admit nothing for a stored filter the compiler refuses, and name it', () => {
+      assert.equal(routes.admits(subscriber('broken'), event), false);
+      assert.deepEqual(routes.invalidFilters, ['async subscription default/broken: invalid filter at "data.plan": a field must be an array of values or an object']);
+    });
+
+    it('are compiled when the table is built: a filter changed on the stored object afterwards does not count', () => {
+      const pro = subscriber('pro');
+      (pro as { filter?: unknown }).filter = { data: { plan: ['free'] } };
+      assert.equal(routes.admits(pro, event), true);
+    });
+  });
+
   it('describes its sync and async routes', () => {
     const routes = table({
       subscription: [
