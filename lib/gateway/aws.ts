@@ -23,6 +23,8 @@ export interface AwsResourceOptions {
   tablePrefix?: string;
   /** A DynamoDB-compatible endpoint (DynamoDB Local); unset on AWS. */
   dynamodbEndpoint?: string;
+  /** The limits table shared by every process (`--limits-table`); unset: no DynamoDB limiter. */
+  limitsTable?: string;
   /** The async fan-out queue. */
   sqsQueueUrl?: string;
   /** An SQS-compatible endpoint (fauxqs); unset on AWS. */
@@ -97,6 +99,7 @@ export function awsResourceOptionsFromEnv(env: NodeJS.ProcessEnv = process.env):
   return {
     tablePrefix: settingFromEnv('dynamodbTablePrefix', env),
     dynamodbEndpoint: settingFromEnv('dynamodbEndpoint', env),
+    limitsTable: settingFromEnv('limitsTable', env),
     sqsQueueUrl: settingFromEnv('sqsQueueUrl', env),
     sqsEndpoint: settingFromEnv('sqsEndpoint', env),
     maxPending: settingFromEnv('maxPending', env),

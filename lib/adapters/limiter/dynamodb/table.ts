@@ -8,6 +8,11 @@ import {
   type DynamoDBClient,
 } from '@aws-sdk/client-dynamodb';
 
+/** The limits table's name next to the registry's tables: `<prefix>limits`. */
+export function limitsTableName(tablePrefix: string): string {
+  return `${tablePrefix}limits`;
+}
+
 /** The table's partition key: the function's limiter key, `<space>/<functionId>`. */
 export const LIMITS_PARTITION_KEY = 'pk';
 /** The TTL attribute (seconds since the epoch): an item untouched for a day is removed; it holds nothing by then. */
