@@ -2,10 +2,14 @@ import { DEFAULT_WORKERS } from '../settings/defaults.js';
 import { setMaxListeners } from 'node:events';
 import { setTimeout as delay } from 'node:timers/promises';
 import type { GatewayEvent, HttpRequestData } from '../core/cloudevents/index.js';
+import type { FunctionConfig } from '../core/model/index.js';
 import { backoffDelayMs, defaultTimeoutMs, mayRetry, resolveRetryPolicy } from '../core/retry/index.js';
+import type { RoutingTable } from '../core/routing/index.js';
 import {
   InFlight,
   authorizeForSubscriber,
+  releaseOnce,
+  type FunctionLimiter,
   type InvokerRegistry,
   type LiveRoutingTable,
   type SystemEvents,
@@ -26,6 +30,11 @@ export interface DeliveryWorkersOptions {
   logger: Logger;
   /** Where exhausted and permanently failed items go. Without one they are logged and removed. */
   deadLetters?: DeadLetterStore;
+  /**
+   * The functions' rate and concurrency limits (docs/limits.md): an item held back by one is postponed, not
+   * attempted. Without one, limits are not applied.
+   */
+  limiter?: FunctionLimiter;
   /** Deliveries in flight at once. @default 64 */
   concurrency?: number;
   /**
@@ -57,7 +66,8 @@ const YIELD_WINDOW_MS = 100;
 /** A window this busy (of 1) counts as saturated. */
 const SATURATED_UTILIZATION = 0.9;
 
-export type SettledAs = 'delivered' | 'retried' | 'dead-lettered' | 'skipped' | 'vetoed';
+/** How a delivery ended; `postponed` is not a settlement: a limit held the item back, and it comes again later. */
+export type SettledAs = 'delivered' | 'retried' | 'dead-lettered' | 'skipped' | 'vetoed' | 'postponed';
 
 /**
  * The delivery loop (docs/compatibility.md#durable-delivery, #retries-and-timeouts, #dead-letters): receives leased
@@ -208,12 +218,35 @@ export class DeliveryWorkers {
 
   /** Delivers one item and settles it. Exposed for the Lambda delivery handler and for tests. */
   async deliver(item: DeliveryItem): Promise<SettledAs> {
-    const { metrics, queue, invokers, systemEvents, logger } = this.options;
     const table = this.options.routing.current;
+    const fn = table.function(item.space, item.functionId);
+    // Before anything else: an item held back by a limit is not processed yet (no hook, authorizer or metric).
+    const verdict = fn && this.options.limiter?.admit(fn, 'async');
+    if (verdict === undefined) return this.process(item, table, fn);
+    const admission = await verdict;
+    if (!admission.admitted) return this.postpone(item, admission.retryAfterMs, admission.reason);
+    const release = releaseOnce(admission);
+    try {
+      return await this.process(item, table, fn, release);
+    } finally {
+      release();
+    }
+  }
+
+  /**
+   * The delivery proper. `callEnded` is told as soon as the function's call has ended (its concurrency slot is
+   * free again), before the item is settled.
+   */
+  private async process(
+    item: DeliveryItem,
+    table: RoutingTable,
+    fn: FunctionConfig | undefined,
+    callEnded?: () => void,
+  ): Promise<SettledAs> {
+    const { metrics, queue, invokers, systemEvents, logger } = this.options;
     metrics.countProcessed(item.space, 'custom');
     if (item.attempts === 0) metrics.customProcessingSeconds.observe(Math.max(0, this.now() - item.acceptedAt) / 1000);
 
-    const fn = table.function(item.space, item.functionId);
     const subscription = table.subscription(item.space, item.subscriptionId);
     if (!fn) return this.deadLetter(item, { message: `Function "${item.functionId}" not found.` }, this.now(), subscription?.path);
     // Hot path: the stored JSON is the payload; it is parsed only for a system event or an authorizer.
@@ -258,6 +291,7 @@ export class DeliveryWorkers {
       headers: deliveryHeaders(fn, item, payload, attemptAt),
       signal: this.cancelling.signal,
     });
+    callEnded?.();
     const { outcome } = attempt;
     if (outcome !== 'delivered' && this.cancelling.signal.aborted) return this.leaveInQueue(item);
     metrics.countDeliveryAttempt(outcome);
@@ -287,6 +321,15 @@ export class DeliveryWorkers {
       return 'retried';
     }
     return this.deadLetter(item, error, attemptAt, subscription?.path);
+  }
+
+  /** Held back by a limit: due again later, not an attempt, never dead-lettered (docs/limits.md). */
+  private async postpone(item: DeliveryItem, delayMs: number, reason: string): Promise<SettledAs> {
+    await this.options.queue.postpone(item, delayMs);
+    if (this.options.logger.isLevelEnabled('debug')) {
+      this.options.logger.debug({ itemId: item.id, space: item.space, functionId: item.functionId, reason, delayMs }, 'delivery postponed by a limit');
+    }
+    return 'postponed';
   }
 
   /**

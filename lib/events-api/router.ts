@@ -16,7 +16,7 @@ import {
   type HttpRequestData,
 } from '../core/cloudevents/index.js';
 import { evaluateActual, evaluatePreflight } from '../core/cors/index.js';
-import { errorEnvelope, isHttpError } from '../core/errors/index.js';
+import { errorEnvelope, isHttpError, TooManyRequestsError, type HttpError } from '../core/errors/index.js';
 import type { Subscription } from '../core/model/types.js';
 import { mapSyncResult, syncInvocationErrorMessage, InvocationError, FunctionResultError } from '../core/response/index.js';
 import { defaultTimeoutMs } from '../core/retry/index.js';
@@ -29,7 +29,10 @@ import { QueueFullError, type DeliveryQueue, type NewDeliveryItem } from '../por
 import {
   InFlight,
   authorizeForSubscriber,
+  heldBackError,
   newItemId,
+  releaseOnce,
+  type FunctionLimiter,
   type InvokerRegistry,
   type LiveRoutingTable,
   type SystemEvents,
@@ -59,6 +62,11 @@ export interface EventsApiOptions extends EventsApiLimits {
   cloudEventsVersion?: CloudEventsVersion;
   /** Seconds in the `Retry-After` of a 429. @default 1 */
   retryAfterSeconds?: number;
+  /**
+   * The functions' rate and concurrency limits (docs/limits.md): a sync call over one answers 429 with
+   * `Retry-After` at once. Without one, limits are not applied to sync calls.
+   */
+  limiter?: FunctionLimiter;
 }
 
 export { DEFAULT_MAX_BATCH_SIZE, DEFAULT_MAX_BODY_BYTES, DEFAULT_MAX_HEADERS } from '../core/limits.js';
@@ -78,7 +86,7 @@ export class EventsApi {
   private readonly maxBodyBytes: number;
   private readonly maxHeaderLines: number;
   private readonly parseOptions: { gatewayEventVersion: CloudEventsVersion; maxBatchSize: number; maxJsonDepth: number };
-  private readonly retryAfter: string;
+  private readonly retryAfterSeconds: number;
 
   constructor(private readonly options: EventsApiOptions) {
     this.maxBodyBytes = options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
@@ -88,7 +96,7 @@ export class EventsApi {
       maxBatchSize: options.maxBatchSize ?? DEFAULT_MAX_BATCH_SIZE,
       maxJsonDepth: options.maxJsonDepth ?? DEFAULT_MAX_JSON_DEPTH,
     };
-    this.retryAfter = String(options.retryAfterSeconds ?? 1);
+    this.retryAfterSeconds = options.retryAfterSeconds ?? 1;
     setMaxListeners(0, this.cancelling.signal);
   }
 
@@ -186,7 +194,7 @@ export class EventsApi {
       }
     } catch (error) {
       if (!isHttpError(error)) throw error;
-      sendJson(res, error.statusCode, error.toBody());
+      sendError(res, error);
       return;
     }
 
@@ -260,8 +268,7 @@ export class EventsApi {
         if (!(error instanceof QueueFullError)) throw error;
         this.options.metrics.eventsRejected.inc();
         this.options.metrics.intake.refusedByFullQueue++;
-        res.setHeader('retry-after', this.retryAfter);
-        sendJson(res, 429, errorEnvelope('Too Many Requests: the delivery queue is full. Retry later.'));
+        sendError(res, new TooManyRequestsError('Too Many Requests: the delivery queue is full. Retry later.', this.retryAfterSeconds));
         return;
       }
       this.options.metrics.eventsBacklog.inc(items.length);
@@ -308,6 +315,14 @@ export class EventsApi {
     const eventOf = () => event;
 
     const fn = table.function(space, subscription.functionId);
+    // After the authorizer: only authorized calls take a function's capacity (docs/limits.md).
+    const admitting = fn && this.options.limiter?.admit(fn, 'sync');
+    const admission = admitting && (await admitting);
+    if (fn && admission && !admission.admitted) {
+      sendError(res, heldBackError(fn, admission));
+      return;
+    }
+    const release = releaseOnce(admission);
     try {
       if (!fn) throw new InvocationError('call-failed', `function ${space}/${subscription.functionId} not found`);
       const invoking = systemEvents.functionInvoking(table, space, fn.functionId, eventOf);
@@ -324,6 +339,7 @@ export class EventsApi {
         timeoutMs: timeoutFor(subscription, fn.type),
         signal: this.cancelling.signal,
       });
+      release();
       if (!called.ok) throw called.error;
       const invoked = systemEvents.functionInvoked(table, space, fn.functionId, eventOf, called.body);
       if (invoked) await invoked;
@@ -344,6 +360,8 @@ export class EventsApi {
       logger.warn({ space: subscription.space, functionId: subscription.functionId, err: error.message }, 'sync invocation failed');
       if (fn) await systemEvents.functionInvocationFailed(table, space, fn.functionId, eventOf, error.message);
       sendJson(res, 500, errorEnvelope(syncInvocationErrorMessage(error)));
+    } finally {
+      release();
     }
   }
 
@@ -404,6 +422,12 @@ function setHeaders(res: ServerResponse, headers: ReadonlyArray<readonly [string
     if (existing === undefined) res.setHeader(name, value);
     else res.setHeader(name, [...(Array.isArray(existing) ? existing : [String(existing)]), value]);
   }
+}
+
+/** The one mapping of a typed error onto the answer: its status, its envelope, and `Retry-After` when it has one. */
+function sendError(res: ServerResponse, error: HttpError): void {
+  if (error.retryAfterSeconds !== undefined) res.setHeader('retry-after', String(error.retryAfterSeconds));
+  sendJson(res, error.statusCode, error.toBody());
 }
 
 function sendJson(res: ServerResponse, status: number, body: unknown, close = false): void {

@@ -9,13 +9,15 @@ import {
   type ConfigHandler,
 } from '../config-api/index.js';
 import { DeliveryWorkers } from '../delivery/worker.js';
-import { InvokerRegistry, SystemEvents, type LiveRoutingTable } from '../dispatch/index.js';
+import { InProcessLimiter } from '../adapters/limiter/index.js';
+import { FunctionLimiter, InvokerRegistry, SystemEvents, type LiveRoutingTable } from '../dispatch/index.js';
 import { HookRunner, type GatewayHooks } from '../hooks/index.js';
 import type { TargetPolicy } from '../invokers/http/index.js';
 import type { GatewayMetrics } from '../observability/metrics.js';
 import type { Logger } from '../observability/logger.js';
 import type { AccessKeyStore } from '../ports/access-keys.js';
 import type { DeadLetterStore } from '../ports/dead-letter-store.js';
+import type { DeliveryLimiter } from '../ports/delivery-limiter.js';
 import type { DeliveryQueue } from '../ports/delivery-queue.js';
 import type { Registry } from '../ports/registry.js';
 
@@ -38,6 +40,12 @@ export interface DispatchInput {
   cloudEventsVersion?: CloudEventsVersion;
   /** The delivery workers' settings; false when another process delivers (the router container on AWS). */
   workers: false | { concurrency?: number; yieldBacklog?: number };
+  /**
+   * Holds the functions' rate and concurrency limits (docs/limits.md) for the delivery workers and the sync path;
+   * closed with the composition. Pass the shared one (DynamoDB) where several processes call the same functions.
+   * @default a new InProcessLimiter (right for one local process)
+   */
+  limiter?: DeliveryLimiter;
 }
 
 export interface ConfigApiInput {
@@ -64,6 +72,8 @@ export interface ComposeInput {
 
 export interface Dispatch {
   readonly invokers: InvokerRegistry;
+  /** The function limits, for the events API's sync calls (the workers have it already). */
+  readonly limiter: FunctionLimiter;
   readonly hooks: HookRunner;
   readonly systemEvents: SystemEvents;
   readonly workers: DeliveryWorkers | undefined;
@@ -115,11 +125,17 @@ export async function composeGateway<I extends ComposeInput>(input: I): Promise<
     configApi,
     async close() {
       await dispatch?.invokers.close();
+      await dispatch?.limits.close();
     },
   } as Composition<I>;
 }
 
-async function composeDispatch(input: DispatchInput, stores: ComposedStores, metrics: GatewayMetrics, logger: Logger): Promise<Dispatch> {
+async function composeDispatch(
+  input: DispatchInput,
+  stores: ComposedStores,
+  metrics: GatewayMetrics,
+  logger: Logger,
+): Promise<Dispatch & { limits: DeliveryLimiter }> {
   // The AWS SDK clients load on the first call of a function of that type.
   const { FirehoseInvoker, HttpInvoker, KinesisInvoker, LambdaInvoker, SqsInvoker } = await import('../invokers/index.js');
   const http = new HttpInvoker({
@@ -129,15 +145,22 @@ async function composeDispatch(input: DispatchInput, stores: ComposedStores, met
       metrics.tokenFetches.inc({ space: fn.space, function: fn.functionId, auth_type: authType, outcome }),
   });
   const invokers = new InvokerRegistry([http, new LambdaInvoker(), new KinesisInvoker(), new FirehoseInvoker(), new SqsInvoker()]);
+  const limits = input.limiter ?? new InProcessLimiter();
+  const limiter = new FunctionLimiter({
+    limiter: limits,
+    onHeldBack: (fn, reason, path) =>
+      (path === 'async' ? metrics.deliveriesDelayed : metrics.syncCallsLimited).inc({ space: fn.space, function: fn.functionId, reason }),
+    onError: (fn, error) => logger.warn({ err: error, space: fn.space, functionId: fn.functionId }, 'the function limiter failed; the call is held back'),
+  });
   const hooks = new HookRunner(input.hooks ?? [], logger);
   const { queue, deadLetters } = stores;
   const systemEvents = new SystemEvents({ queue, hooks, metrics, logger, version: input.cloudEventsVersion ?? '0.1' });
   const workers = input.workers === false
     ? undefined
     : new DeliveryWorkers({
-        queue, routing: input.routing, invokers, systemEvents, metrics, logger, deadLetters,
+        queue, routing: input.routing, invokers, systemEvents, metrics, logger, deadLetters, limiter,
         concurrency: input.workers.concurrency,
         yieldBacklog: input.workers.yieldBacklog,
       });
-  return { invokers, hooks, systemEvents, workers };
+  return { invokers, limiter, limits, hooks, systemEvents, workers };
 }

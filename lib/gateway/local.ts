@@ -9,6 +9,7 @@ import { targetPolicyFromFlags } from '../invokers/http/index.js';
 import { GatewayMetrics } from '../observability/metrics.js';
 import { RouterEmf } from '../observability/router-emf.js';
 import { createLogger, type Logger } from '../observability/logger.js';
+import type { DeliveryLimiter } from '../ports/delivery-limiter.js';
 import { composeGateway } from './compose.js';
 import { resolveOptions, type GatewayOptions, type ResolvedGatewayOptions } from './options.js';
 import { openStores } from './stores.js';
@@ -43,7 +44,7 @@ export interface RunningGateway {
  * Starts the gateway in one process: by default everything on the embedded SQLite store (local mode); with
  * `store: 'dynamodb'`, `queue: 'sqs'` and `routerOnly` it is the router container of the AWS stack.
  */
-export async function startGateway(input: GatewayOptions & { logger?: Logger }): Promise<RunningGateway> {
+export async function startGateway(input: GatewayOptions & { logger?: Logger; limiter?: DeliveryLimiter }): Promise<RunningGateway> {
   const options = resolveOptions(input);
   // Checked before anything starts, so a bad --allow-targets is a clear startup error.
   const targetPolicy = targetPolicyFromFlags({ dev: options.dev, allowTargets: options.allowTargets });
@@ -65,6 +66,8 @@ export async function startGateway(input: GatewayOptions & { logger?: Logger }):
       cloudEventsVersion: options.cloudEventsVersion,
       // A burst may fill most of the queue before deliveries take the CPU back (bench/README.md).
       workers: runsWorkers && { concurrency: options.workers, yieldBacklog: Math.floor(options.maxPending * 0.9) },
+      // The function limits (docs/limits.md): in this process unless a shared limiter is passed.
+      ...(input.limiter ? { limiter: input.limiter } : {}),
     },
     configApi: {
       limits: { maxIdLength: options.maxIdLength, maxJsonDepth: options.maxJsonDepth },
@@ -75,7 +78,7 @@ export async function startGateway(input: GatewayOptions & { logger?: Logger }):
       countRedrivenInBacklog: true,
     },
   });
-  const { invokers, hooks, systemEvents, workers } = composed.dispatch;
+  const { invokers, limiter, hooks, systemEvents, workers } = composed.dispatch;
   const emf = options.emfInterval > 0
     ? new RouterEmf({ metrics, routingVersion: () => routing.version, namespace: options.metricsNamespace, intervalMs: options.emfInterval * 1000 })
     : undefined;
@@ -83,6 +86,7 @@ export async function startGateway(input: GatewayOptions & { logger?: Logger }):
     routing, systemEvents, hooks, metrics, logger,
     queue: emf?.measureQueue(queue) ?? queue,
     invokers: emf?.measureInvokers(invokers) ?? invokers,
+    limiter,
     cloudEventsVersion: options.cloudEventsVersion,
     maxBodyBytes: options.maxBodyBytes,
     maxBatchSize: options.maxBatchSize,

@@ -18,6 +18,7 @@ export const DELIVERY_OUTCOME_METRICS: Readonly<Record<DeliveryRecordOutcome, st
   'dead-lettered': 'DeadLettered',
   skipped: 'Skipped',
   vetoed: 'Vetoed',
+  postponed: 'Postponed',
   released: 'Released',
   deferred: 'Deferred',
   'not-an-item': 'NotDeliveryItems',

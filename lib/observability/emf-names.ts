@@ -18,6 +18,8 @@ export const ROUTER_EMF_METRICS = {
   syncCallsSucceeded: 'SyncCallsSucceeded',
   /** Sync function calls that failed: timeout, refused, target error (Count). */
   syncCallsFailed: 'SyncCallsFailed',
+  /** Sync calls answered 429 (or 503) by a function's rate or concurrency limit, docs/limits.md (Count). */
+  syncCallsLimited: 'SyncCallsLimited',
   /** Duration of sync calls (Milliseconds, a distribution). */
   syncCallLatency: 'SyncCallLatency',
   /** Items handed to the delivery queue (Count). */

@@ -181,6 +181,20 @@ export class GatewayMetrics {
     labelNames: ['space', 'function', 'auth_type', 'outcome'] as const,
     registers: [this.registry],
   });
+  /** Async deliveries postponed by a function's limit (docs/limits.md): each time an item is held back. */
+  readonly deliveriesDelayed = new Counter({
+    name: 'eventgateway_deliveries_delayed_total',
+    help: 'Async deliveries postponed by a function limit (not attempts), by reason: rate, concurrency, unavailable (the limiter could not answer).',
+    labelNames: ['space', 'function', 'reason'] as const,
+    registers: [this.registry],
+  });
+  /** Sync calls answered 429 (or 503) by a function's limit (docs/limits.md). */
+  readonly syncCallsLimited = new Counter({
+    name: 'eventgateway_sync_calls_limited_total',
+    help: 'Sync calls refused by a function limit (429), or 503 when the limiter could not answer, by reason: rate, concurrency, unavailable.',
+    labelNames: ['space', 'function', 'reason'] as const,
+    registers: [this.registry],
+  });
   private deadLetterCount: () => Promise<number> = async () => 0;
   readonly deadLetters: Gauge = new Gauge({
     name: 'eventgateway_dead_letters',

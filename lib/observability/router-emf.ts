@@ -73,6 +73,7 @@ const COUNTERS = {
   [ROUTER_EMF_METRICS.received]: 'eventgateway_events_received_total',
   [ROUTER_EMF_METRICS.rejected]: 'eventgateway_events_rejected_total',
   [ROUTER_EMF_METRICS.unrouted]: 'eventgateway_events_unrouted_total',
+  [ROUTER_EMF_METRICS.syncCallsLimited]: 'eventgateway_sync_calls_limited_total',
 } as const;
 const PROPAGATION_HISTOGRAM = 'eventgateway_config_propagation_seconds';
 

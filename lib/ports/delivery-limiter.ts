@@ -6,10 +6,19 @@
 
 /** The limits of one function, as configured. Either may be absent; both absent means no limiter call is made. */
 export interface FunctionLimits {
-  /** Calls started per second, on average; bursts up to this many at once. */
+  /** Calls started per second, on average; bursts up to {@link burstCapacity} at once. */
   perSecond?: number;
   /** Calls in flight at once. */
   maxConcurrency?: number;
+}
+
+/**
+ * The most calls a rate limit lets start at once (its token bucket's capacity, full at the start): a tenth of a
+ * second's worth, at least one. Every adapter uses it, so a limit means the same everywhere: in any one second a
+ * target sees at most about `1.1 × perSecond + 1` calls, even right after an idle spell or an outage.
+ */
+export function burstCapacity(perSecond: number): number {
+  return Math.max(1, perSecond / 10);
 }
 
 /** A call that may start now. `release` must be called exactly once, when the call has ended (any outcome). */

@@ -83,6 +83,13 @@ export interface DeliveryQueue {
    */
   retry(item: DeliveryItem, delayMs: number, error: DeliveryError): Promise<void>;
   /**
+   * Not yet: the item falls due again after `delayMs` WITHOUT counting an attempt. `attempts`, `firstAttemptAt` and
+   * `lastError` stay as they are, so no retry policy or dead letter ever sees it (a delivery held back by its
+   * function's rate or concurrency limit, docs/limits.md). The item keeps its place among items due as far as the
+   * queue allows. Pass the object `receive` returned, as for {@link ack}. Resolves once stored.
+   */
+  postpone(item: DeliveryItem, delayMs: number): Promise<void>;
+  /**
    * Optional: ends the lease of an item that will not be settled (its delivery was cancelled by a shutdown), so that
    * it can be received again at once. A queue whose next start releases every lease anyway (SQLite) need not have it.
    */

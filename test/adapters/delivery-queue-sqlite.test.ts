@@ -485,3 +485,23 @@ function runAndKillChild(dataDir: string, durability: 'process' | 'power', atLea
     });
   });
 }
+
+describe('SqliteDeliveryQueue: postpone (docs/limits.md)', () => {
+  it('[sqlite] items postponed to the same due time come back in their order of arrival, whatever order they were postponed in', async () => {
+    await withDataDir(async (open) => {
+      let now = 1_800_000_000_000;
+      const { queue } = open({ now: () => now });
+      const items = makeItems('order', 4);
+      await queue.enqueue(items);
+      const received = await queue.receive(10, { leaseMs: LONG_LEASE_MS, waitMs: 0 });
+      assert.equal(received.length, 4);
+      const byId = new Map(received.map((item) => [item.id, item]));
+      for (const index of [2, 0, 3, 1]) await queue.postpone(byId.get(`order-${index}`) as DeliveryItem, 1000);
+      assert.deepEqual(await queue.receive(10, { leaseMs: LONG_LEASE_MS, waitMs: 0 }), []);
+      now += 1000;
+      const back = await queue.receive(10, { leaseMs: LONG_LEASE_MS, waitMs: 0 });
+      assert.deepEqual(back.map((item) => item.id), items.map((item) => item.id));
+      assert.ok(back.every((item) => item.attempts === 0 && item.lastError === undefined));
+    });
+  });
+});

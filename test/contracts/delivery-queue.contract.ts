@@ -340,6 +340,49 @@ export function runDeliveryQueueContract(
       assert.ok(elapsed < DEADLINE_MS - 1000, `the receive waited ${Math.round(elapsed)} ms`);
     });
 
+    test('postpone brings the item back after the delay with its attempts, firstAttemptAt and lastError unchanged', async (queue) => {
+      const item = makeItem('postpone');
+      await queue.enqueue([item]);
+      const first = await receiveOne(queue, item.id);
+      await queue.retry(first.item, 0, { message: 'HTTP status code: 503', status: 503 });
+      const retried = await receiveOne(queue, item.id);
+      const postponedAt = performance.now();
+      await queue.postpone(retried.item, SHORT_MS);
+      const { item: back, at } = await receiveOne(queue, item.id);
+      assert.ok(at - postponedAt >= SHORT_MS - SLACK_MS, `came back after ${Math.round(at - postponedAt)} ms`);
+      assert.deepEqual(back, retried.item);
+      assert.equal(back.attempts, 1);
+    });
+
+    test('a postponed fresh item comes back with attempts 0 and no firstAttemptAt, and stays pending', async (queue) => {
+      const item = makeItem('postpone-fresh');
+      await queue.enqueue([item]);
+      const { item: received } = await receiveOne(queue, item.id);
+      await queue.postpone(received, 2 * SHORT_MS);
+      await pendingBecomes(queue, 1);
+      await receivesNothing(queue, SHORT_MS);
+      const back = await receiveOne(queue, item.id);
+      assert.deepEqual(back.item, asReceived(item));
+      await queue.ack(back.item);
+      await pendingBecomes(queue, 0);
+    });
+
+    test('postponing many items of one receive leaves each settled on its own, none lost', async (queue) => {
+      const items = makeItems('postpone-many', 12);
+      await queue.enqueue(items);
+      const received = await receiveAll(queue, items.map((item) => item.id), LONG_LEASE_MS, 12);
+      const postponed = items.slice(0, 6).map((item) => item.id);
+      await Promise.all(
+        [...received.values()].map((leased) => (postponed.includes(leased.id) ? queue.postpone(leased, 0) : queue.ack(leased))),
+      );
+      const back = await receiveAll(queue, postponed);
+      for (const item of back.values()) {
+        assert.equal(item.attempts, 0);
+        await queue.ack(item);
+      }
+      await pendingBecomes(queue, 0);
+    });
+
     test('pending counts leased items and drops only on ack', async (queue) => {
       const items = makeItems('pending', 3);
       await queue.enqueue(items);

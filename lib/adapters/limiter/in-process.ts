@@ -1,4 +1,4 @@
-import type { Admission, DeliveryLimiter, FunctionLimits } from '../../ports/delivery-limiter.js';
+import { burstCapacity, type Admission, type DeliveryLimiter, type FunctionLimits } from '../../ports/delivery-limiter.js';
 
 export interface InProcessLimiterOptions {
   /** The clock, in milliseconds (tests pass a fake one). @default Date.now */
@@ -19,8 +19,8 @@ const DURATION_WEIGHT = 0.2;
 const EPSILON = 1e-9;
 
 /**
- * One function's token bucket. It holds up to `max(1, perSecond)` tokens (a one-second burst) and starts full;
- * tokens flow back continuously. A refused caller is given a place in line: `retryAfterMs` is the time of the
+ * One function's token bucket. It holds up to {@link burstCapacity} tokens (a tenth of a second's worth, at least
+ * one) and starts full; tokens flow back continuously. A refused caller is given a place in line: `retryAfterMs` is the time of the
  * next token not yet promised to an earlier refused caller, so that a backlog postponed by its workers comes back
  * spread at the rate, in its order of arrival, instead of every item retrying at the next token.
  */
@@ -105,7 +105,7 @@ export class InProcessLimiter implements DeliveryLimiter {
     }
     const existing = this.buckets.get(key);
     if (existing?.perSecond === perSecond) return existing;
-    const capacity = Math.max(1, perSecond);
+    const capacity = burstCapacity(perSecond);
     const bucket: Bucket = { perSecond, capacity, tokens: capacity, updatedAt: now, promisedUntil: -Infinity };
     this.buckets.set(key, bucket);
     return bucket;

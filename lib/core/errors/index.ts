@@ -13,6 +13,8 @@ export function errorEnvelope(message: string): ErrorEnvelope {
 
 export abstract class HttpError extends Error {
   abstract readonly statusCode: number;
+  /** When set, the answer carries `Retry-After` with this many seconds (a 429 or 503 the client may retry). */
+  readonly retryAfterSeconds?: number;
 
   constructor(message: string, options?: ErrorOptions) {
     super(message, options);
@@ -54,6 +56,17 @@ export class PayloadTooLargeError extends HttpError {
   readonly statusCode = 413;
 }
 
+/** 429: a limit was reached (a full delivery queue, a function's rate or concurrency limit); retry later. */
+export class TooManyRequestsError extends HttpError {
+  readonly statusCode = 429;
+  constructor(
+    message: string,
+    override readonly retryAfterSeconds: number,
+  ) {
+    super(message);
+  }
+}
+
 /**
  * 500: an unexpected storage or runtime failure; the message is the raw error text (docs/compatibility.md#conventions).
  */
@@ -61,11 +74,17 @@ export class InternalError extends HttpError {
   readonly statusCode = 500;
 }
 
-/** 503: the gateway is draining (docs/compatibility.md#servers-and-ports). */
+/**
+ * 503: the gateway is draining (docs/compatibility.md#servers-and-ports), or a part it needs for this request cannot
+ * answer now (then with a reason and a `Retry-After`).
+ */
 export class ServiceUnavailableError extends HttpError {
   readonly statusCode = 503;
-  constructor() {
-    super('Service Unavailable');
+  constructor(
+    message = 'Service Unavailable',
+    override readonly retryAfterSeconds?: number,
+  ) {
+    super(message);
   }
 }
 

@@ -19,26 +19,34 @@ function refused(a: Admission): Refused {
 }
 
 describe('InProcessLimiter: rate', () => {
-  it('admits a burst of perSecond, then refuses with the time until the next token', async () => {
+  it('admits a burst of a tenth of perSecond, then refuses with the time until the next token', async () => {
     const c = clock();
     const limiter = new InProcessLimiter({ now: c.now });
-    for (let i = 0; i < 10; i++) admitted(await limiter.acquire('s/f', { perSecond: 10 }));
-    const r = refused(await limiter.acquire('s/f', { perSecond: 10 }));
+    for (let i = 0; i < 10; i++) admitted(await limiter.acquire('s/f', { perSecond: 100 }));
+    const r = refused(await limiter.acquire('s/f', { perSecond: 100 }));
     assert.equal(r.reason, 'rate');
-    assert.equal(r.retryAfterMs, 100);
-    c.advance(100);
-    admitted(await limiter.acquire('s/f', { perSecond: 10 }));
+    assert.equal(r.retryAfterMs, 10);
+    c.advance(10);
+    admitted(await limiter.acquire('s/f', { perSecond: 100 }));
+  });
+
+  it('holds a burst of at least one call, for rates under 10/s', () => {
+    const c = clock();
+    const limiter = new InProcessLimiter({ now: c.now });
+    admitted(limiter.tryAcquire('k', { perSecond: 4 }));
+    assert.equal(refused(limiter.tryAcquire('k', { perSecond: 4 })).retryAfterMs, 250);
   });
 
   it('refills continuously, never beyond its capacity', () => {
     const c = clock();
     const limiter = new InProcessLimiter({ now: c.now });
-    for (let i = 0; i < 4; i++) admitted(limiter.tryAcquire('k', { perSecond: 4 }));
+    for (let i = 0; i < 4; i++) admitted(limiter.tryAcquire('k', { perSecond: 40 }));
+    refused(limiter.tryAcquire('k', { perSecond: 40 }));
     c.advance(60_000);
-    for (let i = 0; i < 4; i++) admitted(limiter.tryAcquire('k', { perSecond: 4 }));
-    refused(limiter.tryAcquire('k', { perSecond: 4 }));
-    c.advance(250);
-    admitted(limiter.tryAcquire('k', { perSecond: 4 }));
+    for (let i = 0; i < 4; i++) admitted(limiter.tryAcquire('k', { perSecond: 40 }));
+    refused(limiter.tryAcquire('k', { perSecond: 40 }));
+    c.advance(25);
+    admitted(limiter.tryAcquire('k', { perSecond: 40 }));
   });
 
   it('gives refused callers successive places in line, one token interval apart', () => {
@@ -68,20 +76,29 @@ describe('InProcessLimiter: rate', () => {
     admitted(limiter.tryAcquire('a', { perSecond: 1 }));
     refused(limiter.tryAcquire('a', { perSecond: 1 }));
     admitted(limiter.tryAcquire('b', { perSecond: 1 }));
-    for (let i = 0; i < 5; i++) admitted(limiter.tryAcquire('a', { perSecond: 5 }));
-    refused(limiter.tryAcquire('a', { perSecond: 5 }));
+    for (let i = 0; i < 5; i++) admitted(limiter.tryAcquire('a', { perSecond: 50 }));
+    refused(limiter.tryAcquire('a', { perSecond: 50 }));
     admitted(limiter.tryAcquire('a', {}));
   });
 
-  it('admits about perSecond per second over a long run', () => {
+  it('admits about perSecond per second over a long run, and never more than 1.1 × perSecond + 1 in any second', () => {
     const c = clock();
     const limiter = new InProcessLimiter({ now: c.now });
     let calls = 0;
+    const at: number[] = [];
     for (let ms = 0; ms < 10_000; ms++) {
-      while (limiter.tryAcquire('k', { perSecond: 100 }).admitted) calls++;
+      while (limiter.tryAcquire('k', { perSecond: 100 }).admitted) {
+        calls++;
+        at.push(ms);
+      }
       c.advance(1);
     }
-    assert.ok(calls >= 1099 && calls <= 1100, `${calls} calls in 10 s`);
+    for (let start = 0; start < 9000; start += 100) {
+      const inSecond = at.filter((t) => t >= start && t < start + 1000).length;
+      assert.ok(inSecond <= 111, `${inSecond} calls in the second from ${start} ms`);
+    }
+    // The burst (10) plus 10 s of refill (1000).
+    assert.ok(calls >= 1009 && calls <= 1010, `${calls} calls in 10 s`);
   });
 });
 
@@ -129,12 +146,12 @@ describe('InProcessLimiter: concurrency', () => {
   it('takes neither a token nor a slot when refused', () => {
     const c = clock();
     const limiter = new InProcessLimiter({ now: c.now });
-    const held = admitted(limiter.tryAcquire('k', { perSecond: 2, maxConcurrency: 1 }));
-    assert.equal(refused(limiter.tryAcquire('k', { perSecond: 2, maxConcurrency: 1 })).reason, 'concurrency');
+    const held = admitted(limiter.tryAcquire('k', { perSecond: 20, maxConcurrency: 1 }));
+    assert.equal(refused(limiter.tryAcquire('k', { perSecond: 20, maxConcurrency: 1 })).reason, 'concurrency');
     held.release();
     // One token is left: the refusal above took none.
-    admitted(limiter.tryAcquire('k', { perSecond: 2, maxConcurrency: 1 })).release();
-    const r = refused(limiter.tryAcquire('k', { perSecond: 2, maxConcurrency: 1 }));
+    admitted(limiter.tryAcquire('k', { perSecond: 20, maxConcurrency: 1 })).release();
+    const r = refused(limiter.tryAcquire('k', { perSecond: 20, maxConcurrency: 1 }));
     assert.equal(r.reason, 'rate');
     // ...and no slot: a call without rate limit still gets in.
     admitted(limiter.tryAcquire('k', { maxConcurrency: 1 }));

@@ -102,6 +102,16 @@ export class MemoryDeliveryQueue implements DeliveryQueue {
     this.wake();
   }
 
+  async postpone(item: DeliveryItem, delayMs: number): Promise<void> {
+    this.assertOpen();
+    const entry = this.settleable(item);
+    if (!entry) return;
+    // The entry stays where it is in the map: received in its order of arrival once due again.
+    entry.visibleAt = this.now() + Math.max(0, delayMs);
+    entry.lease = undefined;
+    this.wake();
+  }
+
   async pending(): Promise<number> {
     this.assertOpen();
     return this.entries.size;

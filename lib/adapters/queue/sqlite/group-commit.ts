@@ -35,6 +35,15 @@ export interface RetryOp {
   resolve: () => void;
   reject: (error: unknown) => void;
 }
+/** Not yet: due again at `visibleAt`, attempts and last error untouched (docs/limits.md). */
+export interface PostponeOp {
+  kind: 'postpone';
+  id: string;
+  lease: number | undefined;
+  visibleAt: number;
+  resolve: () => void;
+  reject: (error: unknown) => void;
+}
 /** A receive is served in order with the writes: after the commit of those queued before it. */
 export interface ReceiveOp {
   kind: 'receive';
@@ -49,8 +58,8 @@ export interface BarrierOp {
   kind: 'barrier';
   resolve: () => void;
 }
-export type Op = EnqueueOp | AckOp | RetryOp | ReceiveOp | BarrierOp;
-export type WriteOp = EnqueueOp | AckOp | RetryOp;
+export type Op = EnqueueOp | AckOp | RetryOp | PostponeOp | ReceiveOp | BarrierOp;
+export type WriteOp = EnqueueOp | AckOp | RetryOp | PostponeOp;
 
 export interface GroupCommitOptions {
   /** Longest a batch that holds enqueues waits to gather more; 0 commits on the next turn of the event loop. */
@@ -127,7 +136,7 @@ export class GroupCommit {
 }
 
 export function isWrite(op: Op): op is WriteOp {
-  return op.kind === 'enqueue' || op.kind === 'ack' || op.kind === 'retry';
+  return op.kind === 'enqueue' || op.kind === 'ack' || op.kind === 'retry' || op.kind === 'postpone';
 }
 
 function weightOf(op: Op): number {
@@ -136,6 +145,7 @@ function weightOf(op: Op): number {
       return op.rows.length;
     case 'ack':
     case 'retry':
+    case 'postpone':
       return 1;
     default:
       return 0;

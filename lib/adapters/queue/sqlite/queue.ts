@@ -166,6 +166,15 @@ export class SqliteDeliveryQueue implements DeliveryQueue {
     );
   }
 
+  async postpone(item: DeliveryItem, delayMs: number): Promise<void> {
+    this.#assertOpen();
+    const delay = nonNegative(delayMs, 'delayMs');
+    const visibleAt = Math.ceil(this.#now() + delay);
+    return new Promise<void>((resolve, reject) =>
+      this.#groupCommit.submit({ kind: 'postpone', id: item.id, lease: this.#leases.of(item), visibleAt, resolve, reject }),
+    );
+  }
+
   /** Waits for the operations already queued (acks included) to commit, so it reflects them. */
   async pending(): Promise<number> {
     this.#assertOpen();
@@ -240,6 +249,7 @@ export class SqliteDeliveryQueue implements DeliveryQueue {
           this.#handOff.settled(op.id, op.lease);
           break;
         case 'retry':
+        case 'postpone':
           this.#handOff.settled(op.id, op.lease);
           this.#tableNextDue = Math.min(this.#tableNextDue, op.visibleAt);
           madeVisible = true;
@@ -266,6 +276,7 @@ export class SqliteDeliveryQueue implements DeliveryQueue {
           op.reject(error);
           break;
         case 'retry':
+        case 'postpone':
           op.reject(error);
           break;
         case 'ack':

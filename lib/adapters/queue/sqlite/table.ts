@@ -71,6 +71,7 @@ export class QueueTable {
   readonly #ackById;
   readonly #retryByLease;
   readonly #retryById;
+  readonly #postponeById;
   readonly #lease;
   readonly #selectDue;
   readonly #release;
@@ -100,6 +101,7 @@ export class QueueTable {
     type RetryParams = [visibleAt: number, attemptAt: number, message: string, status: number | null, id: string];
     this.#retryByLease = db.prepare<[...RetryParams, lease: number]>(`${retrySet} AND lease = ?`);
     this.#retryById = db.prepare<RetryParams>(retrySet);
+    this.#postponeById = db.prepare<[visibleAt: number, id: string]>('UPDATE delivery_queue SET visible_at = ?, lease = NULL WHERE id = ?');
     // One statement leases a whole batch of due items, oldest due first; #selectDue reads the same order.
     this.#lease = db.prepare<[leasedUntil: number, lease: number, now: number, max: number], Row>(
       'UPDATE delivery_queue SET visible_at = ?, lease = ? WHERE seq IN (' +
@@ -145,6 +147,11 @@ export class QueueTable {
             else this.#retryByLease.run(visibleAt, attemptAt, error.message, status, op.id, op.lease);
             break;
           }
+          case 'postpone':
+            // Only `visible_at` moves: `seq` keeps the item's place among rows due at the same time.
+            if (op.lease === undefined) this.#postponeById.run(op.visibleAt, op.id);
+            else this.#release.run(op.visibleAt, op.id, op.lease);
+            break;
         }
       }
     }).immediate;

@@ -86,7 +86,7 @@ interface Unclaimed {
 
 /**
  * The AWS {@link DeliveryQueue} (README.md). Enqueue resolves once SQS stored every bundle holding the call's items;
- * a bundle is deleted once each of its items is acked or retried (a retry re-sends the item). Settling needs the
+ * a bundle is deleted once each of its items is acked, retried or postponed (both re-send the item). Settling needs the
  * receipt handle: pass the object `receive` (or {@link SqsDeliveryQueue.openRecord}) returned. `maxPending` is a
  * soft threshold on an approximate count. The client belongs to the caller: `close` does not destroy it.
  */
@@ -467,11 +467,23 @@ export class SqsDeliveryQueue implements DeliveryQueue {
     this.#assertOpen();
     const lease = this.#leaseOf(item, 'release');
     if (lease.settled) return;
-    const state: DeliveryState = { attempts: item.attempts };
-    if (item.firstAttemptAt !== undefined) state.firstAttemptAt = item.firstAttemptAt;
-    if (item.lastError !== undefined) state.lastError = item.lastError;
-    if (lease.dueAt !== undefined) state.dueAt = lease.dueAt;
+    const state = unchangedState(item, lease.dueAt);
     await this.#resend(item, lease, encodeBundleEntry(item, state), 0, state.dueAt !== undefined, 'released');
+  }
+
+  /**
+   * Held back by a limit (docs/limits.md): the item goes back unchanged (no attempt counted) in a new message, sent with `DelaySeconds` = the delay rounded up to whole seconds (at least 1: SQS cannot hide a message
+   * for less), or with a due time beyond SQS's 15 minutes, as {@link retry} does. SQS keeps no order, so neither
+   * does this.
+   */
+  async postpone(item: DeliveryItem, delayMs: number): Promise<void> {
+    this.#assertOpen();
+    const delay = Math.max(1000, nonNegative(delayMs, 'delayMs'));
+    const lease = this.#leaseOf(item, 'postpone');
+    if (lease.settled) return;
+    const dueAt = delay > MAX_DELAY_SECONDS * 1000 ? Math.ceil(this.#now() + delay) : undefined;
+    const state = unchangedState(item, dueAt);
+    await this.#resend(item, lease, encodeBundleEntry(item, state), delay, dueAt !== undefined, 'postponed');
   }
 
   /** Waits for the sends and deletes already queued, then asks SQS for its count (README.md#maxpending-the-pending-estimate). */
@@ -547,4 +559,13 @@ export class SqsDeliveryQueue implements DeliveryQueue {
   #assertOpen(): void {
     if (this.#closed) throw new Error('the delivery queue is closed');
   }
+}
+
+/** An item's delivery state as it is: no attempt counted (a release, a postponement). */
+function unchangedState(item: DeliveryItem, dueAt: number | undefined): DeliveryState {
+  const state: DeliveryState = { attempts: item.attempts };
+  if (item.firstAttemptAt !== undefined) state.firstAttemptAt = item.firstAttemptAt;
+  if (item.lastError !== undefined) state.lastError = item.lastError;
+  if (dueAt !== undefined) state.dueAt = dueAt;
+  return state;
 }
