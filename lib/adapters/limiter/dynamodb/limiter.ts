@@ -7,7 +7,7 @@ import {
   type DynamoDBClient,
   type UpdateItemCommandInput,
 } from '@aws-sdk/client-dynamodb';
-import type { Admission, DeliveryLimiter, FunctionLimits, Refused } from '../../../ports/delivery-limiter.js';
+import { burstCapacity, type Admission, type DeliveryLimiter, type FunctionLimits, type Refused } from '../../../ports/delivery-limiter.js';
 import { LIMITS_PARTITION_KEY, LIMITS_TTL_ATTRIBUTE } from './table.js';
 
 export interface DynamoLimiterOptions {
@@ -23,13 +23,17 @@ export interface DynamoLimiterOptions {
    * (`perSecond = 100` and 100 ms: at most 10 tokens per write). @default 100
    */
   batchWindowMs?: number;
-  /** Tokens of a batch not spent within this time are dropped (they are never returned). @default 1000 */
+  /**
+   * Tokens of a batch not spent within this time are dropped (never returned): it bounds how far a token can move
+   * from the moment the table granted it, hence the slack over the rate in any window (docs/limits.md). @default 100
+   */
   tokenTtlMs?: number;
   /** A process's concurrency slots are reclaimable by others once unrenewed for this long (a crash). @default 30000 */
   leaseMs?: number;
-  /** The hint given to callers while DynamoDB cannot be reached. @default 1000 */
-  unavailableRetryMs?: number;
-  /** Told of every DynamoDB error other than a failed condition; the limiter refuses meanwhile (fail closed). */
+  /**
+   * Told of DynamoDB errors in the background (a release or a lease renewal that failed; both are retried).
+   * `acquire` rejects with its errors instead: the caller holds the call back (fail closed, docs/limits.md).
+   */
   onError?: (error: unknown, key: string) => void;
 }
 
@@ -54,7 +58,7 @@ const INITIAL_CALL_MS = 100;
 const DURATION_WEIGHT = 0.2;
 /** Items untouched this long expire by TTL. */
 const ITEM_TTL_SECONDS = 24 * 60 * 60;
-/** How long a lost race makes a process read before it writes. */
+/** How long a lost race makes a process read before it writes, and a refusal makes it take whole batches only. */
 const CONTENDED_MS = 1000;
 /**
  * Slack in the take's condition for the rounding of `tat` (a decimal in the table, a double here): a microsecond,
@@ -75,6 +79,8 @@ interface RateState {
   previousCount: number;
   /** When the last place in line given to a refused caller falls due. */
   promisedUntil: number;
+  /** When this process last refused a caller for the rate. */
+  refusedAt: number;
   /** Until when this process reads the bucket before writing to it (it lost a race for it lately). */
   contendedUntil: number;
   /** The take in flight: callers that find no local token wait for it instead of writing too. */
@@ -93,7 +99,7 @@ interface SlotState {
 /**
  * The limiter shared by every delivery Lambda and router task (README.md next to this file, docs/limits.md).
  *
- * Rate: a token bucket of capacity `max(1, perSecond)` kept as one number, its theoretical arrival time `tat`
+ * Rate: a token bucket of capacity {@link burstCapacity} kept as one number, its theoretical arrival time `tat`
  * (GCRA): the bucket holds `capacity − (tat − now) / interval` tokens, capped at capacity. Taking `k` tokens is one
  * conditional UpdateItem (`tat = max(tat, now) + k·interval`, if that stays within a bucket's worth of the present),
  * so processes never overwrite one another and no read precedes a write. A process takes a batch sized to its recent
@@ -112,7 +118,6 @@ export class DynamoLimiter implements DeliveryLimiter {
   private readonly batchWindowMs: number;
   private readonly tokenTtlMs: number;
   private readonly leaseMs: number;
-  private readonly unavailableRetryMs: number;
   private readonly onError: (error: unknown, key: string) => void;
   private readonly leaseAttribute: string;
   private readonly leaseUntilAttribute: string;
@@ -127,9 +132,8 @@ export class DynamoLimiter implements DeliveryLimiter {
     this.tableName = options.tableName;
     this.now = options.now ?? Date.now;
     this.batchWindowMs = Math.max(1, options.batchWindowMs ?? 100);
-    this.tokenTtlMs = Math.max(1, options.tokenTtlMs ?? 1000);
+    this.tokenTtlMs = Math.max(1, options.tokenTtlMs ?? 100);
     this.leaseMs = Math.max(1000, options.leaseMs ?? 30_000);
-    this.unavailableRetryMs = Math.max(MIN_RETRY_MS, options.unavailableRetryMs ?? 1000);
     this.onError = options.onError ?? (() => undefined);
     const processId = options.processId ?? randomBytes(6).toString('hex');
     this.leaseAttribute = `lease_${processId}`;
@@ -144,9 +148,14 @@ export class DynamoLimiter implements DeliveryLimiter {
       if (refused) return refused;
     }
     if (maxConcurrency === undefined) return { admitted: true, release: () => undefined };
-    const slot = await this.takeSlot(key, maxConcurrency);
-    if (slot.admitted || perSecond === undefined) return slot;
-    this.giveBackToken(key);
+    let slot: Admission;
+    try {
+      slot = await this.takeSlot(key, maxConcurrency);
+    } catch (error) {
+      if (perSecond !== undefined) this.giveBackToken(key);
+      throw error;
+    }
+    if (!slot.admitted && perSecond !== undefined) this.giveBackToken(key);
     return slot;
   }
 
@@ -179,58 +188,65 @@ export class DynamoLimiter implements DeliveryLimiter {
       await state.taking;
     }
     let outcome: Refused | undefined;
+    let failure: { error: unknown } | undefined;
     const taking = this.takeBatch(key, state, perSecond).then(
       (refused) => {
         outcome = refused;
       },
       (error: unknown) => {
-        this.onError(error, key);
-        outcome = { admitted: false, reason: 'rate', retryAfterMs: this.unavailableRetryMs };
+        failure = { error };
       },
     );
     state.taking = taking;
     await taking;
     state.taking = undefined;
+    if (failure) throw failure.error;
     if (outcome) return outcome;
     state.tokens -= 1;
     return undefined;
   }
 
   /**
-   * Fills `state.tokens` with a batch from the table, or answers why not. A process that lost a race for the bucket
-   * lately reads it (consistently) before writing: a read costs a fifth of a write, and most such writes would fail.
+   * Fills `state.tokens` with a batch from the table, or answers why not. A refused caller is told to come back when
+   * a whole batch is there, so that a backlog costs one write per batch, not one per token. A process that lost a
+   * race for the bucket lately (others share it) also waits for a whole batch, and reads the item (consistently)
+   * before writing: a read costs a fifth of a write, and most such writes would fail.
    */
   private async takeBatch(key: string, state: RateState, perSecond: number): Promise<Refused | undefined> {
-    const capacity = Math.max(1, perSecond);
+    const capacity = burstCapacity(perSecond);
     const interval = 1000 / perSecond;
     const maxBatch = Math.max(1, Math.min(Math.floor(capacity), Math.ceil((perSecond * this.batchWindowMs) / 1000)));
-    // Waiting for a whole batch costs no throughput (the table keeps the tokens) and saves writes.
     const wanted = Math.min(maxBatch, Math.max(1, state.windowCount, state.previousCount));
     let now = this.now();
-    if (state.tat !== undefined && tokensAt(state.tat, now, capacity, interval) < wanted - EPSILON) {
-      return this.refuseRate(state, now, capacity, interval, wanted);
-    }
-    if (now < state.contendedUntil) {
-      const tat = readNumber(await this.read(key), 'tat');
-      if (tat !== undefined) state.tat = Math.max(state.tat ?? -Infinity, tat);
-      now = this.now();
-      if (state.tat !== undefined && tokensAt(state.tat, now, capacity, interval) < wanted - EPSILON) {
-        return this.refuseRate(state, now, capacity, interval, wanted);
+    let take = wanted;
+    if (state.tat !== undefined) {
+      const available = tokensAt(state.tat, now, capacity, interval);
+      const contended = now < state.contendedUntil;
+      // A bucket that ran dry lately is a backlog's: take whole batches only. Otherwise (a burst) take what is there.
+      const wholeBatch = contended || now - state.refusedAt < CONTENDED_MS;
+      if (available < (wholeBatch ? wanted : 1) - EPSILON) return this.refuseRate(state, now, capacity, interval, wanted);
+      take = Math.min(wanted, Math.floor(available + EPSILON));
+      if (contended) {
+        const tat = readNumber(await this.read(key), 'tat');
+        if (tat !== undefined) state.tat = Math.max(state.tat, tat);
+        now = this.now();
+        if (tokensAt(state.tat, now, capacity, interval) < wanted - EPSILON) return this.refuseRate(state, now, capacity, interval, wanted);
       }
     }
     for (let attempt = 0; attempt < 2; attempt++) {
       now = this.now();
-      const result = await this.writeTake(key, state.tat, now, wanted, capacity, interval);
+      const result = await this.writeTake(key, state.tat, now, take, capacity, interval);
       if (result.taken) {
         state.tat = result.tat;
-        state.tokens = wanted;
+        state.tokens = take;
         state.expiresAt = now + this.tokenTtlMs;
-        this.stats.tokensGranted += wanted;
+        this.stats.tokensGranted += take;
         return undefined;
       }
       state.contendedUntil = now + CONTENDED_MS;
       if (result.tat !== undefined) state.tat = Math.max(state.tat ?? -Infinity, result.tat);
       if (state.tat !== undefined && tokensAt(state.tat, now, capacity, interval) < wanted - EPSILON) break;
+      take = wanted;
     }
     return this.refuseRate(state, this.now(), capacity, interval, wanted);
   }
@@ -288,6 +304,7 @@ export class DynamoLimiter implements DeliveryLimiter {
   private refuseRate(state: RateState, now: number, capacity: number, interval: number, needed: number): Refused {
     const tat = state.tat ?? now;
     const ready = tat - (capacity - Math.min(needed, capacity)) * interval;
+    state.refusedAt = now;
     const at = Math.max(ready, now + MIN_RETRY_MS, state.promisedUntil + interval);
     state.promisedUntil = Math.min(at, now + MAX_RETRY_MS);
     return { admitted: false, reason: 'rate', retryAfterMs: clampRetry(at - now) };
@@ -301,7 +318,7 @@ export class DynamoLimiter implements DeliveryLimiter {
   private rateState(key: string): RateState {
     let state = this.rates.get(key);
     if (!state) {
-      state = { tat: undefined, tokens: 0, expiresAt: 0, windowStart: this.now(), windowCount: 0, previousCount: 0, promisedUntil: -Infinity, contendedUntil: -Infinity, taking: undefined };
+      state = { tat: undefined, tokens: 0, expiresAt: 0, windowStart: this.now(), windowCount: 0, previousCount: 0, promisedUntil: -Infinity, refusedAt: -Infinity, contendedUntil: -Infinity, taking: undefined };
       this.rates.set(key, state);
     }
     return state;
@@ -311,24 +328,18 @@ export class DynamoLimiter implements DeliveryLimiter {
 
   private async takeSlot(key: string, maxConcurrency: number): Promise<Admission> {
     const state = this.slotState(key);
-    try {
-      for (let attempt = 0; attempt < 2; attempt++) {
-        const now = this.now();
-        const outcome = await this.update({
-          TableName: this.tableName,
-          Key: { [LIMITS_PARTITION_KEY]: { S: key } },
-          UpdateExpression: 'ADD inFlight :one, #lease :one SET #until = :until, #ttl = :ttl',
-          ConditionExpression: 'attribute_not_exists(inFlight) OR inFlight < :max',
-          ExpressionAttributeNames: { '#lease': this.leaseAttribute, '#until': this.leaseUntilAttribute, '#ttl': LIMITS_TTL_ATTRIBUTE },
-          ExpressionAttributeValues: { ':one': num(1), ':max': num(maxConcurrency), ':until': num(now + this.leaseMs), ':ttl': num(this.ttl(now)) },
-        });
-        if (outcome.ok) return this.admitSlot(key, state, now);
-        const item = outcome.item ?? (await this.read(key));
-        if (!(await this.reclaimLapsedLeases(key, item, now))) break;
-      }
-    } catch (error) {
-      this.onError(error, key);
-      return { admitted: false, reason: 'concurrency', retryAfterMs: this.unavailableRetryMs };
+    for (let attempt = 0; attempt < 2; attempt++) {
+      const now = this.now();
+      const outcome = await this.update({
+        TableName: this.tableName,
+        Key: { [LIMITS_PARTITION_KEY]: { S: key } },
+        UpdateExpression: 'ADD inFlight :one, #lease :one SET #until = :until, #ttl = :ttl',
+        ConditionExpression: 'attribute_not_exists(inFlight) OR inFlight < :max',
+        ExpressionAttributeNames: { '#lease': this.leaseAttribute, '#until': this.leaseUntilAttribute, '#ttl': LIMITS_TTL_ATTRIBUTE },
+        ExpressionAttributeValues: { ':one': num(1), ':max': num(maxConcurrency), ':until': num(now + this.leaseMs), ':ttl': num(this.ttl(now)) },
+      });
+      if (outcome.ok) return this.admitSlot(key, state, now);
+      if (!(await this.reclaimLapsedLeases(key, outcome.item, now))) break;
     }
     const now = this.now();
     const interval = state.averageCallMs / maxConcurrency;
