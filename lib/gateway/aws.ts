@@ -3,6 +3,7 @@ import { DynamoDBStreamsClient } from '@aws-sdk/client-dynamodb-streams';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { DynamoAccessKeyStore } from '../adapters/access-keys/dynamodb/index.js';
 import { DynamoDeadLetterStore } from '../adapters/dead-letters/dynamodb/index.js';
+import { DynamoLimiter, ensureLimitsTable } from '../adapters/limiter/dynamodb/index.js';
 import { SqsDeliveryQueue } from '../adapters/queue/sqs/index.js';
 import {
   DynamoRegistry,
@@ -83,6 +84,32 @@ export async function openDynamoStores(options: AwsResourceOptions): Promise<Dyn
       streams?.destroy();
       await registry.close();
       client.destroy();
+    },
+  };
+}
+
+/**
+ * The function limits shared by every process on the limits table (`--limits-table`, docs/limits.md), or undefined
+ * when none is named. Reuses `client` when given (the stores'); `close` releases only a client of its own (the
+ * composition closes the limiter).
+ */
+export async function openDynamoLimiter(
+  options: AwsResourceOptions,
+  shared: { client?: DynamoDBClient; onError?: (error: unknown, key: string) => void } = {},
+): Promise<{ limiter: DynamoLimiter; close(): void } | undefined> {
+  if (!options.limitsTable) return undefined;
+  const client = shared.client ?? new DynamoDBClient({ endpoint: options.dynamodbEndpoint, region: options.region });
+  const own = shared.client === undefined;
+  try {
+    if (options.createTables ?? options.dynamodbEndpoint !== undefined) await ensureLimitsTable(client, options.limitsTable);
+  } catch (error) {
+    if (own) client.destroy();
+    throw error;
+  }
+  return {
+    limiter: new DynamoLimiter({ client, tableName: options.limitsTable, onError: shared.onError }),
+    close: () => {
+      if (own) client.destroy();
     },
   };
 }

@@ -54,7 +54,8 @@ describe('DynamoLimiter across processes (several limiters on one table)', () =>
     const granted = limiters.reduce((sum, l) => sum + l.stats.tokensGranted, 0);
     const writes = limiters.reduce((sum, l) => sum + l.stats.writes + l.stats.failedWrites, 0);
     const reads = limiters.reduce((sum, l) => sum + l.stats.reads, 0);
-    assert.ok(granted <= 105, `the table granted ${granted}`);
+    // Reserved ahead at most a second (the horizon) beyond the 2 s.
+    assert.ok(granted <= 5 + 50 * 3, `the table granted ${granted}`);
     // Batches of up to 5 (a tenth of a second's worth).
     assert.ok(writes < count / 2, `${writes} writes (and ${reads} reads) for ${count} admissions: batches should cost far fewer`);
     await Promise.all(limiters.map((l) => l.close()));

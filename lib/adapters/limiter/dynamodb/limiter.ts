@@ -19,13 +19,13 @@ export interface DynamoLimiterOptions {
   /** Names this process's concurrency lease in the items. @default random */
   processId?: string;
   /**
-   * A batch of rate tokens holds at most this much of the rate, and about this much of this process's recent demand
-   * (`perSecond = 100` and 100 ms: at most 10 tokens per write). @default 100
+   * A batch of rate tokens is this process's demand (acquire calls) in the last `batchWindowMs`, at least 1 and at
+   * most `batchWindowMs` of the rate (`perSecond = 100`: up to 25 tokens per write). @default 250
    */
   batchWindowMs?: number;
   /**
-   * Tokens of a batch not spent within this time are dropped (never returned): it bounds how far a token can move
-   * from the moment the table granted it, hence the slack over the rate in any window (docs/limits.md). @default 100
+   * A reserved token not spent within this time after its due time is dropped (never returned): it bounds how far a
+   * call can move from its token's place, hence the slack over the rate in any window (docs/limits.md). @default 250
    */
   tokenTtlMs?: number;
   /** A process's concurrency slots are reclaimable by others once unrenewed for this long (a crash). @default 30000 */
@@ -58,8 +58,10 @@ const INITIAL_CALL_MS = 100;
 const DURATION_WEIGHT = 0.2;
 /** Items untouched this long expire by TTL. */
 const ITEM_TTL_SECONDS = 24 * 60 * 60;
-/** How long a lost race makes a process read before it writes, and a refusal makes it take whole batches only. */
-const CONTENDED_MS = 1000;
+/** How far ahead of the next token refused callers are given places in line (see refuseRate). */
+const SPREAD_MS = 1000;
+/** How far ahead of the present the table hands out tokens (all processes together). */
+const HORIZON_MS = 1000;
 /**
  * Slack in the take's condition for the rounding of `tat` (a decimal in the table, a double here): a microsecond,
  * a millionth of a token at 1/s.
@@ -70,20 +72,18 @@ const ROUNDING_MS = 0.001;
 interface RateState {
   /** The newest theoretical arrival time read from the table: never later than the table's (it only grows). */
   tat: number | undefined;
-  /** Tokens of the current batch, spendable until `expiresAt`. */
+  /** Tokens reserved by this process and not spent: the next is usable from `dueFrom`, each later one `interval` after. */
   tokens: number;
-  expiresAt: number;
+  dueFrom: number;
+  /** The interval the reservation was made at (a changed rate makes a new one). */
+  interval: number;
   /** Demand (acquire calls) in the current and the previous batch window. */
   windowStart: number;
   windowCount: number;
   previousCount: number;
   /** When the last place in line given to a refused caller falls due. */
   promisedUntil: number;
-  /** When this process last refused a caller for the rate. */
-  refusedAt: number;
-  /** Until when this process reads the bucket before writing to it (it lost a race for it lately). */
-  contendedUntil: number;
-  /** The take in flight: callers that find no local token wait for it instead of writing too. */
+  /** The reservation in flight: callers that find no token wait for it instead of writing too. */
   taking: Promise<void> | undefined;
 }
 
@@ -100,11 +100,11 @@ interface SlotState {
  * The limiter shared by every delivery Lambda and router task (README.md next to this file, docs/limits.md).
  *
  * Rate: a token bucket of capacity {@link burstCapacity} kept as one number, its theoretical arrival time `tat`
- * (GCRA): the bucket holds `capacity − (tat − now) / interval` tokens, capped at capacity. Taking `k` tokens is one
- * conditional UpdateItem (`tat = max(tat, now) + k·interval`, if that stays within a bucket's worth of the present),
- * so processes never overwrite one another and no read precedes a write. A process takes a batch sized to its recent
- * demand (at most `batchWindowMs` of the rate) and spends it locally; a refusal is decided from the newest `tat` it
- * has seen, without a call.
+ * (GCRA): a call conforms from `tat − (capacity − 1)·interval` on, and moves `tat` one interval on. A process
+ * reserves a batch of the next tokens with one conditional UpdateItem (`tat = max(tat, now) + k·interval`, if that
+ * stays within {@link HORIZON_MS} of the present), so processes never overwrite one another and no read precedes a
+ * write; it then spends each token from its due time on, locally. The batch follows its recent demand (at most
+ * `batchWindowMs` of the rate), and a refusal is decided from the newest `tat` it has seen, without a call.
  *
  * Concurrency: an atomic counter `inFlight` with, per process, the slots it holds (`lease_<id>`) and until when
  * (`leaseUntil_<id>`, renewed while it holds any). A refused process reclaims the slots of leases that lapsed (a
@@ -131,8 +131,8 @@ export class DynamoLimiter implements DeliveryLimiter {
     this.client = options.client;
     this.tableName = options.tableName;
     this.now = options.now ?? Date.now;
-    this.batchWindowMs = Math.max(1, options.batchWindowMs ?? 100);
-    this.tokenTtlMs = Math.max(1, options.tokenTtlMs ?? 100);
+    this.batchWindowMs = Math.max(1, options.batchWindowMs ?? 250);
+    this.tokenTtlMs = Math.max(1, options.tokenTtlMs ?? 250);
     this.leaseMs = Math.max(1000, options.leaseMs ?? 30_000);
     this.onError = options.onError ?? (() => undefined);
     const processId = options.processId ?? randomBytes(6).toString('hex');
@@ -176,20 +176,25 @@ export class DynamoLimiter implements DeliveryLimiter {
 
   private async takeToken(key: string, perSecond: number): Promise<Refused | undefined> {
     const state = this.rateState(key);
+    const interval = 1000 / perSecond;
     noteDemand(state, this.now(), this.batchWindowMs);
     for (;;) {
       const now = this.now();
-      if (state.tokens >= 1 && now < state.expiresAt) {
-        state.tokens -= 1;
-        return undefined;
+      dropExpired(state, now, this.tokenTtlMs);
+      if (state.tokens > 0 && state.interval === interval) {
+        if (state.dueFrom <= now) {
+          state.tokens -= 1;
+          state.dueFrom += interval;
+          return undefined;
+        }
+        return this.refuseRate(state, now, interval, state.dueFrom);
       }
-      state.tokens = 0;
       if (!state.taking) break;
       await state.taking;
     }
     let outcome: Refused | undefined;
     let failure: { error: unknown } | undefined;
-    const taking = this.takeBatch(key, state, perSecond).then(
+    const taking = this.reserve(key, state, perSecond).then(
       (refused) => {
         outcome = refused;
       },
@@ -202,66 +207,57 @@ export class DynamoLimiter implements DeliveryLimiter {
     state.taking = undefined;
     if (failure) throw failure.error;
     if (outcome) return outcome;
-    state.tokens -= 1;
-    return undefined;
+    return this.takeToken(key, perSecond);
   }
 
   /**
-   * Fills `state.tokens` with a batch from the table, or answers why not. A refused caller is told to come back when
-   * a whole batch is there, so that a backlog costs one write per batch, not one per token. A process that lost a
-   * race for the bucket lately (others share it) also waits for a whole batch, and reads the item (consistently)
-   * before writing: a read costs a fifth of a write, and most such writes would fail.
+   * Reserves a batch of the bucket's next tokens for this process, each usable from its due time: the batch is this
+   * process's recent demand, at most `batchWindowMs` of the rate, and the table hands out tokens at most
+   * {@link HORIZON_MS} ahead. Reserving ahead makes the limiter indifferent to the round trip: a process needs one
+   * write per batch, however slow the write.
    */
-  private async takeBatch(key: string, state: RateState, perSecond: number): Promise<Refused | undefined> {
+  private async reserve(key: string, state: RateState, perSecond: number): Promise<Refused | undefined> {
     const capacity = burstCapacity(perSecond);
     const interval = 1000 / perSecond;
-    const maxBatch = Math.max(1, Math.min(Math.floor(capacity), Math.ceil((perSecond * this.batchWindowMs) / 1000)));
-    const wanted = Math.min(maxBatch, Math.max(1, state.windowCount, state.previousCount));
+    const horizon = Math.max(capacity * interval, HORIZON_MS);
+    const maxBatch = Math.max(1, Math.min(Math.floor(horizon / interval), Math.ceil((perSecond * this.batchWindowMs) / 1000)));
+    let take = Math.min(maxBatch, Math.max(1, state.windowCount, state.previousCount));
     let now = this.now();
-    let take = wanted;
-    if (state.tat !== undefined) {
-      const available = tokensAt(state.tat, now, capacity, interval);
-      const contended = now < state.contendedUntil;
-      // A bucket that ran dry lately is a backlog's: take whole batches only. Otherwise (a burst) take what is there.
-      const wholeBatch = contended || now - state.refusedAt < CONTENDED_MS;
-      if (available < (wholeBatch ? wanted : 1) - EPSILON) return this.refuseRate(state, now, capacity, interval, wanted);
-      take = Math.min(wanted, Math.floor(available + EPSILON));
-      if (contended) {
-        const tat = readNumber(await this.read(key), 'tat');
-        if (tat !== undefined) state.tat = Math.max(state.tat, tat);
-        now = this.now();
-        if (tokensAt(state.tat, now, capacity, interval) < wanted - EPSILON) return this.refuseRate(state, now, capacity, interval, wanted);
-      }
+    if (state.tat !== undefined && state.tat + interval > now + horizon + ROUNDING_MS) {
+      return this.refuseRate(state, now, interval, state.tat - horizon + interval);
     }
-    for (let attempt = 0; attempt < 2; attempt++) {
+    for (let attempt = 0; attempt < 3; attempt++) {
       now = this.now();
-      const result = await this.writeTake(key, state.tat, now, take, capacity, interval);
+      const result = await this.writeTake(key, state.tat, now, take, interval, horizon);
       if (result.taken) {
         state.tat = result.tat;
         state.tokens = take;
-        state.expiresAt = now + this.tokenTtlMs;
+        state.interval = interval;
+        // GCRA: a call conforms from `tat − (capacity − 1)·interval`; the batch's tokens are the next `take` of them.
+        state.dueFrom = result.tat - take * interval - (capacity - 1) * interval;
         this.stats.tokensGranted += take;
         return undefined;
       }
-      state.contendedUntil = now + CONTENDED_MS;
       if (result.tat !== undefined) state.tat = Math.max(state.tat ?? -Infinity, result.tat);
-      if (state.tat !== undefined && tokensAt(state.tat, now, capacity, interval) < wanted - EPSILON) break;
-      take = wanted;
+      const room = state.tat === undefined ? take : Math.floor((now + horizon - state.tat) / interval + EPSILON);
+      if (room < 1) break;
+      take = Math.min(take, room);
     }
-    return this.refuseRate(state, this.now(), capacity, interval, wanted);
+    return this.refuseRate(state, now, interval, (state.tat ?? now) - horizon + interval);
   }
 
   /**
-   * One conditional write taking `take` tokens. A bucket whose `tat` is in the past is full: `tat = now + take·interval`.
-   * Otherwise `tat += take·interval`, if the bucket holds `take` tokens. On a failed condition, the table's `tat`.
+   * One conditional write reserving `take` tokens. A bucket whose `tat` is in the past is full:
+   * `tat = now + take·interval`. Otherwise `tat += take·interval`, if that stays within the horizon. On a failed
+   * condition, the table's `tat`.
    */
   private async writeTake(
     key: string,
     knownTat: number | undefined,
     now: number,
     take: number,
-    capacity: number,
     interval: number,
+    horizon: number,
     switched = false,
   ): Promise<{ taken: true; tat: number } | { taken: false; tat: number | undefined }> {
     const full = knownTat === undefined || knownTat <= now;
@@ -283,7 +279,7 @@ export class DynamoLimiter implements DeliveryLimiter {
           ExpressionAttributeValues: {
             ':cost': num(take * interval),
             ':now': num(now),
-            ':latest': num(now + (capacity - take) * interval + ROUNDING_MS),
+            ':latest': num(now + horizon - take * interval + ROUNDING_MS),
             ':ttl': num(this.ttl(now)),
           },
         };
@@ -292,33 +288,36 @@ export class DynamoLimiter implements DeliveryLimiter {
     const tat = readNumber(outcome.item, 'tat');
     if (switched) return { taken: false, tat };
     // The other form of the write fits the bucket as it really is: try it at once.
-    if (full && tat !== undefined && tat > now) return this.writeTake(key, tat, now, take, capacity, interval, true);
-    if (!full && (tat === undefined || tat <= now)) return this.writeTake(key, undefined, now, take, capacity, interval, true);
+    if (full && tat !== undefined && tat > now) return this.writeTake(key, tat, now, take, interval, horizon, true);
+    if (!full && (tat === undefined || tat <= now)) return this.writeTake(key, undefined, now, take, interval, horizon, true);
     return { taken: false, tat };
   }
 
   /**
-   * A refusal with a place in line: the time the bucket holds `needed` tokens, then one interval later per caller
-   * already refused, so that a postponed backlog comes back spread at the rate.
+   * A refusal with a place in line: the first caller is told `readyAt`, each later one an interval after the one
+   * before, so that a postponed backlog comes back spread at the rate; beyond {@link SPREAD_MS} of places (other
+   * processes hand out places in the same bucket), callers are spread at random over the next second.
    */
-  private refuseRate(state: RateState, now: number, capacity: number, interval: number, needed: number): Refused {
-    const tat = state.tat ?? now;
-    const ready = tat - (capacity - Math.min(needed, capacity)) * interval;
-    state.refusedAt = now;
-    const at = Math.max(ready, now + MIN_RETRY_MS, state.promisedUntil + interval);
-    state.promisedUntil = Math.min(at, now + MAX_RETRY_MS);
+  private refuseRate(state: RateState, now: number, interval: number, readyAt: number): Refused {
+    const start = Math.max(readyAt, now + MIN_RETRY_MS);
+    let at = Math.max(start, state.promisedUntil + interval);
+    if (at > start + SPREAD_MS) at = start + Math.random() * SPREAD_MS;
+    else state.promisedUntil = at;
     return { admitted: false, reason: 'rate', retryAfterMs: clampRetry(at - now) };
   }
 
+  /** A token taken for a call that was then refused for concurrency goes back to the front of the batch. */
   private giveBackToken(key: string): void {
     const state = this.rates.get(key);
-    if (state && this.now() < state.expiresAt) state.tokens += 1;
+    if (!state) return;
+    state.tokens += 1;
+    state.dueFrom -= state.interval;
   }
 
   private rateState(key: string): RateState {
     let state = this.rates.get(key);
     if (!state) {
-      state = { tat: undefined, tokens: 0, expiresAt: 0, windowStart: this.now(), windowCount: 0, previousCount: 0, promisedUntil: -Infinity, refusedAt: -Infinity, contendedUntil: -Infinity, taking: undefined };
+      state = { tat: undefined, tokens: 0, dueFrom: 0, interval: 0, windowStart: this.now(), windowCount: 0, previousCount: 0, promisedUntil: -Infinity, taking: undefined };
       this.rates.set(key, state);
     }
     return state;
@@ -484,9 +483,12 @@ export class DynamoLimiter implements DeliveryLimiter {
   }
 }
 
-/** Tokens in a bucket whose theoretical arrival time is `tat`, at `now`. */
-function tokensAt(tat: number, now: number, capacity: number, interval: number): number {
-  return Math.min(capacity, capacity - (tat - now) / interval);
+/** Drops the reserved tokens whose due time passed more than `ttlMs` ago: a token never moves further than that. */
+function dropExpired(state: RateState, now: number, ttlMs: number): void {
+  if (state.tokens === 0 || state.dueFrom + ttlMs >= now) return;
+  const expired = Math.min(state.tokens, Math.floor((now - ttlMs - state.dueFrom) / state.interval) + 1);
+  state.tokens -= expired;
+  state.dueFrom += expired * state.interval;
 }
 
 function noteDemand(state: RateState, now: number, windowMs: number): void {
