@@ -177,9 +177,9 @@ describe(`function limits across ${WORKERS} delivery workers, each with its own 
     assert.ok(firstTen >= 80 && firstTen <= 110, `first 10 s: ${firstTen}/s`);
     assert.ok(sustained >= 80 && sustained <= 110, `t0+1..11 s: ${sustained}/s`);
     assert.ok(overall <= 110, `overall ${overall}/s`);
-    // The bound of docs/limits.md for one second: burst 10 + 100 + 100 × the tokens' 0.1 s life, plus network jitter.
-    assert.ok(busiest <= 125, `${busiest} calls in one second`);
-    assert.ok(granted <= 10 + 100 * ((state.arrivals[1999]! - t0) / 1000 + 1), `the table granted ${granted} tokens`);
+    // The bound of docs/limits.md for one second: burst 10 + 100 + 100 × a token's 0.25 s life, plus network jitter.
+    assert.ok(busiest <= 140, `${busiest} calls in one second`);
+    assert.ok(granted <= 10 + 100 * ((state.arrivals[1999]! - t0) / 1000 + 2), `the table granted ${granted} tokens`);
     assert.ok(writes + failedWrites < 2000 / 4, `${writes + failedWrites} writes for 2000 deliveries: batches should cost far fewer`);
     assert.ok(stats.filter((s) => s.tokensGranted > 0).length >= 2, 'the workers share the bucket');
 

@@ -60,6 +60,9 @@ const DURATION_WEIGHT = 0.2;
 const ITEM_TTL_SECONDS = 24 * 60 * 60;
 /** How far ahead of the next token refused callers are given places in line (see refuseRate). */
 const SPREAD_MS = 1000;
+/** Weight of the newest observation in the running share; the share never counts below MIN_SHARE. */
+const SHARE_WEIGHT = 0.3;
+const MIN_SHARE = 0.05;
 /** How far ahead of the present the table hands out tokens (all processes together). */
 const HORIZON_MS = 1000;
 /**
@@ -83,6 +86,8 @@ interface RateState {
   previousCount: number;
   /** When the last place in line given to a refused caller falls due. */
   promisedUntil: number;
+  /** This process's recent share of the bucket's tokens (1: it alone), for spacing refused callers. */
+  share: number;
   /** The reservation in flight: callers that find no token wait for it instead of writing too. */
   taking: Promise<void> | undefined;
 }
@@ -230,6 +235,9 @@ export class DynamoLimiter implements DeliveryLimiter {
       now = this.now();
       const result = await this.writeTake(key, state.tat, now, take, interval, horizon);
       if (result.taken) {
+        // This process's share of the bucket: its take against how far `tat` moved since it last looked.
+        const moved = state.tat === undefined ? take * interval : result.tat - Math.max(state.tat, now);
+        if (moved > 0) state.share += (Math.min(1, (take * interval) / moved) - state.share) * SHARE_WEIGHT;
         state.tat = result.tat;
         state.tokens = take;
         state.interval = interval;
@@ -300,7 +308,9 @@ export class DynamoLimiter implements DeliveryLimiter {
    */
   private refuseRate(state: RateState, now: number, interval: number, readyAt: number): Refused {
     const start = Math.max(readyAt, now + MIN_RETRY_MS);
-    let at = Math.max(start, state.promisedUntil + interval);
+    // Other processes give places in the same bucket: this one spaces its callers by its share of the tokens.
+    const spacing = interval / Math.max(MIN_SHARE, state.share);
+    let at = Math.max(start, state.promisedUntil + spacing);
     if (at > start + SPREAD_MS) at = start + Math.random() * SPREAD_MS;
     else state.promisedUntil = at;
     return { admitted: false, reason: 'rate', retryAfterMs: clampRetry(at - now) };
@@ -317,7 +327,7 @@ export class DynamoLimiter implements DeliveryLimiter {
   private rateState(key: string): RateState {
     let state = this.rates.get(key);
     if (!state) {
-      state = { tat: undefined, tokens: 0, dueFrom: 0, interval: 0, windowStart: this.now(), windowCount: 0, previousCount: 0, promisedUntil: -Infinity, taking: undefined };
+      state = { tat: undefined, tokens: 0, dueFrom: 0, interval: 0, windowStart: this.now(), windowCount: 0, previousCount: 0, promisedUntil: -Infinity, share: 1, taking: undefined };
       this.rates.set(key, state);
     }
     return state;
