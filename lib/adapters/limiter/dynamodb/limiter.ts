@@ -360,17 +360,15 @@ export class DynamoLimiter implements DeliveryLimiter {
   private admitSlot(key: string, state: SlotState, startedAt: number): Admission {
     state.inFlight += 1;
     this.startRenewing();
-    let released = false;
-    return {
-      admitted: true,
-      release: () => {
-        if (released) return;
-        released = true;
-        state.inFlight -= 1;
-        state.averageCallMs += (Math.max(0, this.now() - startedAt) - state.averageCallMs) * DURATION_WEIGHT;
-        this.track(this.writeRelease(key, state, 1));
-      },
-    };
+    return { admitted: true, release: once(() => this.endCall(key, state, startedAt)) };
+  }
+
+  /** A call admitted at `startedAt` ended: its slot goes back to the table, its duration into the hint. */
+  private endCall(key: string, state: SlotState, startedAt: number): void {
+    state.inFlight -= 1;
+    const tookMs = Math.max(0, this.now() - startedAt);
+    state.averageCallMs += (tookMs - state.averageCallMs) * DURATION_WEIGHT;
+    this.track(this.writeRelease(key, state, 1));
   }
 
   private async writeRelease(key: string, state: SlotState, count: number): Promise<void> {
@@ -508,6 +506,16 @@ function noteDemand(state: RateState, now: number, windowMs: number): void {
     state.windowStart = now;
   }
   state.windowCount += 1;
+}
+
+/** `fn` on the first call only (a release may be called again). */
+function once(fn: () => void): () => void {
+  let done = false;
+  return () => {
+    if (done) return;
+    done = true;
+    fn();
+  };
 }
 
 function num(value: number): AttributeValue {
