@@ -206,3 +206,37 @@ describe(`function limits across ${WORKERS} delivery workers, each with its own 
     assert.equal(await deadLetters.count(), 0);
   });
 });
+
+describe('--limits-table: a gateway holds its functions to the limits other processes share', () => {
+  it('answers a sync call with 429 while another process holds the function\'s only slot, and 200 once it lets go', async () => {
+    const { startTestGateway } = await import('../helpers/gateway.js');
+    const { ConfigClient } = await import('../helpers/config.js');
+    const { http } = await import('../helpers/http.js');
+    const shared = `eg-limits-gw-${randomUUID().slice(0, 8)}`;
+    const gw = await startTestGateway({ limitsTable: shared, dynamodbEndpoint: requireEnv('EG_TEST_DYNAMODB_ENDPOINT') });
+    const sink = await Sink.start();
+    const own = new DynamoDBClient(awsClientConfig(requireEnv('EG_TEST_DYNAMODB_ENDPOINT')));
+    const other = new DynamoLimiter({ client: own, tableName: shared });
+    try {
+      const config = new ConfigClient(gw);
+      await config.eventType('http.request');
+      await config.post('functions', { functionId: 'single', type: 'http', provider: { url: sink.url }, maxConcurrency: 1 });
+      await config.subscribe({ type: 'sync', eventType: 'http.request', functionId: 'single', method: 'GET', path: '/single' });
+      const held = await other.acquire('default/single', { maxConcurrency: 1 });
+      assert.equal(held.admitted, true);
+      const refused = await http(gw.eventsUrl, '/single');
+      assert.equal(refused.status, 429, refused.text);
+      assert.equal(sink.received.length, 0);
+      if (held.admitted) held.release();
+      await other.settle();
+      assert.equal((await http(gw.eventsUrl, '/single')).status, 200);
+      assert.equal(sink.received.length, 1);
+    } finally {
+      await other.close();
+      await gw.close();
+      await sink.close();
+      await own.send(new DeleteTableCommand({ TableName: shared })).catch(() => undefined);
+      own.destroy();
+    }
+  });
+});
