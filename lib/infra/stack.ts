@@ -65,11 +65,8 @@ export class EventGatewayStack extends Stack {
       destroyLogs: !retain,
     });
     this.tables = new RegistryTables(this, 'Registry', { tablePrefix: settings.tablePrefix, retain, deletionProtection: settings.production });
-    this.limits = new DeliveryLimits(this, 'Limits', {
-      tablePrefix: settings.tablePrefix,
-      encryptionKey: this.tables.encryptionKey,
-      deletionProtection: settings.production,
-    });
+    // Never deletion-protected: it holds only state that rebuilds itself within a second.
+    this.limits = new DeliveryLimits(this, 'Limits', { tablePrefix: settings.tablePrefix, encryptionKey: this.tables.encryptionKey });
     this.queue = new DeliveryQueue(this, 'Fanout', {
       visibilityTimeout: Duration.seconds(DELIVERY_TIMEOUT.toSeconds() * VISIBILITY_PER_TIMEOUT),
       deadLetterVisibilityTimeout: Duration.seconds(DLQ_DRAINER_TIMEOUT.toSeconds() * VISIBILITY_PER_TIMEOUT),
