@@ -8,7 +8,7 @@
 import { registryTableNames } from '../lib/adapters/registry/dynamodb/index.js';
 import { readCounter } from '../lib/adapters/registry/dynamodb/index.js';
 import { LiveRoutingTable } from '../lib/dispatch/index.js';
-import { awsResourceOptionsFromEnv, openDynamoStores, openSqsQueue } from '../lib/gateway/aws.js';
+import { awsResourceOptionsFromEnv, openDynamoLimiter, openDynamoStores, openSqsQueue } from '../lib/gateway/aws.js';
 import { composeGateway } from '../lib/gateway/compose.js';
 import { targetPolicyFromFlags } from '../lib/invokers/http/index.js';
 import {
@@ -53,15 +53,23 @@ export function createHandler(deps: DeliveryHandlerDeps = {}): DeliveryHandler {
     try {
       const metrics = new GatewayMetrics({ processMetrics: false });
       const routing = await LiveRoutingTable.start(stores.registry, logger);
+      // The limits table (set by the stack) holds the function limits across every delivery Lambda and router task.
+      const limits = await openDynamoLimiter(resources, {
+        client: stores.client,
+        onError: (error, key) => logger.warn({ err: error, key }, 'the shared function limiter failed in the background; retrying'),
+      });
       const composed = await composeGateway({
         stores: { ...stores, queue: sqs.queue },
         metrics,
         logger,
-        dispatch: { routing, targetPolicy, cloudEventsVersion: settings.cloudEventsVersion, workers: {} },
+        dispatch: {
+          routing, targetPolicy, cloudEventsVersion: settings.cloudEventsVersion, workers: {},
+          ...(limits ? { limiter: limits.limiter } : {}),
+        },
       });
       const workers = composed.dispatch.workers!;
       const changesTable = registryTableNames(resources.tablePrefix).changes;
-      return { stores, sqs, routing, composed, workers, changesTable };
+      return { stores, sqs, routing, composed, workers, changesTable, limiter: limits?.limiter };
     } catch (error) {
       await stores.close();
       sqs.client.destroy();
@@ -75,16 +83,21 @@ export function createHandler(deps: DeliveryHandlerDeps = {}): DeliveryHandler {
     writeMetrics: deps.writeMetrics,
     describe: 'the delivery handler',
     async handle(event, context) {
-      const { stores, sqs, routing, workers, changesTable } = await runtime.get();
+      const { stores, sqs, routing, workers, changesTable, limiter } = await runtime.get();
       await catchUpRouting(routing, () => readCounter(stores.client, changesTable), catchUpTimeoutMs, logger);
-      return deliverSqsRecords(event.Records, {
-        queue: sqs.queue,
-        workers,
-        logger,
-        concurrency: settings.workers,
-        metrics: context.eventGatewayMetrics,
-        ...(context.getRemainingTimeInMillis ? { remainingMs: () => context.getRemainingTimeInMillis!() } : {}),
-      });
+      try {
+        return await deliverSqsRecords(event.Records, {
+          queue: sqs.queue,
+          workers,
+          logger,
+          concurrency: settings.workers,
+          metrics: context.eventGatewayMetrics,
+          ...(context.getRemainingTimeInMillis ? { remainingMs: () => context.getRemainingTimeInMillis!() } : {}),
+        });
+      } finally {
+        // The slots' releases are written before the environment is frozen, not after it thaws.
+        await limiter?.settle();
+      }
     },
     async close() {
       const started = await runtime.started?.catch(() => undefined);

@@ -3,6 +3,7 @@ import { DynamoDBStreamsClient } from '@aws-sdk/client-dynamodb-streams';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { DynamoAccessKeyStore } from '../adapters/access-keys/dynamodb/index.js';
 import { DynamoDeadLetterStore } from '../adapters/dead-letters/dynamodb/index.js';
+import { DynamoLimiter, ensureLimitsTable } from '../adapters/limiter/dynamodb/index.js';
 import { SqsDeliveryQueue } from '../adapters/queue/sqs/index.js';
 import {
   DynamoRegistry,
@@ -23,6 +24,8 @@ export interface AwsResourceOptions {
   tablePrefix?: string;
   /** A DynamoDB-compatible endpoint (DynamoDB Local); unset on AWS. */
   dynamodbEndpoint?: string;
+  /** The limits table shared by every process (`--limits-table`); unset: no DynamoDB limiter. */
+  limitsTable?: string;
   /** The async fan-out queue. */
   sqsQueueUrl?: string;
   /** An SQS-compatible endpoint (fauxqs); unset on AWS. */
@@ -85,6 +88,32 @@ export async function openDynamoStores(options: AwsResourceOptions): Promise<Dyn
   };
 }
 
+/**
+ * The function limits shared by every process on the limits table (`--limits-table`, docs/limits.md), or undefined
+ * when none is named. Reuses `client` when given (the stores'); `close` releases only a client of its own (the
+ * composition closes the limiter).
+ */
+export async function openDynamoLimiter(
+  options: AwsResourceOptions,
+  shared: { client?: DynamoDBClient; onError?: (error: unknown, key: string) => void } = {},
+): Promise<{ limiter: DynamoLimiter; close(): void } | undefined> {
+  if (!options.limitsTable) return undefined;
+  const client = shared.client ?? new DynamoDBClient({ endpoint: options.dynamodbEndpoint, region: options.region });
+  const own = shared.client === undefined;
+  try {
+    if (options.createTables ?? options.dynamodbEndpoint !== undefined) await ensureLimitsTable(client, options.limitsTable);
+  } catch (error) {
+    if (own) client.destroy();
+    throw error;
+  }
+  return {
+    limiter: new DynamoLimiter({ client, tableName: options.limitsTable, onError: shared.onError }),
+    close: () => {
+      if (own) client.destroy();
+    },
+  };
+}
+
 /** The async fan-out queue on SQS. */
 export function openSqsQueue(options: AwsResourceOptions): { queue: SqsDeliveryQueue; client: SQSClient } {
   if (!options.sqsQueueUrl) throw new Error(`the SQS queue needs a queue URL: --sqs-queue-url or ${envName('sqsQueueUrl')}`);
@@ -97,6 +126,7 @@ export function awsResourceOptionsFromEnv(env: NodeJS.ProcessEnv = process.env):
   return {
     tablePrefix: settingFromEnv('dynamodbTablePrefix', env),
     dynamodbEndpoint: settingFromEnv('dynamodbEndpoint', env),
+    limitsTable: settingFromEnv('limitsTable', env),
     sqsQueueUrl: settingFromEnv('sqsQueueUrl', env),
     sqsEndpoint: settingFromEnv('sqsEndpoint', env),
     maxPending: settingFromEnv('maxPending', env),

@@ -85,8 +85,8 @@ export async function startGateway(
       cloudEventsVersion: options.cloudEventsVersion,
       // A burst may fill most of the queue before deliveries take the CPU back (bench/README.md).
       workers: runsWorkers && { concurrency: options.workers, yieldBacklog: Math.floor(options.maxPending * 0.9) },
-      // The function limits (docs/limits.md): in this process unless a shared limiter is passed.
-      limiter: input.limiter,
+      // The function limits (docs/limits.md): in this process unless a shared limiter is passed or --limits-table names one.
+      limiter: input.limiter ?? stores.limiter,
     },
     configApi: {
       limits: { maxIdLength: options.maxIdLength, maxJsonDepth: options.maxJsonDepth },

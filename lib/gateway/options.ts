@@ -81,6 +81,12 @@ export interface GatewayOptions {
   dynamodbTablePrefix?: string;
   /** A DynamoDB-compatible endpoint (DynamoDB Local); missing tables are then created. @default AWS */
   dynamodbEndpoint?: string;
+  /**
+   * A DynamoDB table that holds functions' `rateLimit` and `maxConcurrency` across every process sharing it (the
+   * router tasks and delivery Lambdas on AWS); missing, it is created when `dynamodbEndpoint` is set.
+   * @default none: this process holds the limits alone
+   */
+  limitsTable?: string;
   /** The SQS queue of async fan-out (needed with `queue: 'sqs'`). */
   sqsQueueUrl?: string;
   /** An SQS-compatible endpoint. @default AWS */
@@ -127,7 +133,7 @@ export interface GatewayOptions {
   logFormat?: LogFormat;
 }
 
-type OptionalSettings = 'adminKey' | 'dynamodbEndpoint' | 'sqsQueueUrl' | 'sqsEndpoint' | 'allowTargets';
+type OptionalSettings = 'adminKey' | 'dynamodbEndpoint' | 'limitsTable' | 'sqsQueueUrl' | 'sqsEndpoint' | 'allowTargets';
 export type ResolvedGatewayOptions = Required<Omit<GatewayOptions, OptionalSettings>> & Pick<GatewayOptions, OptionalSettings>;
 
 /** Fills in every default (from the settings table, lib/settings); the settings without one stay unset. */
@@ -158,6 +164,7 @@ export function resolveOptions(options: GatewayOptions): ResolvedGatewayOptions 
     queue: options.queue ?? SETTINGS.queue.default,
     dynamodbTablePrefix: options.dynamodbTablePrefix ?? SETTINGS.dynamodbTablePrefix.default,
     dynamodbEndpoint: options.dynamodbEndpoint || undefined,
+    limitsTable: options.limitsTable || undefined,
     sqsQueueUrl: options.sqsQueueUrl || undefined,
     sqsEndpoint: options.sqsEndpoint || undefined,
     routerOnly,

@@ -1,3 +1,4 @@
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SqliteAccessKeyStore } from '../adapters/access-keys/sqlite/index.js';
 import { SqliteCheckpointStore } from '../adapters/checkpoints/sqlite/index.js';
 import { SqliteDeadLetterStore } from '../adapters/dead-letters/sqlite/index.js';
@@ -9,6 +10,7 @@ import type { Logger } from '../observability/logger.js';
 import type { AccessKeyStore } from '../ports/access-keys.js';
 import type { CheckpointStore } from '../ports/checkpoint-store.js';
 import type { DeadLetterStore } from '../ports/dead-letter-store.js';
+import type { DeliveryLimiter } from '../ports/delivery-limiter.js';
 import type { DeliveryQueue } from '../ports/delivery-queue.js';
 import type { Registry } from '../ports/registry.js';
 import type { ResolvedGatewayOptions } from './options.js';
@@ -24,6 +26,8 @@ export interface GatewayStores {
    * this process's pollers), opened on first call.
    */
   checkpoints(): CheckpointStore;
+  /** The function limits shared with other processes (`--limits-table`); absent: this process holds them alone. */
+  limiter?: DeliveryLimiter;
   /** Dead-letter count for the gauge; cached where counting is a scan (DynamoDB). */
   deadLetterCount(): Promise<number>;
   close(): Promise<void>;
@@ -45,12 +49,13 @@ export async function openStores(options: ResolvedGatewayOptions, metrics: Gatew
     return db;
   };
   // The AWS SDK is loaded only when an AWS adapter is chosen: local mode starts without it.
-  const aws = options.store === 'dynamodb' || options.queue === 'sqs' ? await import('./aws.js') : undefined;
+  const aws = options.store === 'dynamodb' || options.queue === 'sqs' || options.limitsTable ? await import('./aws.js') : undefined;
   const resources = {
     tablePrefix: options.dynamodbTablePrefix,
     dynamodbEndpoint: options.dynamodbEndpoint,
     sqsQueueUrl: options.sqsQueueUrl,
     sqsEndpoint: options.sqsEndpoint,
+    limitsTable: options.limitsTable,
     maxPending: options.maxPending,
     onChangeLag: (lagMs: number) => metrics.configPropagationSeconds.observe(lagMs / 1000),
     // A process that serves the config API routes its own changes at once (read-your-writes).
@@ -72,9 +77,11 @@ export async function openStores(options: ResolvedGatewayOptions, metrics: Gatew
   let deadLetters: DeadLetterStore;
   let accessKeys: AccessKeyStore;
   let deadLetterCount: () => Promise<number>;
+  let dynamoClient: DynamoDBClient | undefined;
   if (options.store === 'dynamodb') {
     const dynamo = await aws!.openDynamoStores(resources);
     closers.push(() => dynamo.close());
+    dynamoClient = dynamo.client;
     ({ registry, deadLetters, accessKeys } = dynamo);
     let cached: { value: number; until: number } | undefined;
     deadLetterCount = async () => {
@@ -88,6 +95,12 @@ export async function openStores(options: ResolvedGatewayOptions, metrics: Gatew
     accessKeys = new SqliteAccessKeyStore(sqlite());
     deadLetterCount = () => store.count();
   }
+
+  const limits = await aws?.openDynamoLimiter(resources, {
+    client: dynamoClient,
+    onError: (error, key) => logger.warn({ err: error, key }, 'the shared function limiter failed in the background; retrying'),
+  });
+  if (limits) closers.push(() => limits.close());
 
   let queue: DeliveryQueue;
   if (options.queue === 'sqs') {
@@ -113,6 +126,7 @@ export async function openStores(options: ResolvedGatewayOptions, metrics: Gatew
     deadLetters,
     accessKeys,
     checkpoints: () => (checkpoints ??= new SqliteCheckpointStore(sqlite())),
+    limiter: limits?.limiter,
     deadLetterCount,
     async close() {
       // The queue first (it flushes pending acks), then the stores, then the files and clients they use.

@@ -18,6 +18,7 @@ export {
 } from './props.js';
 export { CONTEXT_KEYS, propsFromContext, type ContextKey } from './context.js';
 export { TABLE_ACCESS, grantQueueSend, grantTableAccess, type GatewayTables, type TableAccess, type TableAction } from './permissions.js';
+export { DeliveryLimits, LIMITER_TABLE_ACTIONS, type DeliveryLimitsProps } from './limits/index.js';
 export { GatewayNetwork, type GatewayNetworkProps } from './network/index.js';
 export { CHANGES_TTL_ATTRIBUTE, RegistryTables, type RegistryTablesProps } from './registry/index.js';
 export { DEAD_LETTER_RETENTION, DeliveryQueue, MAX_RECEIVE_COUNT, QUEUE_RETENTION, type DeliveryQueueProps } from './queue/index.js';
@@ -47,6 +48,6 @@ export {
   type WorkersProps,
 } from './workers/index.js';
 export { EMF_SERVICES, Observability, type ObservabilityProps } from './observability/index.js';
-export { TARGET_ACTIONS, TargetAccess, parseTargetArn, type TargetAccessProps, type TargetService } from './targets/index.js';
+export { FUNCTION_URL_ACTION, TARGET_ACTIONS, TargetAccess, parseTargetArn, type TargetAccessProps, type TargetService } from './targets/index.js';
 export { REPO_ROOT } from './paths.js';
 export { acknowledgeFinding } from './nag.js';

@@ -3,6 +3,7 @@ import { Platform } from 'aws-cdk-lib/aws-ecr-assets';
 import { ContainerImage } from 'aws-cdk-lib/aws-ecs';
 import type { Construct } from 'constructs';
 import { ConfigApi } from './config-api/config-api.js';
+import { DeliveryLimits } from './limits/limits.js';
 import { GatewayNetwork } from './network/network.js';
 import { Observability } from './observability/observability.js';
 import { settingsEnv } from '../settings/index.js';
@@ -35,6 +36,7 @@ export class EventGatewayStack extends Stack {
   readonly settings: ResolvedEventGatewayProps;
   readonly network: GatewayNetwork;
   readonly tables: RegistryTables;
+  readonly limits: DeliveryLimits;
   readonly queue: DeliveryQueue;
   readonly targets: TargetAccess;
   readonly router: RouterService;
@@ -63,6 +65,8 @@ export class EventGatewayStack extends Stack {
       destroyLogs: !retain,
     });
     this.tables = new RegistryTables(this, 'Registry', { tablePrefix: settings.tablePrefix, retain, deletionProtection: settings.production });
+    // Never deletion-protected: it holds only state that rebuilds itself within a second.
+    this.limits = new DeliveryLimits(this, 'Limits', { tablePrefix: settings.tablePrefix, encryptionKey: this.tables.encryptionKey });
     this.queue = new DeliveryQueue(this, 'Fanout', {
       visibilityTimeout: Duration.seconds(DELIVERY_TIMEOUT.toSeconds() * VISIBILITY_PER_TIMEOUT),
       deadLetterVisibilityTimeout: Duration.seconds(DLQ_DRAINER_TIMEOUT.toSeconds() * VISIBILITY_PER_TIMEOUT),
@@ -77,6 +81,7 @@ export class EventGatewayStack extends Stack {
     const environment = settingsEnv({
       dynamodbTablePrefix: settings.tablePrefix,
       sqsQueueUrl: this.queue.queue.queueUrl,
+      limitsTable: this.limits.table.tableName,
       logLevel: 'info',
       allowTargets: settings.allowTargets.length > 0 ? settings.allowTargets.join(',') : undefined,
       // The router writes its EMF metrics (every 60 s with --router-only) into the same namespace as the Lambdas.
@@ -103,6 +108,7 @@ export class EventGatewayStack extends Stack {
     const taskRole = this.router.taskDefinition.taskRole;
     grantTableAccess(taskRole, this.tables, TABLE_ACCESS.router);
     grantQueueSend(taskRole, this.queue.queue, this.queue.encryptionKey);
+    this.limits.grantLimiter(taskRole);
     this.targets.attachTo(taskRole);
 
     this.configApi = new ConfigApi(this, 'ConfigApi', {
@@ -124,6 +130,7 @@ export class EventGatewayStack extends Stack {
       retain,
       ...logs,
     });
+    this.limits.grantLimiter(this.workers.delivery);
 
     this.observability = new Observability(this, 'Observability', {
       metricsNamespace: settings.metricsNamespace,
@@ -140,7 +147,7 @@ export class EventGatewayStack extends Stack {
       queue: this.queue.queue,
       deadLetterQueue: this.queue.deadLetterQueue,
       invalidationFailures: this.workers.invalidationFailures,
-      tables: [this.tables.registry, this.tables.changes, this.tables.deadLetters],
+      tables: [this.tables.registry, this.tables.changes, this.tables.deadLetters, this.limits.table],
     });
 
     new CfnOutput(this, 'EventsUrl', { value: this.router.eventsUrl, description: 'Events API: emit events and call HTTP routes here' });

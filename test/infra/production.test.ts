@@ -181,9 +181,9 @@ describe('Alarms that reach someone', () => {
     assert.equal(alarmOn(/ApproximateNumberOfMessagesVisible/).filter((a) => a.includes(failureQueue)).length, 1);
   });
 
-  it('alarms on DynamoDB throttles of the three tables and on delivery Lambda throttles', () => {
+  it('alarms on DynamoDB throttles of the three tables and the limits table, and on delivery Lambda throttles', () => {
     const [dynamo] = alarmOn(/ReadThrottleEvents/);
-    assert.equal((dynamo!.match(/ThrottleEvents/g) ?? []).length, 6);
+    assert.equal((dynamo!.match(/ThrottleEvents/g) ?? []).length, 8);
     const delivery = JSON.stringify(stack.resolve(stack.workers.delivery.functionName));
     assert.equal(alarmOn(/"MetricName":"Throttles"/).filter((a) => a.includes(delivery)).length, 1);
   });

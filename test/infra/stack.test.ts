@@ -28,7 +28,8 @@ describe('Construct: RegistryTables', () => {
         AttributeDefinitions: Match.arrayWith(definition.AttributeDefinitions!.map((a) => Match.objectLike(a))),
       });
     }
-    template.resourceCountIs('AWS::DynamoDB::Table', 3);
+    // …and the limits table (test/infra/limits.test.ts).
+    template.resourceCountIs('AWS::DynamoDB::Table', 4);
   });
 
   it('gives the registry table a Stream with new and old images and no other table a Stream', () => {
@@ -245,6 +246,7 @@ describe('Construct: RouterService', () => {
             { Name: 'NODE_OPTIONS', Value: '--max-old-space-size=768' },
             { Name: 'EVENT_GATEWAY_DYNAMODB_TABLE_PREFIX', Value: 'event-gateway-' },
             { Name: 'EVENT_GATEWAY_SQS_QUEUE_URL', Value: ref(stack.queue.queue.queueUrl) },
+            { Name: 'EVENT_GATEWAY_LIMITS_TABLE', Value: ref(stack.limits.table.tableName) },
             { Name: 'EVENT_GATEWAY_LOG_LEVEL', Value: 'info' },
             { Name: 'EVENT_GATEWAY_METRICS_NAMESPACE', Value: 'EventGateway' },
             { Name: 'AWS_REGION', Value: { Ref: 'AWS::Region' } },
@@ -322,14 +324,18 @@ describe('Construct: RouterService', () => {
 });
 
 describe('IAM', () => {
-  it('gives the router read access to the registry and change log and send access to the queue, and no writes', () => {
+  it('gives the router read access to the registry and change log and send access to the queue, and no writes but the limiter\'s', () => {
     const role = ref(stack.router.taskDefinition.taskRole.roleName);
     const mine = statements(template).filter((s) => JSON.stringify(s.roles) === JSON.stringify([role]));
     const actions = mine.flatMap((s) => s.action).sort();
+    // The limits table's GetItem and UpdateItem, and the key calls of a write (test/infra/limits.test.ts).
     assert.deepEqual(actions, [
-      'dynamodb:GetItem', 'dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:Query', 'dynamodb:Scan', 'dynamodb:Scan',
-      'kms:Decrypt', 'kms:Decrypt', 'kms:DescribeKey', 'kms:GenerateDataKey', 'sqs:GetQueueAttributes', 'sqs:SendMessage',
+      'dynamodb:GetItem', 'dynamodb:GetItem', 'dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:Query', 'dynamodb:Scan', 'dynamodb:Scan',
+      'dynamodb:UpdateItem', 'kms:Decrypt', 'kms:Decrypt', 'kms:DescribeKey', 'kms:Encrypt', 'kms:GenerateDataKey', 'kms:GenerateDataKey',
+      'sqs:GetQueueAttributes', 'sqs:SendMessage',
     ]);
+    const updates = mine.filter((s) => s.action.includes('dynamodb:UpdateItem'));
+    assert.deepEqual(updates.map((s) => s.resource), [[ref(stack.limits.table.tableArn)]]);
   });
 
   it('grants no call to a function target when no target ARN is allowed', () => {

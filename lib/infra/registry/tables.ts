@@ -87,7 +87,7 @@ function keysOf(definition: TableDefinition, schema: KeySchemaElement[] | undefi
 }
 
 /** A CDK table with the keys, indexes and Stream of an SDK CreateTable input, and the stack's secure defaults. */
-function tableFromDefinition(
+export function tableFromDefinition(
   scope: Construct,
   id: string,
   definition: TableDefinition,

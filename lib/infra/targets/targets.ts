@@ -35,6 +35,23 @@ export function parseTargetArn(arn: string): { service: TargetService; arn: stri
   );
 }
 
+/**
+ * An `http` function with `awsSigV4` auth (`service: lambda`) calling a Lambda function URL whose auth type is
+ * AWS_IAM signs with the gateway's role, which then needs `lambda:InvokeFunctionUrl` on that function. Granted on the
+ * same allowed Lambda ARNs as `lambda:InvokeFunction` (the deployer allowed calling those functions), and only for
+ * URLs with IAM auth: a URL with auth type NONE needs no permission at all.
+ */
+export const FUNCTION_URL_ACTION = 'lambda:InvokeFunctionUrl';
+
+function functionUrlStatement(functionArns: readonly string[]): PolicyStatement {
+  return new PolicyStatement({
+    effect: Effect.ALLOW,
+    actions: [FUNCTION_URL_ACTION],
+    resources: [...functionArns],
+    conditions: { StringEquals: { 'lambda:FunctionUrlAuthType': 'AWS_IAM' } },
+  });
+}
+
 export interface TargetAccessProps {
   /** ARNs of the functions, streams and queues that may be called (validated with {@link parseTargetArn}). */
   readonly allowedTargetArns: readonly string[];
@@ -62,6 +79,8 @@ export class TargetAccess extends Construct {
     const statements = [...byService].map(
       ([service, arns]) => new PolicyStatement({ effect: Effect.ALLOW, actions: [TARGET_ACTIONS[service]], resources: arns }),
     );
+    const functions = byService.get('lambda');
+    if (functions) statements.push(functionUrlStatement(functions));
     const keyArns = props.allowedTargetKeyArns ?? [];
     if (keyArns.length > 0) {
       // Kinesis encrypts with a data key; SQS also decrypts it to send to a KMS-encrypted queue (else KMS.AccessDeniedException).

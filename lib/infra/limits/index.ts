@@ -1,0 +1,1 @@
+export { DeliveryLimits, LIMITER_TABLE_ACTIONS, type DeliveryLimitsProps } from './limits.js';
