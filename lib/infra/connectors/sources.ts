@@ -4,6 +4,8 @@
  * may read (`connectorSourceArns`), or keeps the default: this account's streams and queues in the stack's region.
  */
 
+import { serviceOfArn } from '../arns.js';
+
 /** The services whose ARNs `connectorSourceArns` takes. */
 export type ConnectorSourceService = 'kinesis' | 'dynamodb' | 'sqs' | 'mq' | 'secretsmanager' | 'kms';
 
@@ -41,7 +43,6 @@ export const CONNECTOR_MQ_NETWORK_ACTIONS: readonly string[] = [
   'ec2:DescribeVpcs',
 ];
 
-const ARN = /^arn:(aws[a-z-]*):([a-z0-9-]+):([a-z0-9*-]*):(\d{12}|\*):(.+)$/;
 const RESOURCE_SHAPE: Readonly<Record<ConnectorSourceService, RegExp>> = {
   kinesis: /^stream\/[A-Za-z0-9_.*-]+$/,
   dynamodb: /^table\/[A-Za-z0-9_.*-]+\/stream\/[A-Za-z0-9_.:*-]+$/,
@@ -53,12 +54,8 @@ const RESOURCE_SHAPE: Readonly<Record<ConnectorSourceService, RegExp>> = {
 
 /** Which service a `connectorSourceArns` entry names. Throws an Error naming the ARN and what is accepted. */
 export function parseConnectorSourceArn(arn: string): { service: ConnectorSourceService; arn: string } {
-  const match = ARN.exec(arn);
-  const service = match?.[2];
-  if (match && service !== undefined && service in RESOURCE_SHAPE) {
-    const known = service as ConnectorSourceService;
-    if (RESOURCE_SHAPE[known].test(match[5]!)) return { service: known, arn };
-  }
+  const service = serviceOfArn(arn, RESOURCE_SHAPE);
+  if (service) return { service, arn };
   throw new Error(
     `"${arn}" is not the ARN of a Kinesis stream (arn:aws:kinesis:<region>:<account>:stream/<name>), a DynamoDB stream ` +
       '(…:dynamodb:…:table/<table>/stream/<label>), an SQS queue (…:sqs:…:<name>), an Amazon MQ broker (…:mq:…:broker:<name>:<id>), ' +
