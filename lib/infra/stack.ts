@@ -154,6 +154,7 @@ export class EventGatewayStack extends Stack {
       delivery: this.workers.delivery,
       invalidation: this.workers.invalidation,
       dlqDrainer: this.workers.dlqDrainer,
+      connector: this.connector.function,
       queue: this.queue.queue,
       deadLetterQueue: this.queue.deadLetterQueue,
       invalidationFailures: this.workers.invalidationFailures,

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { Match } from 'aws-cdk-lib/assertions';
-import { MAPPING_SETTINGS } from '../../lib/connectors/aws/index.js';
+import { CONNECTOR_METRICS, MAPPING_SETTINGS } from '../../lib/connectors/aws/index.js';
 import { CONNECTOR_TIMEOUT, EventGatewayPropsError, connectorSourceProblems, propsFromContext, resolveEventGatewayProps, validateEventGatewayProps } from '../../lib/infra/index.js';
 import { buildStack, statements } from './helpers.js';
 
@@ -154,6 +154,14 @@ describe('Construct: Connector (connections on AWS)', () => {
     const context: Record<string, string> = { connectorSourceArns: 'arn:aws:sqs:eu-west-1:123456789012:a, arn:aws:sqs:eu-west-1:123456789012:b' };
     const { props } = propsFromContext({ tryGetContext: (key: string) => context[key] });
     assert.deepEqual(props.connectorSourceArns, ['arn:aws:sqs:eu-west-1:123456789012:a', 'arn:aws:sqs:eu-west-1:123456789012:b']);
+  });
+
+  it("shows the connector's EMF metrics, under its own Service dimension, and its Lambda errors on the dashboard", () => {
+    const dashboard = JSON.stringify(stack.resolve(Object.values(template.findResources('AWS::CloudWatch::Dashboard'))[0])).replace(/\\/g, '');
+    for (const name of Object.values(CONNECTOR_METRICS)) {
+      assert.match(dashboard, new RegExp(`"${name}","Service","connector"`), name);
+    }
+    assert.match(dashboard, /Connections: connector Lambda/);
   });
 
   it('the mappings the config API makes report batch item failures, and bisect and retry streams until they succeed', () => {
