@@ -219,6 +219,7 @@ function gatewayArgs(dataDir, configPort, eventsPort) {
     '--data-dir', dataDir,
     '--config-port', String(configPort),
     '--events-port', String(eventsPort),
+    '--connector-port', '0',
     '--log-level', 'warn',
     '--durability', 'process',
   ];

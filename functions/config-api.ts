@@ -3,7 +3,10 @@
  * or an API Gateway HTTP API (payload 2.0), on the DynamoDB stores, with access keys required.
  */
 import middy from '@middy/core';
+import type { LambdaClientConfig } from '@aws-sdk/client-lambda';
 import type { SecretsManagerClientConfig } from '@aws-sdk/client-secrets-manager';
+import type { ConnectionRuntime } from '../lib/connectors/runtime.js';
+import type { Registry } from '../lib/ports/registry.js';
 import { lambdaConfigHandler, type LambdaHttpResult } from '../lib/config-api/adapters/index.js';
 import { awsResourceOptionsFromEnv, openDynamoStores, openSqsQueue } from '../lib/gateway/aws.js';
 import { envName } from '../lib/settings/index.js';
@@ -32,6 +35,8 @@ export interface ConfigApiHandlerDeps {
   writeMetrics?: (document: string) => void;
   /** The clock of the admin key's cache. @default Date.now */
   now?: () => number;
+  /** The Lambda client that manages the connector's event source mappings. @default the SDK's defaults */
+  lambda?: LambdaClientConfig;
 }
 
 export type ConfigApiHandler = ((event: unknown, context?: LambdaContext) => Promise<LambdaHttpResult>) & {
@@ -48,6 +53,7 @@ export function createHandler(deps: ConfigApiHandlerDeps = {}): ConfigApiHandler
     const resources = awsResourceOptionsFromEnv(env);
     const stores = await openDynamoStores(resources);
     const sqs = openSqsQueue(resources);
+    const connections = await connectionRuntime(settings.connectorFunctionArn, stores.registry, deps.lambda, logger);
     const composed = await composeGateway({
       stores: { ...stores, queue: sqs.queue },
       metrics: new GatewayMetrics({ processMetrics: false }),
@@ -57,9 +63,10 @@ export function createHandler(deps: ConfigApiHandlerDeps = {}): ConfigApiHandler
         required: true,
         publicMetrics: settings.publicMetrics,
         cacheTtlMs: settings.accessKeyCacheMs,
+        connections: connections.runtime,
       },
     });
-    return { stores, sqs, configApi: composed.configApi, byAdminKey: new Map<string | undefined, ReturnType<typeof lambdaConfigHandler>>() };
+    return { stores, sqs, connections, configApi: composed.configApi, byAdminKey: new Map<string | undefined, ReturnType<typeof lambdaConfigHandler>>() };
   });
 
   /** One API per admin key: a new one when the key was rotated (read again after `adminKeyCacheMs`), the old one dropped. */
@@ -98,11 +105,33 @@ export function createHandler(deps: ConfigApiHandlerDeps = {}): ConfigApiHandler
     async close() {
       const started = await app.started?.catch(() => undefined);
       if (!started) return;
+      started.connections.close();
       await started.sqs.queue.close();
       started.sqs.client.destroy();
       await started.stores.close();
     },
   });
+}
+
+
+/**
+ * What runs connections on AWS: the event source mappings to the connector Lambda, reconciled on every change of a
+ * connection through this API. Without the connector's ARN (a stack without it), connections are only stored.
+ */
+async function connectionRuntime(
+  functionArn: string | undefined,
+  registry: Registry,
+  clientConfig: LambdaClientConfig | undefined,
+  logger: Logger,
+): Promise<{ runtime: ConnectionRuntime; close(): void }> {
+  if (!functionArn) {
+    logger.warn(`${envName('connectorFunctionArn')} is not set: connections are stored, but nothing reads their sources`);
+    return { runtime: { apply: async () => {}, sync: async () => {}, stop: async () => {} }, close: () => {} };
+  }
+  const [{ LambdaClient }, { EventSourceMappings }] = await Promise.all([import('@aws-sdk/client-lambda'), import('../lib/connectors/aws/index.js')]);
+  const client = new LambdaClient(clientConfig ?? {});
+  const runtime = new EventSourceMappings({ client, functionArn, connections: () => registry.listAllConnections(), logger });
+  return { runtime, close: () => client.destroy() };
 }
 
 export const handler = createHandler();

@@ -63,7 +63,7 @@ describe('what the CLI says at start', () => {
   async function startLogs(args: string[]): Promise<string> {
     const child = spawn(process.execPath, [
       CLI, '--host', '127.0.0.1', '--config-port', String(await freePort()), '--events-port', String(await freePort()),
-      '--data-dir', dataDir, '--log-format', 'json', ...args,
+      '--connector-port', '0', '--data-dir', dataDir, '--log-format', 'json', ...args,
     ], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, EVENT_GATEWAY_ADMIN_KEY: '' } });
     let output = '';
     const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));

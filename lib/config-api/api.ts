@@ -1,10 +1,12 @@
 import { InternalError, isHttpError } from '../core/errors/index.js';
+import { connectionJson } from '../core/connections/index.js';
 import { toJson, type Kind } from '../core/model/index.js';
 import { idOf } from '../core/model/types.js';
 import type { GatewayMetrics } from '../observability/metrics.js';
 import type { Logger } from '../observability/logger.js';
 import { ConfigRouter } from './router.js';
 import type { AccessControl, AccessKeyService, AccessScope } from './access.js';
+import type { ConnectionsService } from './connections.js';
 import type { DeadLetterService } from './dead-letters.js';
 import type { MetadataFilters, ConfigService } from './service.js';
 import type { ConfigHandler, ConfigRequest, ConfigResponse } from './types.js';
@@ -24,11 +26,21 @@ export interface ConfigApiOptions {
    * @default false
    */
   adminOnly?: boolean;
+  /** Serves the connections API (`/v1/spaces/:space/connections`) when given. */
+  connections?: ConnectionsService;
+  /**
+   * Serve only `/v1/status`, `/v1/metrics` and the connections API (the connector port of local mode, where the
+   * original's connector service listened).
+   * @default false
+   */
+  connectorOnly?: boolean;
 }
 
 type Params = Record<string, string>;
 type RouteHandler = (request: ConfigRequest, params: Params) => Promise<ConfigResponse>;
 type Operation = 'get' | 'list' | 'create' | 'update' | 'delete';
+/** The `resource` label of a config request: an item kind, or a connection. */
+type Resource = Kind | 'connection';
 
 const bySpace = (params: Params): AccessScope => ({ kind: 'space', space: params.space ?? '' });
 
@@ -60,8 +72,56 @@ export function createConfigApi(options: ConfigApiOptions): ConfigHandler {
     body: await metrics.expose(),
   }), () => ({ kind: 'metrics' }));
 
+  /** Wraps a resource endpoint: the error envelope, and the request counter of docs/compatibility.md#metrics. */
+  const resource =
+    (kind: Resource, operation: Operation, run: (request: ConfigRequest, space: string, params: Params) => Promise<ConfigResponse>): RouteHandler =>
+    async (request, params) => {
+      const space = params.space ?? '';
+      try {
+        const response = await run(request, space, params);
+        countRequest(space, kind, operation);
+        return response;
+      } catch (error) {
+        // The original counts every call except those whose body did not decode.
+        if (!(isHttpError(error) && error.name === 'BodyDecodeError')) countRequest(space, kind, operation);
+        throw error;
+      }
+    };
+  const countRequest = (space: string, kind: Resource, operation: Operation) =>
+    metrics.configRequests.inc({ space, resource: kind, operation });
+  /** One line per config change, so that `info` tells who changed what. */
+  const logChange = (change: 'created' | 'updated' | 'deleted', kind: Resource, space: string, id: string) =>
+    options.logger?.info({ change, space, kind, id }, `${kind} ${change}: ${space}/${id}`);
+
+  const connections = options.connections;
+  if (connections && !options.adminOnly) {
+    const base = '/v1/spaces/:space/connections';
+    const item = `${base}/:connectionId`;
+    const id = (params: Params) => params.connectionId ?? '';
+    router.add('GET', base, resource('connection', 'list', async (request, space) => {
+      const found = await connections.list(space, metadataFilters(request.rawQuery));
+      return json(200, { connections: found.map(connectionJson) });
+    }));
+    router.add('GET', item, resource('connection', 'get', async (_, space, params) => json(200, connectionJson(await connections.get(space, id(params))))));
+    router.add('POST', base, resource('connection', 'create', async (request, space) => {
+      const created = await connections.create(space, request.body);
+      logChange('created', 'connection', space, created.connectionId);
+      return json(201, connectionJson(created));
+    }));
+    router.add('PUT', item, resource('connection', 'update', async (request, space, params) => {
+      const updated = await connections.update(space, id(params), request.body);
+      logChange('updated', 'connection', space, updated.connectionId);
+      return json(200, connectionJson(updated));
+    }));
+    router.add('DELETE', item, resource('connection', 'delete', async (_, space, params) => {
+      await connections.delete(space, id(params));
+      logChange('deleted', 'connection', space, id(params));
+      return { statusCode: 204, headers: {}, body: '' };
+    }));
+  }
+
   const accessKeys = options.accessKeys;
-  if (accessKeys && !options.adminOnly) {
+  if (accessKeys && !options.adminOnly && !options.connectorOnly) {
     const admin = () => ({ kind: 'admin' }) as const;
     router.add('GET', '/v1/keys', async () => json(200, { keys: await accessKeys.list() }), admin);
     router.add('POST', '/v1/keys', async (request) => json(201, await accessKeys.createFromBody(request.body)), admin);
@@ -72,28 +132,7 @@ export function createConfigApi(options: ConfigApiOptions): ConfigHandler {
     }, admin);
   }
 
-  if (!options.adminOnly) {
-    /** Wraps a resource endpoint: the error envelope, and the request counter of docs/compatibility.md#metrics. */
-    const resource =
-      (kind: Kind, operation: Operation, run: (request: ConfigRequest, space: string, params: Params) => Promise<ConfigResponse>): RouteHandler =>
-      async (request, params) => {
-        const space = params.space ?? '';
-        try {
-          const response = await run(request, space, params);
-          countRequest(space, kind, operation);
-          return response;
-        } catch (error) {
-          // The original counts every call except those whose body did not decode.
-          if (!(isHttpError(error) && error.name === 'BodyDecodeError')) countRequest(space, kind, operation);
-          throw error;
-        }
-      };
-    const countRequest = (space: string, kind: Kind, operation: Operation) =>
-      metrics.configRequests.inc({ space, resource: kind, operation });
-    /** One line per config change, so that `info` tells who changed what. */
-    const logChange = (change: 'created' | 'updated' | 'deleted', kind: Kind, space: string, id: string) =>
-      options.logger?.info({ change, space, kind, id }, `${kind} ${change}: ${space}/${id}`);
-
+  if (!options.adminOnly && !options.connectorOnly) {
     const collection = <K extends Kind>(
       kind: K,
       segment: string,

@@ -18,6 +18,8 @@ export interface DeadLetterView {
   lastAttemptAt: string;
   deadAt: string;
   lastError: { message: string; status?: number };
+  /** The connection whose record the gateway refused; absent on delivery dead letters. */
+  connectionId?: string;
 }
 
 export function toDeadLetterView(record: DeadLetterRecord): DeadLetterView {
@@ -39,6 +41,7 @@ export function toDeadLetterView(record: DeadLetterRecord): DeadLetterView {
     lastAttemptAt: new Date(record.lastAttemptAt).toISOString(),
     deadAt: new Date(record.deadAt).toISOString(),
     lastError: record.lastError.status === undefined ? { message: record.lastError.message } : { ...record.lastError },
+    ...(record.connectionId !== undefined ? { connectionId: record.connectionId } : {}),
   };
 }
 
@@ -72,6 +75,7 @@ export class DeadLetterService {
 
   async redriveOne(space: string, id: string): Promise<void> {
     const record = await this.find(space, id);
+    if (record.connectionId !== undefined) throw notRedrivable(id, record.connectionId);
     await this.queue.enqueue([{ ...record.item, acceptedAt: Date.now() }]);
     await this.store.delete(space, id);
     this.onRedriven(1);
@@ -80,16 +84,19 @@ export class DeadLetterService {
   async redriveMatching(space: string, body: string): Promise<{ redriven: number }> {
     const filter = parseRedriveBody(body);
     let redriven = 0;
+    let cursor: string | undefined;
     for (;;) {
-      // Each pass re-reads the first page: redriven records are deleted, so the cursor would skip records.
-      const page = await this.store.list(space, filter, { limit: MAX_DEAD_LETTER_PAGE });
-      if (page.records.length === 0) break;
+      // A pass re-reads the first page (redriven records are deleted, so the cursor would skip records), unless
+      // connections' dead letters, which stay, are on it.
+      const page = await this.store.list(space, filter, { limit: MAX_DEAD_LETTER_PAGE, cursor });
+      const records = page.records.filter((r) => r.connectionId === undefined);
       const now = Date.now();
-      await this.queue.enqueue(page.records.map((r) => ({ ...r.item, acceptedAt: now })));
-      for (const record of page.records) await this.store.delete(space, record.item.id);
-      redriven += page.records.length;
-      this.onRedriven(page.records.length);
+      if (records.length > 0) await this.queue.enqueue(records.map((r) => ({ ...r.item, acceptedAt: now })));
+      for (const record of records) await this.store.delete(space, record.item.id);
+      redriven += records.length;
+      if (records.length > 0) this.onRedriven(records.length);
       if (!page.nextCursor) break;
+      cursor = records.length < page.records.length ? page.nextCursor : undefined;
     }
     return { redriven };
   }
@@ -114,6 +121,11 @@ export class DeadLetterService {
 }
 
 const notFound = (id: string) => new NotFoundError(`Dead letter "${id}" not found.`);
+const notRedrivable = (id: string, connectionId: string) =>
+  new BadRequestError(
+    `Dead letter "${id}" is a record of connection "${connectionId}" that the gateway refused: it has no subscription to redrive to. ` +
+      'Read its event here, fix the cause, and send it to the events API again.',
+  );
 
 function filterFrom(query: URLSearchParams): DeadLetterFilter {
   const filter: DeadLetterFilter = {};

@@ -28,6 +28,12 @@ import {
 /** `metadata.<key>=<value>` list filters (docs/compatibility.md#conventions): every one must match exactly. */
 export type MetadataFilters = ReadonlyArray<readonly [key: string, value: string]>;
 
+/** The items whose metadata has every filter's key with exactly its value. */
+export function filterByMetadata<T extends { metadata?: Readonly<Record<string, string>> }>(items: T[], filters: MetadataFilters): T[] {
+  if (filters.length === 0) return items;
+  return items.filter((item) => filters.every(([key, value]) => item.metadata?.[key] === value));
+}
+
 /**
  * The config API's business rules over the {@link Registry}: the checks of docs/compatibility.md#config-api in their
  * documented order, with the fixes of docs/compatibility.md#quirk-decisions (Q1–Q3, Q9). Transport-free: handlers pass
@@ -256,9 +262,7 @@ export class ConfigService {
   // ---- shared rules ----
 
   private async list<K extends Kind>(kind: K, space: string, filters: MetadataFilters): Promise<ItemByKind[K][]> {
-    const items = await this.registry.list(kind, space);
-    if (filters.length === 0) return items;
-    return items.filter((item) => filters.every(([key, value]) => item.metadata?.[key] === value));
+    return filterByMetadata(await this.registry.list(kind, space), filters);
   }
 
   private async createItem<K extends Kind>(

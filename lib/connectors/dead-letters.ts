@@ -27,6 +27,7 @@ export function storedConnectionDeadLetters(store: DeadLetterStore, now: () => n
         lastAttemptAt: at,
         deadAt: at,
         lastError: { message: `connection ${connection.connectionId}: ${error.message}`, ...(error.status !== undefined ? { status: error.status } : {}) },
+        connectionId: connection.connectionId,
       });
     },
   };

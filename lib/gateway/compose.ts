@@ -4,10 +4,12 @@ import {
   AccessControl,
   AccessKeyService,
   ConfigService,
+  ConnectionsService,
   DeadLetterService,
   createConfigApi,
   type ConfigHandler,
 } from '../config-api/index.js';
+import type { ConnectionRuntime } from '../connectors/runtime.js';
 import { DeliveryWorkers } from '../delivery/worker.js';
 import { InvokerRegistry, SystemEvents, type LiveRoutingTable } from '../dispatch/index.js';
 import { HookRunner, type GatewayHooks } from '../hooks/index.js';
@@ -52,6 +54,8 @@ export interface ConfigApiInput {
   adminOnly?: boolean;
   /** Redriven dead letters count in this process's backlog gauge (the process that delivers them). @default false */
   countRedrivenInBacklog?: boolean;
+  /** What runs the connections (local pollers, or the AWS event source mappings); the connections API needs it. */
+  connections?: ConnectionRuntime;
 }
 
 export interface ComposeInput {
@@ -69,8 +73,11 @@ export interface Dispatch {
   readonly workers: DeliveryWorkers | undefined;
 }
 
-/** The config API for one admin key (the config-API Lambda makes a new one when the key rotates). */
-export type ConfigApiFactory = (adminKey: string | undefined) => ConfigHandler;
+/**
+ * The config API for one admin key (the config-API Lambda makes a new one when the key rotates). `'connector'`: only
+ * status, metrics and the connections API (local mode's connector port).
+ */
+export type ConfigApiFactory = (adminKey: string | undefined, surface?: 'config' | 'connector') => ConfigHandler;
 
 export type Composition<I extends ComposeInput> = {
   /** Releases what the composition opened (the invokers' connections); the stores stay open. */
@@ -88,8 +95,9 @@ export async function composeGateway<I extends ComposeInput>(input: I): Promise<
   const { stores, metrics, logger } = input;
   const dispatch = input.dispatch ? await composeDispatch(input.dispatch, stores, metrics, logger) : undefined;
   const config = input.configApi;
+  const connections = config?.connections && new ConnectionsService(stores.registry, config.connections);
   const configApi: ConfigApiFactory | undefined = config
-    ? (adminKey) => {
+    ? (adminKey, surface = 'config') => {
         const access = new AccessControl({
           store: stores.accessKeys,
           required: config.required,
@@ -107,6 +115,8 @@ export async function composeGateway<I extends ComposeInput>(input: I): Promise<
           metrics,
           logger,
           adminOnly: config.adminOnly,
+          connections,
+          connectorOnly: surface === 'connector',
         });
       }
     : undefined;

@@ -9,7 +9,9 @@ import { targetPolicyFromFlags } from '../invokers/http/index.js';
 import { GatewayMetrics } from '../observability/metrics.js';
 import { RouterEmf } from '../observability/router-emf.js';
 import { createLogger, type Logger } from '../observability/logger.js';
+import type { PollerTiming } from '../connectors/index.js';
 import { composeGateway } from './compose.js';
+import { localConnectors, namesLocalGateway } from './connectors.js';
 import { resolveOptions, type GatewayOptions, type ResolvedGatewayOptions } from './options.js';
 import { openStores } from './stores.js';
 import { envName } from '../settings/index.js';
@@ -25,6 +27,8 @@ export interface RunningGateway {
   readonly options: ResolvedGatewayOptions;
   readonly configUrl: string;
   readonly eventsUrl: string;
+  /** The connections API (`--connector-port`); absent with `routerOnly` (on AWS the config API serves it). */
+  readonly connectorUrl: string | undefined;
   readonly logger: Logger;
   readonly metrics: GatewayMetrics;
   readonly routing: LiveRoutingTable;
@@ -43,7 +47,7 @@ export interface RunningGateway {
  * Starts the gateway in one process: by default everything on the embedded SQLite store (local mode); with
  * `store: 'dynamodb'`, `queue: 'sqs'` and `routerOnly` it is the router container of the AWS stack.
  */
-export async function startGateway(input: GatewayOptions & { logger?: Logger }): Promise<RunningGateway> {
+export async function startGateway(input: GatewayOptions & { logger?: Logger; connectorTiming?: PollerTiming }): Promise<RunningGateway> {
   const options = resolveOptions(input);
   // Checked before anything starts, so a bad --allow-targets is a clear startup error.
   const targetPolicy = targetPolicyFromFlags({ dev: options.dev, allowTargets: options.allowTargets });
@@ -57,6 +61,19 @@ export async function startGateway(input: GatewayOptions & { logger?: Logger }):
   metrics.eventsBacklog.set(await queue.pending());
   // On AWS the delivery Lambda consumes the SQS queue; a router-only container then runs no workers of its own.
   const runsWorkers = !(options.routerOnly && options.queue === 'sqs');
+  let eventsPort: number | undefined;
+  // The router container on AWS polls nothing: Lambda event source mappings read the sources there.
+  const connectors = options.routerOnly
+    ? undefined
+    : localConnectors({
+        routing, queue, metrics, logger,
+        deadLetters: stores.deadLetters,
+        checkpoints: stores.checkpoints(),
+        cloudEventsVersion: options.cloudEventsVersion,
+        targetPolicy,
+        isThisGateway: (target) => eventsPort !== undefined && namesLocalGateway(target, eventsPort, options.host),
+        timing: input.connectorTiming,
+      });
   const composed = await composeGateway({
     stores, metrics, logger,
     dispatch: {
@@ -73,6 +90,7 @@ export async function startGateway(input: GatewayOptions & { logger?: Logger }):
       loopbackMetrics: options.loopbackMetrics,
       adminOnly: options.routerOnly,
       countRedrivenInBacklog: true,
+      connections: connectors,
     },
   });
   const { invokers, hooks, systemEvents, workers } = composed.dispatch;
@@ -100,31 +118,51 @@ export async function startGateway(input: GatewayOptions & { logger?: Logger }):
   const configApi = composed.configApi(options.adminKey);
   const configServer = createServer({ maxHeaderSize: options.maxHeaderBytes }, nodeConfigListener(configApi, { maxHeaders: options.maxHeaders }));
   const eventsServer = createServer({ keepAliveTimeout: 60_000, maxHeaderSize: options.maxHeaderBytes }, eventsApi.listener);
+  const connectorServer = connectors
+    ? createServer({ maxHeaderSize: options.maxHeaderBytes }, nodeConfigListener(composed.configApi(options.adminKey, 'connector'), { maxHeaders: options.maxHeaders }))
+    : undefined;
   answerOutsideListener(configServer, { allow: CONFIG_METHODS, maxHeaderBytes: options.maxHeaderBytes });
+  if (connectorServer) answerOutsideListener(connectorServer, { allow: CONFIG_METHODS, maxHeaderBytes: options.maxHeaderBytes });
   answerOutsideListener(eventsServer, { allow: EVENTS_METHODS, maxHeaderBytes: options.maxHeaderBytes });
 
   try {
     await listen(configServer, options.configPort, options.host);
     await listen(eventsServer, options.eventsPort, options.host);
+    if (connectorServer) await listen(connectorServer, options.connectorPort, options.host);
   } catch (error) {
     configServer.close();
     eventsServer.close();
+    connectorServer?.close();
     routing.close();
     await stores.close();
     throw error;
   }
   workers?.start();
   emf?.start();
+  eventsPort = (eventsServer.address() as AddressInfo).port;
+  // A stored connection that cannot start is logged and left for its next change; the gateway starts anyway.
+  if (connectors) {
+    try {
+      await connectors.sync(await stores.registry.listAllConnections());
+    } catch (error) {
+      logger.error({ err: error }, 'reading the stored connections failed: no poller runs until a connection changes');
+    }
+  }
 
   const configUrl = urlOf(configServer, options.host);
   const eventsUrl = urlOf(eventsServer, options.host);
-  logger.info({ configUrl, eventsUrl, dataDir: options.dataDir }, `Event Gateway running: events API ${eventsUrl}, config API ${configUrl}`);
+  const connectorUrl = connectorServer && urlOf(connectorServer, options.host);
+  logger.info(
+    { configUrl, eventsUrl, connectorUrl, dataDir: options.dataDir },
+    `Event Gateway running: events API ${eventsUrl}, config API ${configUrl}` + (connectorUrl ? `, connections API ${connectorUrl}` : ''),
+  );
 
   let closing: Promise<void> | undefined;
   return {
     options,
     configUrl,
     eventsUrl,
+    connectorUrl,
     logger,
     metrics,
     routing,
@@ -132,6 +170,8 @@ export async function startGateway(input: GatewayOptions & { logger?: Logger }):
     close() {
       closing ??= (async () => {
         eventsApi.drain();
+        // The pollers first: records in flight are not acknowledged, so they are read again after the next start.
+        await connectors?.stop();
         await workers?.stopReceiving();
         const timeoutMs = options.shutdownTimeoutMs;
         const finished = await withinTime(Promise.all([eventsApi.idle(), workers?.idle()]), timeoutMs);
@@ -148,7 +188,7 @@ export async function startGateway(input: GatewayOptions & { logger?: Logger }):
           // The cancelled sync calls answer (as failed calls) before their connections close.
           await withinTime(eventsApi.idle(), CLOSE_GRACE_MS);
         }
-        await Promise.all([stop(eventsServer), stop(configServer)]);
+        await Promise.all([stop(eventsServer), stop(configServer), connectorServer && stop(connectorServer)]);
         await workers?.stop();
         await emf?.stop();
         await composed.close();

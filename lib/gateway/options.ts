@@ -22,6 +22,12 @@ export interface GatewayOptions {
   host?: string;
   /** Config API port; 0 picks a free one. @default 4001 */
   configPort?: number;
+  /**
+   * Connections API port (where the original's connector service listened); 0 picks a free one. Not served with
+   * `routerOnly`.
+   * @default 4002
+   */
+  connectorPort?: number;
   /** Events API port; 0 picks a free one. @default 4000 */
   eventsPort?: number;
   /** Folder of the embedded store; `':memory:'` keeps everything in memory (tests). @default './.event-gateway' */
@@ -133,6 +139,7 @@ export function resolveOptions(options: GatewayOptions): ResolvedGatewayOptions 
     host: options.host ?? (dev ? '127.0.0.1' : '0.0.0.0'),
     configPort: options.configPort ?? SETTINGS.configPort.default,
     eventsPort: options.eventsPort ?? SETTINGS.eventsPort.default,
+    connectorPort: options.connectorPort ?? SETTINGS.connectorPort.default,
     dataDir: options.dataDir ?? SETTINGS.dataDir.default,
     workers: options.workers ?? SETTINGS.workers.default,
     maxPending: options.maxPending ?? SETTINGS.maxPending.default,

@@ -1,4 +1,5 @@
 import { SqliteAccessKeyStore } from '../adapters/access-keys/sqlite/index.js';
+import { SqliteCheckpointStore } from '../adapters/checkpoints/sqlite/index.js';
 import { SqliteDeadLetterStore } from '../adapters/dead-letters/sqlite/index.js';
 import { SqliteDeliveryQueue } from '../adapters/queue/sqlite/index.js';
 import { SqliteRegistry } from '../adapters/registry/sqlite/index.js';
@@ -6,6 +7,7 @@ import { openDatabase, type SqliteDatabase } from '../adapters/sqlite/index.js';
 import type { GatewayMetrics } from '../observability/metrics.js';
 import type { Logger } from '../observability/logger.js';
 import type { AccessKeyStore } from '../ports/access-keys.js';
+import type { CheckpointStore } from '../ports/checkpoint-store.js';
 import type { DeadLetterStore } from '../ports/dead-letter-store.js';
 import type { DeliveryQueue } from '../ports/delivery-queue.js';
 import type { Registry } from '../ports/registry.js';
@@ -17,6 +19,11 @@ export interface GatewayStores {
   queue: DeliveryQueue;
   deadLetters: DeadLetterStore;
   accessKeys: AccessKeyStore;
+  /**
+   * The local pollers' checkpoints, in the embedded SQLite file (whatever `--store` says: the positions belong to
+   * this process's pollers), opened on first call.
+   */
+  checkpoints(): CheckpointStore;
   /** Dead-letter count for the gauge; cached where counting is a scan (DynamoDB). */
   deadLetterCount(): Promise<number>;
   close(): Promise<void>;
@@ -99,17 +106,20 @@ export async function openStores(options: ResolvedGatewayOptions, metrics: Gatew
     });
   }
 
+  let checkpoints: CheckpointStore | undefined;
   return {
     registry,
     queue,
     deadLetters,
     accessKeys,
+    checkpoints: () => (checkpoints ??= new SqliteCheckpointStore(sqlite())),
     deadLetterCount,
     async close() {
       // The queue first (it flushes pending acks), then the stores, then the files and clients they use.
       await queue.close();
       await deadLetters.close();
       await registry.close();
+      await checkpoints?.close();
       for (const close of closers.reverse()) await close();
     },
   };

@@ -14,6 +14,11 @@ export interface DeadLetterRecord {
   lastAttemptAt: number;
   deadAt: number;
   lastError: DeliveryError;
+  /**
+   * Set on a record a connection read that the gateway refused for good (it has no subscription or function yet);
+   * absent on delivery dead letters.
+   */
+  connectionId?: string;
 }
 
 /** Fields left undefined match any value; an empty filter matches every record of the space. */

@@ -1,3 +1,4 @@
+import type { Connection } from '../core/connections/types.js';
 import type { AnyItem, ItemByKind, Kind } from '../core/model/types.js';
 
 /**
@@ -64,11 +65,41 @@ export type GuardedDeleteResult =
   | { outcome: 'missing' }
   | { outcome: 'referenced'; kind: Kind; item: AnyItem };
 
+/** Thrown by {@link ConnectionStore.createConnection} when the space has a connection with that id. */
+export class ConnectionExistsError extends Error {
+  constructor(
+    readonly space: string,
+    readonly connectionId: string,
+  ) {
+    super(`connection ${space}/${connectionId} already exists`);
+    this.name = 'ConnectionExistsError';
+  }
+}
+
+/**
+ * The connections (source connectors), stored beside the configuration items but outside their snapshot and change
+ * feed: routing never reads them. What runs them (the local pollers, the AWS event source mappings) is told of each
+ * change by the connections API itself, and reads them all with {@link listAllConnections} at start.
+ */
+export interface ConnectionStore {
+  getConnection(space: string, connectionId: string): Promise<Connection | undefined>;
+  /** The connections of a space, in descending id order (as {@link Registry.list}). */
+  listConnections(space: string): Promise<Connection[]>;
+  /** Every connection of every space, ordered by space, then descending id. */
+  listAllConnections(): Promise<Connection[]>;
+  /** Create-if-absent; throws {@link ConnectionExistsError}. */
+  createConnection(connection: Connection): Promise<void>;
+  /** Insert or replace. */
+  putConnection(connection: Connection): Promise<void>;
+  /** Returns false when there was nothing to delete. */
+  deleteConnection(space: string, connectionId: string): Promise<boolean>;
+}
+
 /**
  * The configuration store: CRUD per (kind, space, id), with reference checks on writes and deletes, and a change
- * feed. Adapters: SQLite (local mode), DynamoDB (AWS).
+ * feed; and the connections ({@link ConnectionStore}). Adapters: SQLite (local mode), DynamoDB (AWS).
  */
-export interface Registry {
+export interface Registry extends ConnectionStore {
   /**
    * When a committed change reaches the {@link onChange} listeners.
    * - `'synchronous'`: each change has reached the listeners by the time the writing call resolves, and the store

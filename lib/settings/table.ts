@@ -66,6 +66,7 @@ export const SETTINGS = {
   dev: setting({ flag: '--dev', env: 'EVENT_GATEWAY_DEV', default: false, parse: boolean, doc: 'dev mode: bind 127.0.0.1, human-readable logs, no access keys, loopback targets allowed', readBy: ['cli'] }),
   host: setting({ flag: '--host <address>', env: 'EVENT_GATEWAY_HOST', defaultText: '127.0.0.1 with --dev, otherwise 0.0.0.0', parse: text, doc: 'interface to bind', readBy: ['cli'] }),
   configPort: setting({ flag: '--config-port <port>', env: 'EVENT_GATEWAY_CONFIG_PORT', default: DEFAULT_CONFIG_PORT, parse: port, doc: 'config API port', readBy: ['cli'] }),
+  connectorPort: setting({ flag: '--connector-port <port>', env: 'EVENT_GATEWAY_CONNECTOR_PORT', default: 4002, parse: port, doc: "connections API port (the original connector service's)", readBy: ['cli'] }),
   eventsPort: setting({ flag: '--events-port <port>', env: 'EVENT_GATEWAY_EVENTS_PORT', default: DEFAULT_EVENTS_PORT, parse: port, doc: 'events API port', readBy: ['cli'] }),
   dataDir: setting({ flag: '--data-dir <path>', env: 'EVENT_GATEWAY_DATA_DIR', default: DEFAULT_DATA_DIR, parse: text, doc: 'folder of the embedded store (registry, queue, dead letters)', readBy: ['cli'] }),
   embedDataDir: setting({ flag: '--embed-data-dir <path>', env: 'EVENT_GATEWAY_EMBED_DATA_DIR', parse: text, doc: 'alias of --data-dir (the original flag name)', aliasOf: 'dataDir', readBy: ['cli'] }),

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { SqliteDeadLetterStore } from '../../lib/adapters/dead-letters/sqlite/index.js';
 import { SqliteDeliveryQueue } from '../../lib/adapters/queue/sqlite/index.js';
-import { SqliteRegistry } from '../../lib/adapters/registry/sqlite/index.js';
+import { REGISTRY_MIGRATIONS, SqliteRegistry } from '../../lib/adapters/registry/sqlite/index.js';
 import { openDatabase, schemaVersion } from '../../lib/adapters/sqlite/index.js';
 import type { DeadLetterRecord } from '../../lib/ports/dead-letter-store.js';
 import { runDeadLetterStoreContract } from '../contracts/dead-letter-store.contract.js';
@@ -63,7 +63,7 @@ describe('SqliteDeadLetterStore', () => {
         assert.equal(await reopened.count(), 1);
         assert.equal(schemaVersion(second, 'deadletters'), 1);
         assert.equal(schemaVersion(second, 'queue'), 2);
-        assert.equal(schemaVersion(second, 'registry'), 1);
+        assert.equal(schemaVersion(second, 'registry'), REGISTRY_MIGRATIONS.length);
         const queue = new SqliteDeliveryQueue(second);
         assert.equal(await queue.pending(), 1);
         await Promise.all([queue.close(), reopened.close()]);

@@ -3,7 +3,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { SqliteRegistry } from '../../lib/adapters/registry/sqlite/index.js';
+import { REGISTRY_MIGRATIONS, SqliteRegistry } from '../../lib/adapters/registry/sqlite/index.js';
 import { openDatabase, schemaVersion } from '../../lib/adapters/sqlite/index.js';
 import { ReferenceMissingError, type RegistryChange } from '../../lib/ports/registry.js';
 import { runRegistryContract } from '../contracts/registry.contract.js';
@@ -77,7 +77,7 @@ describe('SqliteRegistry', () => {
         reader.onChange((change) => changes.push(change));
         await reader.delete('eventtype', 'default', 'user.created');
         assert.deepEqual(changes, [{ kind: 'eventtype', space: 'default', id: 'user.created', version: 5 }]);
-        assert.equal(schemaVersion(second, 'registry'), 1);
+        assert.equal(schemaVersion(second, 'registry'), REGISTRY_MIGRATIONS.length);
       } finally {
         await reader.close();
       }

@@ -42,7 +42,7 @@ async function startCli(name: string, settings: { tablePrefix: string; queueUrl:
       'bin/event-gateway.js', '--dev',
       '--store', 'dynamodb', '--dynamodb-endpoint', requireEnv('EG_TEST_DYNAMODB_ENDPOINT'), '--dynamodb-table-prefix', settings.tablePrefix,
       '--queue', 'sqs', '--sqs-queue-url', settings.queueUrl, '--sqs-endpoint', requireEnv('EG_TEST_SQS_ENDPOINT'),
-      '--events-port', String(eventsPort), '--config-port', String(configPort),
+      '--events-port', String(eventsPort), '--config-port', String(configPort), '--connector-port', '0',
       '--stream-relay-lease-ms', String(LEASE_MS), '--log-format', 'json',
       ...extra,
     ],

@@ -11,7 +11,8 @@ import assert from 'node:assert/strict';
 import { afterEach, beforeEach, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { ItemByKind, Kind } from '../../lib/core/model/types.js';
-import { ItemExistsError, ReferenceMissingError } from '../../lib/ports/registry.js';
+import type { Connection } from '../../lib/core/connections/index.js';
+import { ConnectionExistsError, ItemExistsError, ReferenceMissingError } from '../../lib/ports/registry.js';
 import type { ReferenceRule, Registry, RegistryChange, RegistrySnapshot } from '../../lib/ports/registry.js';
 
 export interface RegistryUnderTest {
@@ -664,6 +665,69 @@ export function runRegistryContract(adapterName: string, create: () => Promise<R
         assert.deepEqual(await ids(early), ['first', 'second']);
         assert.deepEqual(await ids(late), ['first', 'second']);
         writer();
+      });
+    });
+
+    describe('connections', () => {
+      const connection = (space: string, connectionId: string, queueName = 'q1'): Connection => ({
+        space,
+        connectionId,
+        target: '',
+        eventType: 'order.created',
+        type: 'awssqs',
+        source: { queueUrl: `http://127.0.0.1:9324/000000000000/${queueName}`, region: 'us-east-1', awsSecretAccessKey: 'secret' },
+        metadata: { service: 'shop' },
+      });
+
+      test('create, get, put and delete a connection', async (registry) => {
+        const first = connection('space-a', 'first');
+        await registry.createConnection(first);
+        assert.deepEqual(await registry.getConnection('space-a', 'first'), first);
+        assert.equal(await registry.getConnection('space-b', 'first'), undefined);
+        const changed = connection('space-a', 'first', 'q2');
+        await registry.putConnection(changed);
+        assert.deepEqual(await registry.getConnection('space-a', 'first'), changed);
+        assert.equal(await registry.deleteConnection('space-a', 'first'), true);
+        assert.equal(await registry.deleteConnection('space-a', 'first'), false);
+        assert.equal(await registry.getConnection('space-a', 'first'), undefined);
+      });
+
+      test('create of an existing connection throws ConnectionExistsError and keeps the stored one', async (registry) => {
+        const first = connection('space-a', 'first');
+        await registry.createConnection(first);
+        await assert.rejects(registry.createConnection(connection('space-a', 'first', 'other')), (error: unknown) => {
+          assert.ok(error instanceof ConnectionExistsError);
+          assert.equal(error.space, 'space-a');
+          assert.equal(error.connectionId, 'first');
+          return true;
+        });
+        assert.deepEqual(await registry.getConnection('space-a', 'first'), first);
+      });
+
+      test('listConnections is per space in descending id order; listAllConnections spans spaces', async (registry) => {
+        for (const [space, id] of [['space-a', 'a1'], ['space-a', 'b2'], ['space-b', 'c3'], ['space-a', 'B0']] as const) {
+          await registry.createConnection(connection(space, id));
+        }
+        assert.deepEqual((await registry.listConnections('space-a')).map((c) => c.connectionId), ['b2', 'a1', 'B0']);
+        assert.deepEqual(await registry.listConnections('space-c'), []);
+        assert.deepEqual(
+          (await registry.listAllConnections()).map((c) => `${c.space}/${c.connectionId}`),
+          ['space-a/b2', 'space-a/a1', 'space-a/B0', 'space-b/c3'],
+        );
+      });
+
+      test('connections are neither config items nor changes: same ids as items do not collide', async (registry) => {
+        const recorder = new ChangeRecorder(registry);
+        await registry.createConnection(connection('space-a', 'first'));
+        await registry.create('function', makeItem('function', 'space-a', 'first'));
+        const snapshot = await registry.snapshot();
+        assert.deepEqual(Object.keys(snapshot).sort(), ['cors', 'eventtype', 'function', 'subscription', 'version']);
+        assert.equal(snapshot.function.length, 1);
+        const changes = await recorder.waitFor(1);
+        await sleep(300);
+        assert.deepEqual(recorder.changes.map((c) => `${c.kind}/${c.id}`), ['function/first']);
+        assert.equal(changes[0]?.kind, 'function');
+        recorder.unsubscribe();
       });
     });
   });

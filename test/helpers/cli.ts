@@ -18,7 +18,7 @@ export async function startCli(args: string[], ports?: { configPort: number; eve
   const eventsPort = ports?.eventsPort ?? (await freePort());
   const child = spawn(
     process.execPath,
-    [CLI, '--dev', '--config-port', String(configPort), '--events-port', String(eventsPort), '--log-format', 'json', '--log-level', 'warn', ...args],
+    [CLI, '--dev', '--config-port', String(configPort), '--events-port', String(eventsPort), '--connector-port', '0', '--log-format', 'json', '--log-level', 'warn', ...args],
     { stdio: ['ignore', 'pipe', 'pipe'] },
   );
   let output = '';

@@ -36,7 +36,7 @@ export const SOURCE_SPECS: Readonly<Record<SourceType, SourceSpec>> = {
   awssqs: {
     required: ['queueUrl', 'region'],
     optional: [...CREDENTIALS],
-    check: (s) => (isHttpUrl(s['queueUrl'] ?? '') ? undefined : `"source.queueUrl" must be an http(s) URL, got "${s['queueUrl']}".`),
+    check: (s) => (isQueueUrl(s['queueUrl'] ?? '') ? undefined : `"source.queueUrl" must be an http(s) URL, got "${s['queueUrl']}".`),
   },
   awsdynamodbstreams: {
     required: ['streamArn', 'region'],
@@ -208,6 +208,14 @@ function isHttpUrl(value: string): boolean {
   } catch {
     return false;
   }
+}
+
+/**
+ * `http(s)://<host>/<path>`, checked by shape: local SQS servers answer queue URLs such as
+ * `http://sqs.us-east-1.127.0.0.1:9324/000000000000/q`, whose host a WHATWG URL parser refuses.
+ */
+function isQueueUrl(value: string): boolean {
+  return /^https?:\/\/[^/\s?#@]+\/\S+$/i.test(value);
 }
 
 function isAmqpUrl(value: string): boolean {

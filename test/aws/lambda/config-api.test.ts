@@ -7,6 +7,7 @@ import { registryTableNames } from '../../../lib/adapters/registry/dynamodb/inde
 import type { AlbResult, ApiGatewayV2Result, LambdaHttpResult } from '../../../lib/config-api/adapters/index.js';
 import { CONFIG_API_UNAVAILABLE } from '../../../lib/lambda/index.js';
 import { createHandler, type ConfigApiHandler } from '../../../functions/config-api.js';
+import { FakeLambda } from '../fakes/lambda.js';
 import { FakeSecretsManager } from '../fakes/secrets-manager.js';
 import { awsClientConfig, requireEnv } from '../helpers.js';
 import { albEvent, albMultiValueEvent, apiGatewayV2Event } from './events.js';
@@ -301,5 +302,35 @@ describe('the config API Lambda handler [lambda-handler]', () => {
 
   it('refuses an admin key cache longer than 5 minutes', () => {
     assert.throws(() => createHandler({ env: { ...baseEnv(), EVENT_GATEWAY_ADMIN_KEY_CACHE_MS: '300001' } }), /EVENT_GATEWAY_ADMIN_KEY_CACHE_MS="300001" is not valid: expected a whole number from 0 to 300000/);
+  });
+
+  // The Lambda API is a fake (REST-JSON on 127.0.0.1, through the real SDK client): no AWS account can be reached here.
+  it('serves the connections API at the same paths, mapping each connection to the connector (fake Lambda API)', async () => {
+    const lambda = await FakeLambda.start();
+    try {
+      lambda.setFunction('eg-connector');
+      const connector = 'arn:aws:lambda:eu-west-1:123456789012:function:eg-connector';
+      const withConnector = createHandler({
+        env: { ...baseEnv(), EVENT_GATEWAY_ADMIN_KEY_SECRET_ARN: secretArn, EVENT_GATEWAY_CONNECTOR_FUNCTION_ARN: connector },
+        secretsManager: awsClientConfig(secrets.endpoint),
+        lambda: { ...awsClientConfig(lambda.endpoint), region: 'eu-west-1' },
+        writeMetrics: () => {},
+      });
+      handlers.push(withConnector);
+      const body = JSON.stringify({ connectionId: 'clicks', eventType: 'click', type: 'awskinesis', source: { streamName: 'clicks', region: 'eu-west-1' }, metadata: { service: 'web' } });
+      const created = asV2(await withConnector(apiGatewayV2Event({ method: 'POST', url: '/v1/spaces/web/connections', headers: admin, body })));
+      assert.equal(created.statusCode, 201, created.body);
+      assert.equal(created.body, '{"space":"web","connectionId":"clicks","eventType":"click","type":"awskinesis","source":{"streamName":"clicks","region":"eu-west-1"},"metadata":{"service":"web"}}\n');
+      assert.deepEqual([...lambda.mappings.values()].map((m) => [m.EventSourceArn, m.FunctionArn]), [['arn:aws:kinesis:eu-west-1:123456789012:stream/clicks', connector]]);
+      const listed = asV2(await withConnector(apiGatewayV2Event({ method: 'GET', url: '/v1/spaces/web/connections?metadata.service=web', headers: admin })));
+      assert.equal(JSON.parse(listed.body).connections.length, 1);
+      const unauthorized = asV2(await withConnector(apiGatewayV2Event({ method: 'GET', url: '/v1/spaces/web/connections' })));
+      assert.equal(unauthorized.statusCode, 401);
+      const deleted = asV2(await withConnector(apiGatewayV2Event({ method: 'DELETE', url: '/v1/spaces/web/connections/clicks', headers: admin })));
+      assert.equal(deleted.statusCode, 204);
+      assert.equal([...lambda.mappings.values()].filter((m) => m.State !== 'Deleting').length, 0);
+    } finally {
+      await lambda.stop();
+    }
   });
 });

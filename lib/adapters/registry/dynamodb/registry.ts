@@ -12,9 +12,10 @@ import {
   type DynamoDBClient,
   type TransactWriteItem,
 } from '@aws-sdk/client-dynamodb';
+import type { Connection } from '../../../core/connections/types.js';
 import type { AnyItem, ItemByKind, Kind } from '../../../core/model/types.js';
 import { idOf } from '../../../core/model/types.js';
-import { ItemExistsError, ReferenceMissingError } from '../../../ports/registry.js';
+import { ConnectionExistsError, ItemExistsError, ReferenceMissingError } from '../../../ports/registry.js';
 import type {
   GuardedDeleteResult,
   ItemReference,
@@ -30,6 +31,8 @@ export type { GuardedDeleteResult, ItemReference, ReferenceRule, WriteOptions };
 import { ChangeFeed, keyString, type ItemKey } from './change-feed.js';
 import { readCounter, readEntries, type ChangeLogEntry } from './change-log.js';
 import {
+  CONNECTION_PARTITION_PREFIX,
+  connectionPartitionKey,
   DEFAULT_TABLE_PREFIX,
   ensureRegistryTables,
   itemPartitionKey,
@@ -157,27 +160,107 @@ export class DynamoRegistry implements Registry {
   /** One Query on the (kind, space) partition, sort keys descending: byte-wise descending ids. */
   async list<K extends Kind>(kind: K, space: string): Promise<ItemByKind[K][]> {
     this.#assertOpen();
-    const items: ItemByKind[K][] = [];
-    let startKey: Record<string, AttributeValue> | undefined;
-    do {
-      const page = await this.#client.send(
+    return (await this.#queryJson(itemPartitionKey(kind, space))).map((json) => parseItem<K>(json));
+  }
+
+  async getConnection(space: string, connectionId: string): Promise<Connection | undefined> {
+    this.#assertOpen();
+    const { Item } = await this.#client.send(
+      new GetItemCommand({ TableName: this.#tables.registry, Key: connectionKey(space, connectionId), ConsistentRead: true }),
+    );
+    const json = Item?.['json']?.S;
+    return json === undefined ? undefined : (JSON.parse(json) as Connection);
+  }
+
+  /** One Query on the space's connection partition, sort keys descending. */
+  async listConnections(space: string): Promise<Connection[]> {
+    this.#assertOpen();
+    return (await this.#queryJson(connectionPartitionKey(space))).map((json) => JSON.parse(json) as Connection);
+  }
+
+  /** A consistent Scan of the registry table for the connection partitions (read at start, not on a hot path). */
+  async listAllConnections(): Promise<Connection[]> {
+    this.#assertOpen();
+    const texts = await this.#pagedJson((startKey) =>
+      this.#client.send(
+        new ScanCommand({
+          TableName: this.#tables.registry,
+          FilterExpression: 'begins_with(#pk, :prefix)',
+          ExpressionAttributeNames: { '#pk': 'pk' },
+          ExpressionAttributeValues: { ':prefix': { S: CONNECTION_PARTITION_PREFIX } },
+          ConsistentRead: true,
+          ExclusiveStartKey: startKey,
+        }),
+      ),
+    );
+    return texts
+      .map((json) => JSON.parse(json) as Connection)
+      .sort((a, b) => compareBytes(a.space, b.space) || compareBytes(b.connectionId, a.connectionId));
+  }
+
+  /** A conditional put (`attribute_not_exists`); throws {@link ConnectionExistsError}. */
+  async createConnection(connection: Connection): Promise<void> {
+    this.#assertOpen();
+    try {
+      await this.#client.send(
+        new PutItemCommand({
+          TableName: this.#tables.registry,
+          Item: connectionItem(connection),
+          ConditionExpression: 'attribute_not_exists(#pk)',
+          ExpressionAttributeNames: { '#pk': 'pk' },
+        }),
+      );
+    } catch (error) {
+      if (error instanceof ConditionalCheckFailedException) throw new ConnectionExistsError(connection.space, connection.connectionId);
+      throw error;
+    }
+  }
+
+  async putConnection(connection: Connection): Promise<void> {
+    this.#assertOpen();
+    await this.#client.send(new PutItemCommand({ TableName: this.#tables.registry, Item: connectionItem(connection) }));
+  }
+
+  async deleteConnection(space: string, connectionId: string): Promise<boolean> {
+    this.#assertOpen();
+    const { Attributes } = await this.#client.send(
+      new DeleteItemCommand({ TableName: this.#tables.registry, Key: connectionKey(space, connectionId), ReturnValues: 'ALL_OLD' }),
+    );
+    return Attributes !== undefined;
+  }
+
+  /** The `json` attribute of every item of one partition, sort keys descending, every page. */
+  #queryJson(partitionKey: string): Promise<string[]> {
+    return this.#pagedJson((startKey) =>
+      this.#client.send(
         new QueryCommand({
           TableName: this.#tables.registry,
           KeyConditionExpression: '#pk = :pk',
           ExpressionAttributeNames: { '#pk': 'pk' },
-          ExpressionAttributeValues: { ':pk': { S: itemPartitionKey(kind, space) } },
+          ExpressionAttributeValues: { ':pk': { S: partitionKey } },
           ScanIndexForward: false,
           ConsistentRead: true,
           ExclusiveStartKey: startKey,
         }),
-      );
+      ),
+    );
+  }
+
+  /** The `json` attribute of every item a paged Query or Scan returns, in its order. */
+  async #pagedJson(
+    read: (startKey: Record<string, AttributeValue> | undefined) => Promise<{ Items?: Record<string, AttributeValue>[]; LastEvaluatedKey?: Record<string, AttributeValue> }>,
+  ): Promise<string[]> {
+    const texts: string[] = [];
+    let startKey: Record<string, AttributeValue> | undefined;
+    do {
+      const page = await read(startKey);
       for (const item of page.Items ?? []) {
         const json = item['json']?.S;
-        if (json !== undefined) items.push(parseItem<K>(json));
+        if (json !== undefined) texts.push(json);
       }
       startKey = page.LastEvaluatedKey;
     } while (startKey);
-    return items;
+    return texts;
   }
 
   /**
@@ -549,6 +632,20 @@ function remember(memory: Map<string, number>, signature: string): void {
 
 function itemKey(kind: Kind, space: string, id: string): Record<string, AttributeValue> {
   return { pk: { S: itemPartitionKey(kind, space) }, sk: { S: id } };
+}
+
+function connectionKey(space: string, connectionId: string): Record<string, AttributeValue> {
+  return { pk: { S: connectionPartitionKey(space) }, sk: { S: connectionId } };
+}
+
+/** No `writeId`/`writtenAt`: connections are not in the change log (the Stream relay skips their partition). */
+function connectionItem(connection: Connection): Record<string, AttributeValue> {
+  return { ...connectionKey(connection.space, connection.connectionId), json: { S: JSON.stringify(connection) } };
+}
+
+/** DynamoDB's order of string keys: their UTF-8 bytes. */
+function compareBytes(a: string, b: string): number {
+  return Buffer.compare(Buffer.from(a, 'utf8'), Buffer.from(b, 'utf8'));
 }
 
 function guardKey(kind: Kind, space: string): Record<string, AttributeValue> {

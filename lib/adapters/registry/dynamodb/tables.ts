@@ -19,8 +19,8 @@ import { deadLetterTableInput } from '../../dead-letters/dynamodb/index.js';
  *   `pk` at its first `#` gives back the kind and the whole space, whatever characters the space holds. Attributes:
  *   `json` (the item's JSON text, so it round-trips exactly), `writeId` (random per write) and `writtenAt` (ms since
  *   the epoch; it also makes every put a real change, since DynamoDB writes no Stream record for a put that
- *   changes nothing). Other item types share the table under other `pk` prefixes (`guard#…` here, access keys
- *   later); the Stream handler and the snapshot skip them. Streams: NEW_AND_OLD_IMAGES.
+ *   changes nothing). Other item types share the table under other `pk` prefixes (`guard#…` here, `connection#…`,
+ *   access keys); the Stream handler and the snapshot skip them. Streams: NEW_AND_OLD_IMAGES.
  *
  * `<prefix>changes`: the change log, keyed `pk` (S) + `version` (N). `pk = "counter"`, `version = 0` holds the
  *   newest version in `latest`; `pk = "log"` holds one entry per change (see change-log.ts). Entries expire
@@ -48,6 +48,16 @@ export const CONFIG_KINDS: readonly Kind[] = ['eventtype', 'function', 'subscrip
 
 export function itemPartitionKey(kind: Kind, space: string): string {
   return `${kind}#${space}`;
+}
+
+/**
+ * Connections live in the registry table under `pk` = `connection#<space>`, `sk` = connectionId, `json` = the
+ * connection. `connection` is not a config kind, so the Stream relay and the snapshot skip them.
+ */
+export const CONNECTION_PARTITION_PREFIX = 'connection#';
+
+export function connectionPartitionKey(space: string): string {
+  return `${CONNECTION_PARTITION_PREFIX}${space}`;
 }
 
 /** The config item a registry key names, or undefined for the table's other item types. */

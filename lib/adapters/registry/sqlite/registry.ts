@@ -1,6 +1,7 @@
+import type { Connection } from '../../../core/connections/types.js';
 import type { AnyItem, ItemByKind, Kind } from '../../../core/model/types.js';
 import { idOf } from '../../../core/model/types.js';
-import { ItemExistsError, ReferenceMissingError } from '../../../ports/registry.js';
+import { ConnectionExistsError, ItemExistsError, ReferenceMissingError } from '../../../ports/registry.js';
 import type {
   GuardedDeleteResult,
   ItemReference,
@@ -33,6 +34,13 @@ export const REGISTRY_MIGRATIONS: readonly string[] = [
      version INTEGER NOT NULL
    ) STRICT;
    INSERT INTO registry_version (singleton, version) VALUES (1, 0);`,
+  // Connections: not configuration items (no version bump, no change feed; see ConnectionStore).
+  `CREATE TABLE registry_connections (
+     space TEXT NOT NULL COLLATE BINARY,
+     id TEXT NOT NULL COLLATE BINARY,
+     connection TEXT NOT NULL,
+     PRIMARY KEY (space, id)
+   ) STRICT, WITHOUT ROWID;`,
 ];
 
 export interface SqliteRegistryOptions {
@@ -97,6 +105,7 @@ export class SqliteRegistry implements Registry {
   readonly #deleteTx;
   readonly #guardedDeleteTx;
   readonly #snapshotTx;
+  readonly #connections;
 
   constructor(db: SqliteDatabase, options: SqliteRegistryOptions = {}) {
     this.#db = db;
@@ -104,6 +113,19 @@ export class SqliteRegistry implements Registry {
     this.#onListenerError = options.onListenerError ?? reportListenerError;
 
     migrate(db, 'registry', REGISTRY_MIGRATIONS);
+    this.#connections = {
+      get: db.prepare<[string, string], string>('SELECT connection FROM registry_connections WHERE space = ? AND id = ?').pluck(),
+      list: db.prepare<[string], string>('SELECT connection FROM registry_connections WHERE space = ? ORDER BY id DESC').pluck(),
+      all: db.prepare<[], string>('SELECT connection FROM registry_connections ORDER BY space, id DESC').pluck(),
+      insert: db.prepare<[string, string, string]>(
+        'INSERT INTO registry_connections (space, id, connection) VALUES (?, ?, ?) ON CONFLICT (space, id) DO NOTHING',
+      ),
+      upsert: db.prepare<[string, string, string]>(
+        'INSERT INTO registry_connections (space, id, connection) VALUES (?, ?, ?) ' +
+          'ON CONFLICT (space, id) DO UPDATE SET connection = excluded.connection',
+      ),
+      remove: db.prepare<[string, string]>('DELETE FROM registry_connections WHERE space = ? AND id = ?'),
+    };
 
     this.#selectItem = db
       .prepare<Key, string>('SELECT item FROM registry_items WHERE kind = ? AND space = ? AND id = ?')
@@ -217,6 +239,40 @@ export class SqliteRegistry implements Registry {
   async snapshot(): Promise<RegistrySnapshot> {
     this.#assertOpen();
     return this.#snapshotTx();
+  }
+
+  async getConnection(space: string, connectionId: string): Promise<Connection | undefined> {
+    this.#assertOpen();
+    const json = this.#connections.get.get(space, connectionId);
+    return json === undefined ? undefined : (JSON.parse(json) as Connection);
+  }
+
+  async listConnections(space: string): Promise<Connection[]> {
+    this.#assertOpen();
+    return this.#connections.list.all(space).map((json) => JSON.parse(json) as Connection);
+  }
+
+  async listAllConnections(): Promise<Connection[]> {
+    this.#assertOpen();
+    return this.#connections.all.all().map((json) => JSON.parse(json) as Connection);
+  }
+
+  async createConnection(connection: Connection): Promise<void> {
+    this.#assertOpen();
+    const { space, connectionId } = connection;
+    if (this.#connections.insert.run(space, connectionId, JSON.stringify(connection)).changes === 0) {
+      throw new ConnectionExistsError(space, connectionId);
+    }
+  }
+
+  async putConnection(connection: Connection): Promise<void> {
+    this.#assertOpen();
+    this.#connections.upsert.run(connection.space, connection.connectionId, JSON.stringify(connection));
+  }
+
+  async deleteConnection(space: string, connectionId: string): Promise<boolean> {
+    this.#assertOpen();
+    return this.#connections.remove.run(space, connectionId).changes > 0;
   }
 
   /**
