@@ -1,5 +1,5 @@
 /**
- * The connector Lambda (docs/connections.md#on-aws): the target of the event source mappings the config API makes
+ * The connector Lambda (docs/connectors-aws.md): the target of the event source mappings the config API makes
  * for connections (Kinesis, DynamoDB Streams, SQS, Amazon MQ for RabbitMQ). Each batch becomes events of the
  * connections that read its source, the same events as the local pollers make, taken into the async path as the
  * router takes events (committed to the fan-out queue), or emitted to a connection's own `target`. Partial failures

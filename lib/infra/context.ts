@@ -31,6 +31,7 @@ export const CONTEXT_KEYS = {
   allowedTargetArns: 'allowedTargetArns',
   allowedTargetKeyArns: 'allowedTargetKeyArns',
   allowTargets: 'allowTargets',
+  connectorSourceArns: 'connectorSourceArns (what connections may read on AWS)',
   routerCpu: 'router.cpu',
   routerMemoryMiB: 'router.memoryLimitMiB',
   routerMinTasks: 'router.minTasks',
@@ -107,6 +108,7 @@ export function propsFromContext(node: Pick<Node, 'tryGetContext'>): { stackName
     ...defined('allowedTargetArns', list('allowedTargetArns')),
     ...defined('allowedTargetKeyArns', list('allowedTargetKeyArns')),
     ...defined('allowTargets', list('allowTargets')),
+    ...defined('connectorSourceArns', list('connectorSourceArns')),
     ...(Object.keys(router).length > 0 ? { router } : {}),
     ...(text('alarmTopicArn') || text('alarmEmail')
       ? { alarms: { ...defined('topicArn', text('alarmTopicArn')), ...defined('email', text('alarmEmail')) } }

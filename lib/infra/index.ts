@@ -49,5 +49,18 @@ export {
 } from './workers/index.js';
 export { EMF_SERVICES, Observability, type ObservabilityProps } from './observability/index.js';
 export { FUNCTION_URL_ACTION, TARGET_ACTIONS, TargetAccess, parseTargetArn, type TargetAccessProps, type TargetService } from './targets/index.js';
+export {
+  CONNECTOR_LIST_ACTIONS,
+  CONNECTOR_MQ_NETWORK_ACTIONS,
+  CONNECTOR_SOURCE_ACTIONS,
+  CONNECTOR_TIMEOUT,
+  Connector,
+  MAPPING_ACTIONS,
+  connectorSourceProblems,
+  defaultSourceArns,
+  parseConnectorSourceArn,
+  type ConnectorProps,
+  type ConnectorSourceService,
+} from './connectors/index.js';
 export { REPO_ROOT } from './paths.js';
 export { acknowledgeFinding } from './nag.js';

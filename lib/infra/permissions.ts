@@ -30,7 +30,9 @@ export interface TableAccess {
  *   log's version for snapshots, and lists, deletes and purges dead letters (the list Queries the index);
  * - the delivery worker reads the registry and polls the change log like a router, and writes dead letters;
  * - the invalidation Lambda moves the change log's counter and writes its entries in one transaction;
- * - the DLQ drainer writes dead letters.
+ * - the DLQ drainer writes dead letters;
+ * - the connector Lambda reads the registry (the connections, and the routing snapshot a delivery worker reads too),
+ *   polls the change log, and writes the dead letters of connections.
  */
 export const TABLE_ACCESS = {
   router: { registry: ['GetItem', 'Query', 'Scan'], changes: ['GetItem', 'Query'], deadLetters: ['Scan'] },
@@ -42,6 +44,7 @@ export const TABLE_ACCESS = {
   delivery: { registry: ['GetItem', 'Query', 'Scan'], changes: ['GetItem', 'Query'], deadLetters: ['PutItem'] },
   invalidation: { changes: ['GetItem', 'PutItem', 'UpdateItem'] },
   dlqDrainer: { deadLetters: ['PutItem'] },
+  connector: { registry: ['GetItem', 'Query', 'Scan'], changes: ['GetItem', 'Query'], deadLetters: ['PutItem'] },
 } as const satisfies Record<string, TableAccess>;
 
 const WRITES: ReadonlySet<TableAction> = new Set(['PutItem', 'UpdateItem', 'DeleteItem', 'BatchWriteItem']);

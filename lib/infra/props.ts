@@ -4,6 +4,7 @@ import { Cidr } from '../invokers/http/ssrf-guard.js';
 import { DEFAULT_METRICS_NAMESPACE } from '../settings/index.js';
 import { PROMETHEUS_SIDECAR_MEMORY_MIB, PROMETHEUS_WORKSPACE_ARN } from './router/prometheus.js';
 import { parseTargetArn } from './targets/targets.js';
+import { connectorSourceProblems } from './connectors/sources.js';
 
 /** A VPC that already exists, passed by ids (never looked up: synthesis stays offline). */
 export interface ExistingVpcProps {
@@ -142,6 +143,14 @@ export interface EventGatewayStackProps extends StackProps {
    */
   readonly allowedTargetKeyArns?: readonly string[];
   /**
+   * What connections may read on AWS (docs/connectors-aws.md): the Kinesis streams, DynamoDB streams, SQS queues and
+   * Amazon MQ brokers the connector Lambda's role may read through event source mappings, with the Secrets Manager
+   * secrets those brokers sign in with and the KMS keys of encrypted sources. A `*` may stand for any part. A
+   * connection whose source is not covered is refused with a 400 (Lambda checks the role when the mapping is made).
+   * @default this account's Kinesis streams, DynamoDB streams and SQS queues in the stack's region; no Amazon MQ
+   */
+  readonly connectorSourceArns?: readonly string[];
+  /**
    * Private address ranges `http` functions may reach (`--allow-targets`, docs/compatibility.md#ssrf-guard); everything
    * private is refused otherwise.
    * @default none
@@ -171,6 +180,7 @@ export interface ResolvedEventGatewayProps {
   certificateArn?: string;
   allowedTargetArns: readonly string[];
   allowedTargetKeyArns: readonly string[];
+  connectorSourceArns?: readonly string[];
   allowTargets: readonly string[];
   allowHttp: boolean;
   production: boolean;
@@ -205,6 +215,7 @@ export function resolveEventGatewayProps(props: EventGatewayStackProps = {}): Re
     ...(props.prometheus ? { prometheus: props.prometheus } : {}),
     allowedTargetArns: props.allowedTargetArns ?? [],
     allowedTargetKeyArns: props.allowedTargetKeyArns ?? [],
+    ...(props.connectorSourceArns ? { connectorSourceArns: props.connectorSourceArns } : {}),
     allowTargets: props.allowTargets ?? [],
     router: {
       cpu: router.cpu ?? 512,
@@ -307,6 +318,7 @@ export function validateEventGatewayProps(props: ResolvedEventGatewayProps): str
   for (const arn of props.allowedTargetKeyArns) {
     if (!KMS_KEY_ARN.test(arn)) problems.push(`allowedTargetKeyArns: "${arn}" is not a KMS key ARN (arn:aws:kms:<region>:<account>:key/<id>)`);
   }
+  if (props.connectorSourceArns) problems.push(...connectorSourceProblems(props.connectorSourceArns));
   for (const cidr of props.allowTargets) {
     try {
       Cidr.parse(cidr);

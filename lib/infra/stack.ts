@@ -4,6 +4,7 @@ import { ContainerImage } from 'aws-cdk-lib/aws-ecs';
 import type { Construct } from 'constructs';
 import { ConfigApi } from './config-api/config-api.js';
 import { DeliveryLimits } from './limits/limits.js';
+import { Connector } from './connectors/connector.js';
 import { GatewayNetwork } from './network/network.js';
 import { Observability } from './observability/observability.js';
 import { settingsEnv } from '../settings/index.js';
@@ -42,6 +43,7 @@ export class EventGatewayStack extends Stack {
   readonly router: RouterService;
   readonly configApi: ConfigApi;
   readonly workers: Workers;
+  readonly connector: Connector;
   readonly observability: Observability;
 
   constructor(scope: Construct, id: string, props: EventGatewayStackProps = {}) {
@@ -132,6 +134,21 @@ export class EventGatewayStack extends Stack {
     });
     this.limits.grantLimiter(this.workers.delivery);
 
+    // Connections on AWS: the config API maps each connection's source to the connector Lambda.
+    this.connector = new Connector(this, 'Connector', {
+      environment,
+      tables: this.tables,
+      queue: this.queue,
+      eventsUrl: this.router.eventsUrl,
+      sourceArns: settings.connectorSourceArns,
+      retain,
+      ...logs,
+    });
+    this.connector.allowMappings(this.configApi.function.role!);
+    for (const [name, value] of Object.entries(settingsEnv({ connectorFunctionArn: this.connector.function.functionArn }))) {
+      this.configApi.function.addEnvironment(name, value);
+    }
+
     this.observability = new Observability(this, 'Observability', {
       metricsNamespace: settings.metricsNamespace,
       alarms: settings.alarms,
@@ -144,6 +161,7 @@ export class EventGatewayStack extends Stack {
       delivery: this.workers.delivery,
       invalidation: this.workers.invalidation,
       dlqDrainer: this.workers.dlqDrainer,
+      connector: this.connector.function,
       queue: this.queue.queue,
       deadLetterQueue: this.queue.deadLetterQueue,
       invalidationFailures: this.workers.invalidationFailures,

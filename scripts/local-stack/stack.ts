@@ -190,6 +190,16 @@ export class LocalStack {
       if (this.options.verbose) this.log(line);
     };
 
+    // The load balancer is the router's own events port here (a Lambda's environment may name the events URL).
+    for (const [id] of resourcesOfType(stack, 'AWS::ElasticLoadBalancingV2::LoadBalancer')) {
+      atts.set(`${id}.DNSName`, `${this.options.host}:${this.options.eventsPort}`);
+    }
+
+    // Function ARNs of the shape Lambda gives, before any environment names one (the config API's names the connector's).
+    for (const [id, fn] of resourcesOfType(stack, 'AWS::Lambda::Function')) {
+      atts.set(`${id}.Arn`, `arn:aws:lambda:${this.region}:${LOCAL_ACCOUNT}:function:${String(fn.Properties?.FunctionName ?? `${stack.stackName}-${id}`)}`);
+    }
+
     // The Lambdas, each from its bundled asset with its template environment.
     const functions = new Map<string, LocalFunction>();
     const CONCURRENCY: Record<string, number> = {};

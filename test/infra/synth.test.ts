@@ -72,11 +72,11 @@ describe('npx cdk synth', { timeout: SYNTH_TIMEOUT_MS + 10_000 }, () => {
     assert.ok(existsSync(join(outdir, 'EventGateway.template.json')));
   });
 
-  it('bundles the four Lambda handlers with the local esbuild into ES modules', () => {
+  it('bundles the five Lambda handlers with the local esbuild into ES modules', () => {
     const bundles = Object.values(assets.files)
       .map((file) => join(outdir, file.source.path))
       .filter((path) => existsSync(join(path, 'index.mjs')));
-    assert.equal(bundles.length, 4);
+    assert.equal(bundles.length, 5);
     for (const bundle of bundles) assert.match(readFileSync(join(bundle, 'index.mjs'), 'utf8').slice(0, 300), /createRequire/);
   });
 

@@ -91,33 +91,26 @@ export function batchRecords(event: unknown): { kind: 'kinesis' | 'dynamodb' | '
 
 function kinesisRecord(record: KinesisEventRecord): BatchRecord {
   const data = Buffer.from(record.kinesis.data, 'base64');
-  const arrival = record.kinesis.approximateArrivalTimestamp;
-  return {
-    key: mappingKey(record.eventSourceARN),
-    itemIdentifier: record.kinesis.sequenceNumber,
-    bytes: data.byteLength,
-    toSourceRecord: () => ({
-      eventId: record.eventID,
-      source: record.eventSourceARN,
-      data,
-      ...(arrival ? { time: new Date(arrival * 1000) } : {}),
-    }),
-  };
+  return streamRecord(record.eventSourceARN, record.eventID, record.kinesis.sequenceNumber, data, record.kinesis.approximateArrivalTimestamp);
 }
 
 /** The record's data is the stream record as the local poller shows it: Lambda's own shape of it. */
 function dynamoDbRecord(record: DynamoDbEventRecord): BatchRecord {
   const data = Buffer.from(JSON.stringify(record));
-  const created = record.dynamodb.ApproximateCreationDateTime;
+  return streamRecord(record.eventSourceARN, record.eventID, record.dynamodb.SequenceNumber, data, record.dynamodb.ApproximateCreationDateTime);
+}
+
+/** A stream record (Kinesis, DynamoDB): reported by its sequence number, its time from epoch seconds when it has one. */
+function streamRecord(eventSourceArn: string, eventId: string, sequenceNumber: string, data: Buffer, epochSeconds: number | undefined): BatchRecord {
   return {
-    key: mappingKey(record.eventSourceARN),
-    itemIdentifier: record.dynamodb.SequenceNumber,
+    key: mappingKey(eventSourceArn),
+    itemIdentifier: sequenceNumber,
     bytes: data.byteLength,
     toSourceRecord: () => ({
-      eventId: record.eventID,
-      source: record.eventSourceARN,
+      eventId,
+      source: eventSourceArn,
       data,
-      ...(created ? { time: new Date(created * 1000) } : {}),
+      ...(epochSeconds ? { time: new Date(epochSeconds * 1000) } : {}),
     }),
   };
 }

@@ -23,6 +23,7 @@ import { Topic, type ITopic } from 'aws-cdk-lib/aws-sns';
 import { EmailSubscription } from 'aws-cdk-lib/aws-sns-subscriptions';
 import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
+import { CONNECTOR_METRICS } from '../../connectors/aws/batch.js';
 import { ROUTER_EMF_METRICS, ROUTER_EMF_SERVICE } from '../../observability/emf-names.js';
 import { acknowledgeFinding } from '../nag.js';
 import type { ResolvedAlarmProps } from '../props.js';
@@ -33,6 +34,7 @@ export const EMF_SERVICES = {
   dlqDrainer: 'dlq-drainer',
   invalidation: 'invalidation',
   configApi: 'config-api',
+  connector: 'connector',
   router: ROUTER_EMF_SERVICE,
 } as const;
 
@@ -52,6 +54,8 @@ export interface ObservabilityProps {
   readonly delivery: IFunction;
   readonly invalidation: IFunction;
   readonly dlqDrainer: IFunction;
+  /** The connector Lambda (connections on AWS). @default none: no connections row */
+  readonly connector?: IFunction;
   readonly queue: IQueue;
   readonly deadLetterQueue: IQueue;
   /** Where the invalidation mapping describes the Stream records it gave up on. */
@@ -232,7 +236,7 @@ export class Observability extends Construct {
       new TextWidget({
         markdown:
           '# Event gateway\nEvents API (ALB → router) on the first row, the router\'s own metrics on the second, async ' +
-          'delivery on the third, config and registry on the fourth. Alarms are at the bottom; see the README, "Reading the dashboard".',
+          'delivery on the third, config and registry on the fourth, connections on the fifth. Alarms are at the bottom; see the README, "Reading the dashboard".',
         width: 24,
         height: 2,
       }),
@@ -268,12 +272,26 @@ export class Observability extends Construct {
       graph('Config API', [configRequests, props.configApi.metricClientError({ period: FIVE_MINUTES }), config5xx], [
         props.configApi.metricLatency({ statistic: 'p99', period: FIVE_MINUTES }),
       ]),
-      graph('Lambda errors and throttles', [props.configFunction, props.delivery, props.invalidation, props.dlqDrainer].flatMap((fn) => [
+      graph('Lambda errors and throttles', [props.configFunction, props.delivery, props.invalidation, props.dlqDrainer, ...(props.connector ? [props.connector] : [])].flatMap((fn) => [
         fn.metricErrors({ period: FIVE_MINUTES }),
         fn.metricThrottles({ period: FIVE_MINUTES }),
       ])),
       graph('Config propagation', [emf(EMF_SERVICES.invalidation, 'ChangesLogged'), invalidationFailed, tableThrottles], [iteratorAge]),
     );
+    if (props.connector) {
+      const c = CONNECTOR_METRICS;
+      this.dashboard.addWidgets(
+        graph('Connections: records', [
+          emf(EMF_SERVICES.connector, c.processed, 'taken in'),
+          emf(EMF_SERVICES.connector, c.retried, 'retried (queue full, target down)'),
+          emf(EMF_SERVICES.connector, c.deadLetters, 'dead letters'),
+          emf(EMF_SERVICES.connector, c.orphaned, 'without a connection'),
+        ], [emf(EMF_SERVICES.connector, c.processedBytes, 'bytes taken in')]),
+        graph('Connections: connector Lambda', [props.connector.metricErrors({ period: FIVE_MINUTES }), props.connector.metricThrottles({ period: FIVE_MINUTES })], [
+          props.connector.metricDuration({ statistic: 'p99', period: FIVE_MINUTES }),
+        ]),
+      );
+    }
     this.dashboard.addWidgets(new AlarmStatusWidget({ title: 'Alarms', alarms: this.alarms, width: 24, height: 4 }));
   }
 

@@ -1,5 +1,6 @@
 import { Effect, Policy, PolicyStatement, type IRole } from 'aws-cdk-lib/aws-iam';
 import { Construct } from 'constructs';
+import { serviceOfArn } from '../arns.js';
 import { acknowledgeFinding } from '../nag.js';
 
 /** The function types the gateway calls with AWS credentials, by the service in their ARN. */
@@ -13,7 +14,6 @@ export const TARGET_ACTIONS: Readonly<Record<TargetService, string>> = {
   sqs: 'sqs:SendMessage',
 };
 
-const ARN = /^arn:(aws[a-z-]*):([a-z0-9-]+):([a-z0-9-*]*):(\d{12}|\*):(.+)$/;
 const RESOURCE_SHAPE: Readonly<Record<TargetService, RegExp>> = {
   lambda: /^function:[A-Za-z0-9_*-]+(:[A-Za-z0-9_$*-]+)?$/,
   kinesis: /^stream\/[A-Za-z0-9_.*-]+$/,
@@ -23,12 +23,8 @@ const RESOURCE_SHAPE: Readonly<Record<TargetService, RegExp>> = {
 
 /** Which service an allowed target ARN names. Throws an Error that names the ARN and what is accepted. */
 export function parseTargetArn(arn: string): { service: TargetService; arn: string } {
-  const match = ARN.exec(arn);
-  const service = match?.[2];
-  if (match && service !== undefined && service in RESOURCE_SHAPE) {
-    const known = service as TargetService;
-    if (RESOURCE_SHAPE[known].test(match[5]!)) return { service: known, arn };
-  }
+  const service = serviceOfArn(arn, RESOURCE_SHAPE);
+  if (service) return { service, arn };
   throw new Error(
     `"${arn}" is not the ARN of a Lambda function (arn:aws:lambda:<region>:<account>:function:<name>), a Kinesis stream ` +
       '(…:kinesis:…:stream/<name>), a Firehose delivery stream (…:firehose:…:deliverystream/<name>) or an SQS queue (…:sqs:…:<name>)',

@@ -112,6 +112,7 @@ describe('the connector Lambda handler [lambda-handler]', () => {
   let fanoutArn: string;
   let sourceQueueUrl: string;
   let sourceQueueArn: string;
+  let connectionQueueUrl: string;
   let stores: DynamoStores;
   let connections: Connection[];
   let connector: ConnectorHandler;
@@ -133,10 +134,17 @@ describe('the connector Lambda handler [lambda-handler]', () => {
   const connection = (body: Record<string, unknown>): Connection =>
     parseConnection(JSON.stringify({ eventType: 'record.received', ...body }), { space: 'default', newId: () => String(body['connectionId']) });
 
-  /** Takes what the connector enqueued off the fan-out queue and hands it to the delivery handler. */
+  /**
+   * Takes what the connector enqueued off the fan-out queue and hands it to the delivery handler, until the sink
+   * received `count` more deliveries (a message is a bundle of one or more items).
+   */
   async function deliverQueued(count: number): Promise<void> {
-    const records = await receiveSqsEventRecords(sqs, fanoutUrl, fanoutArn, count);
-    assert.deepEqual(await delivery({ Records: records }, { getRemainingTimeInMillis: () => 60_000 }), { batchItemFailures: [] });
+    const wanted = sink.received.length + count;
+    while (sink.received.length < wanted) {
+      const records = await receiveSqsEventRecords(sqs, fanoutUrl, fanoutArn, 1);
+      assert.deepEqual(await delivery({ Records: records }, { getRemainingTimeInMillis: () => 60_000 }), { batchItemFailures: [] });
+    }
+    assert.equal(sink.received.length, wanted);
   }
 
   async function queued(): Promise<number> {
@@ -156,13 +164,15 @@ describe('the connector Lambda handler [lambda-handler]', () => {
     await config.createEventType('default', '{"name":"record.received"}');
     await config.createFunction('default', JSON.stringify({ functionId: 'sink', type: 'http', provider: { url: sink.url } }));
     subscriptionId = (await config.createSubscription('default', '{"type":"async","eventType":"record.received","functionId":"sink"}')).subscriptionId;
-    // The source queue's URL as a connection names it: the queue's account and name, as SQS's own URLs have them.
-    const [, queueAccount, queueName] = new URL(sourceQueueUrl).pathname.split('/');
+    // The source queue's URL as a connection names it on AWS: the queue's account and name under SQS's regional host.
+    // (The SQS server answers with `http://sqs.<region>.127.0.0.1:<port>/…`, a host WHATWG URLs refuse, so the path is cut by hand.)
+    const [queueAccount, queueName] = sourceQueueUrl.replace(/^https?:\/\/[^/]+\//, '').split('/');
     assert.equal(sourceQueueArn, `arn:aws:sqs:us-east-1:${queueAccount}:${queueName}`);
+    connectionQueueUrl = `https://sqs.us-east-1.amazonaws.com/${queueAccount}/${queueName}`;
     connections = [
       connection({ connectionId: 'clicks', type: 'awskinesis', source: { streamName: 'lambda-stream', region: 'us-east-2' } }),
       connection({ connectionId: 'items', type: 'awsdynamodbstreams', source: { streamArn: TABLE_STREAM_ARN, region: 'us-east-1' } }),
-      connection({ connectionId: 'jobs', type: 'awssqs', source: { queueUrl: sourceQueueUrl, region: 'us-east-1' } }),
+      connection({ connectionId: 'jobs', type: 'awssqs', source: { queueUrl: connectionQueueUrl, region: 'us-east-1' } }),
       connection({
         connectionId: 'pizza',
         type: 'amqp',
@@ -232,7 +242,7 @@ describe('the connector Lambda handler [lambda-handler]', () => {
     assert.deepEqual(event!['data'], DYNAMODB_EVENT.Records[0]);
   });
 
-  it('turns SQS messages received from the SQS server into events whose source is the queue URL, id the message id', async () => {
+  it('turns SQS messages received from the SQS server into events whose source is the queue URL the connection names, id the message id', async () => {
     await sqs.send(new SendMessageCommand({ QueueUrl: sourceQueueUrl, MessageBody: 'Test message.' }));
     await sqs.send(new SendMessageCommand({ QueueUrl: sourceQueueUrl, MessageBody: '{"job":7}' }));
     const records = await receiveSqsEventRecords(sqs, sourceQueueUrl, sourceQueueArn, 2);
@@ -240,7 +250,7 @@ describe('the connector Lambda handler [lambda-handler]', () => {
     await deliverQueued(2);
     const events = sink.events<Record<string, unknown>>();
     assert.deepEqual(events.map((e) => e['eventID']).sort(), records.map((r) => r.messageId).sort());
-    assert.ok(events.every((e) => e['source'] === sourceQueueUrl));
+    assert.ok(events.every((e) => e['source'] === connectionQueueUrl));
     assert.deepEqual(events.map((e) => e['data']).sort((a, b) => String(typeof a).localeCompare(String(typeof b))), [{ job: 7 }, 'Test message.']);
   });
 

@@ -202,6 +202,9 @@ describe('the Lambda middleware [lambda-handler]', () => {
         workers: 64,
         accessKeyCacheMs: 5000,
         adminKeyCacheMs: 300_000,
+        // Set by the stack for the config API and the connector Lambda; unset, connections are only stored.
+        connectorFunctionArn: undefined,
+        eventsUrl: undefined,
       });
       assert.throws(() => lambdaSettingsFromEnv({ EVENT_GATEWAY_CLOUDEVENTS_VERSION: '2.0' }), {
         message: 'EVENT_GATEWAY_CLOUDEVENTS_VERSION="2.0" is not valid: expected 0.1 or 1.0',
