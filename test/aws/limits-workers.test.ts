@@ -20,7 +20,7 @@ import { HttpInvoker } from '../../lib/invokers/index.js';
 import { createLogger } from '../../lib/observability/index.js';
 import { GatewayMetrics } from '../../lib/observability/metrics.js';
 import type { NewDeliveryItem } from '../../lib/ports/delivery-queue.js';
-import { Sink, eventually } from '../helpers/sink.js';
+import { Sink, eventually, slowSink } from '../helpers/sink.js';
 import { awsClientConfig, requireEnv } from './helpers.js';
 
 const WORKERS = 4;
@@ -53,22 +53,6 @@ async function medianRoundTripMs(): Promise<number> {
     samples.push(performance.now() - started);
   }
   return samples.sort((a, b) => a - b)[Math.floor(samples.length / 2)]!;
-}
-
-/** A target that answers after `delayMs`, recording arrival times and the most requests it ever had at once. */
-async function recordingSink(delayMs: number) {
-  const sink = await Sink.start();
-  const state = { active: 0, maxActive: 0, arrivals: [] as number[] };
-  sink.respond = (_req, res) => {
-    state.arrivals.push(performance.now());
-    state.active += 1;
-    state.maxActive = Math.max(state.maxActive, state.active);
-    setTimeout(() => {
-      state.active -= 1;
-      res.writeHead(200, { 'content-type': 'application/json' }).end('{}');
-    }, delayMs);
-  };
-  return { sink, state };
 }
 
 describe(`function limits across ${WORKERS} delivery workers, each with its own DynamoDB limiter`, () => {
@@ -146,7 +130,7 @@ describe(`function limits across ${WORKERS} delivery workers, each with its own 
 
   it('a backlog of 2,000 items for a function limited to 100/s reaches the target at 80 to 110 per second, none lost or dead-lettered', async (t) => {
     if (tooSlow) return t.skip(tooSlow);
-    const { sink, state } = await recordingSink(0);
+    const { sink, state } = await slowSink(0);
     sinks.push(sink);
     await config.createFunction('default', JSON.stringify({ functionId: 'rated', type: 'http', provider: { url: sink.url }, rateLimit: { perSecond: 100 } }));
     await eventually(() => routing.current.function('default', 'rated') !== undefined, 5000, 'the function routed');
@@ -193,7 +177,7 @@ describe(`function limits across ${WORKERS} delivery workers, each with its own 
 
   it('maxConcurrency holds across the workers: a slow target never has more than 3 calls in flight', async (t) => {
     if (tooSlow) return t.skip(tooSlow);
-    const { sink, state } = await recordingSink(150);
+    const { sink, state } = await slowSink(150);
     sinks.push(sink);
     await config.createFunction('default', JSON.stringify({ functionId: 'narrow', type: 'http', provider: { url: sink.url }, maxConcurrency: 3 }));
     await eventually(() => routing.current.function('default', 'narrow') !== undefined, 5000, 'the function routed');

@@ -24,6 +24,12 @@ interface Plugin {
 const EGPlugin = require(pluginPath) as (new (serverless: unknown, options: unknown) => Plugin) & { prototype: Record<string, unknown> };
 /** The plugin's latest code syncs `custom.connections` (manageConnections); the 0.7.8 release does not. */
 const syncsConnections = typeof EGPlugin.prototype['manageConnections'] === 'function';
+/**
+ * With `EG_TEST_PLUGIN_DEFAULT_PORTS=1`, the plugin is pointed at a gateway the caller started on its default ports
+ * (`npm start`: 4000, 4001, 4002) and is given no connectorUrl, as a new user would run it. Off by default: a test
+ * run must not depend on those ports being free.
+ */
+const defaultPorts = process.env['EG_TEST_PLUGIN_DEFAULT_PORTS'] === '1';
 const pluginName = pluginDir ? `the plugin's code from ${pluginDir}` : '@serverless/serverless-event-gateway-plugin from npm';
 
 // The connections' sources point at a closed port on loopback: the gateway's pollers of this test read nothing and
@@ -82,7 +88,10 @@ function framework(urls: Urls, connections: ReadonlyArray<keyof typeof CONNECTIO
     service: {
       service: SERVICE,
       custom: {
-        eventgateway: { url: urls.eventsUrl, configurationUrl: urls.configUrl, connectorUrl: urls.connectorUrl },
+        // Without a connectorUrl the plugin (through the SDK) uses its default, http://localhost:4002.
+        eventgateway: defaultPorts
+          ? { url: urls.eventsUrl, configurationUrl: urls.configUrl }
+          : { url: urls.eventsUrl, configurationUrl: urls.configUrl, connectorUrl: urls.connectorUrl },
         eventTypes: { 'order.placed': null },
         // A fresh copy each time, as the Framework reads serverless.yml anew: the plugin adds metadata to what it sends.
         connections: connections.map((name) => structuredClone(CONNECTIONS[name])),
@@ -127,9 +136,10 @@ interface Connection {
   metadata?: Record<string, string>;
 }
 
-describe(`the Serverless Framework plugin (${pluginName}, driven through a stand-in Framework object) against a started gateway`, () => {
+describe(`the Serverless Framework plugin (${pluginName}, driven through a stand-in Framework object) against ${defaultPorts ? 'the gateway on its default ports' : 'a started gateway'}`, () => {
   const api = gatewayForSuite();
   const urls = (): Urls => {
+    if (defaultPorts) return { eventsUrl: 'http://localhost:4000', configUrl: 'http://localhost:4001', connectorUrl: 'http://localhost:4002' };
     const { eventsUrl, configUrl, connectorUrl } = api.gw;
     assert.ok(connectorUrl, 'the gateway serves the connections API');
     return { eventsUrl, configUrl, connectorUrl };

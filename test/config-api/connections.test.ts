@@ -4,6 +4,7 @@ import type { RunningGateway } from '../../lib/gateway/index.js';
 import { startTestGateway } from '../helpers/gateway.js';
 import { gatewayForSuite } from '../helpers/gateway-suite.js';
 import { call, errorMessage, http, type HttpResult } from '../helpers/http.js';
+import { eventually } from '../helpers/sink.js';
 
 // The pollers of the connections created here read sources that do not exist: keep every AWS client on a closed
 // loopback port (they honour the SDK's per-service endpoint variables), with dummy credentials.
@@ -131,8 +132,11 @@ describe('connections API on --connector-port', () => {
       try {
         const listed = await call(second.connectorUrl!, 'GET', '/v1/spaces/keep/connections');
         assert.deepEqual(listed.json<{ connections: Array<{ connectionId: string }> }>().connections.map((c) => c.connectionId), ['kept']);
-        const metrics = await call(second.connectorUrl!, 'GET', '/v1/metrics');
-        assert.match(metrics.text, /^eventgateway_connector_pollers 1$/m);
+        // The poller starts once its source's client module has loaded, which can take a moment on a cold start.
+        await eventually(async () => {
+          const metrics = (await call(second.connectorUrl!, 'GET', '/v1/metrics')).text;
+          return /^eventgateway_connector_pollers 1$/m.test(metrics);
+        }, 10_000, 'eventgateway_connector_pollers 1 in the metrics');
       } finally {
         await second.close();
       }

@@ -122,3 +122,19 @@ export async function eventually(check: () => boolean | Promise<boolean>, timeou
     await new Promise((r) => setTimeout(r, 10));
   }
 }
+
+/** A target that answers after `delayMs`, recording arrival times and the most requests it ever had at once. */
+export async function slowSink(delayMs: number) {
+  const sink = await Sink.start();
+  const state = { active: 0, maxActive: 0, arrivals: [] as number[] };
+  sink.respond = (_req, res) => {
+    state.arrivals.push(performance.now());
+    state.active += 1;
+    state.maxActive = Math.max(state.maxActive, state.active);
+    setTimeout(() => {
+      state.active -= 1;
+      res.writeHead(200, { 'content-type': 'application/json' }).end('{}');
+    }, delayMs);
+  };
+  return { sink, state };
+}

@@ -6,7 +6,7 @@ import type { Admission, DeliveryLimiter, FunctionLimits } from '../../lib/ports
 import { ConfigClient } from '../helpers/config.js';
 import { startTestGateway } from '../helpers/gateway.js';
 import { call, errorMessage, http } from '../helpers/http.js';
-import { Sink, eventually } from '../helpers/sink.js';
+import { Sink, eventually, slowSink } from '../helpers/sink.js';
 
 /** The value of one Prometheus sample whose labels include `labels` (0 when absent). */
 function metric(text: string, name: string, labels: Record<string, string> = {}): number {
@@ -34,22 +34,6 @@ async function emitBacklog(gw: RunningGateway, type: string, count: number): Pro
     assert.equal(res.status, 202, res.text);
   }
   return ids;
-}
-
-/** A target that answers after `delayMs`, recording arrival times and the most requests it ever had at once. */
-async function slowSink(delayMs: number) {
-  const sink = await Sink.start();
-  const state = { active: 0, maxActive: 0, arrivals: [] as number[] };
-  sink.respond = (_req, res) => {
-    state.arrivals.push(performance.now());
-    state.active += 1;
-    state.maxActive = Math.max(state.maxActive, state.active);
-    setTimeout(() => {
-      state.active -= 1;
-      res.writeHead(200, { 'content-type': 'application/json' }).end('{}');
-    }, delayMs);
-  };
-  return { sink, state };
 }
 
 function idsOf(sink: Sink): string[] {
