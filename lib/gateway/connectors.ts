@@ -1,4 +1,3 @@
-import { lookup } from 'node:dns/promises';
 import { hostname } from 'node:os';
 import { ConnectorManager, ConnectorMetrics, HttpSink, RecordIntake, type EventSink, type PollerTiming } from '../connectors/index.js';
 import type { ConnectionRuntime } from '../connectors/runtime.js';
@@ -41,7 +40,7 @@ export interface LocalConnectorsInput {
  */
 export function localConnectors(input: LocalConnectorsInput): ConnectionRuntime {
   const inProcess = new RoutingSink({ routing: input.routing, queue: input.queue, metrics: input.metrics });
-  const overHttp = guardedSink(new HttpSink(), input.targetPolicy);
+  const overHttp = new HttpSink({ targetPolicy: input.targetPolicy });
   const sink: EventSink = {
     accept: (connection, record, event, signal) => (sendsInProcess(connection, input.isThisGateway) ? inProcess : overHttp).accept(connection, record, event, signal),
   };
@@ -66,42 +65,6 @@ export function localConnectors(input: LocalConnectorsInput): ConnectionRuntime 
     apply: (space, connectionId, connection) => manager.apply(space, connectionId, connection),
     sync: (connections) => manager.sync(connections),
     stop: () => manager.stop(),
-  };
-}
-
-/** How long a target host's addresses are trusted before they are resolved again. */
-const TARGET_DECISION_MS = 30_000;
-
-/**
- * Refuses, as a dead letter of the connection, an event whose `target` resolves to an address the SSRF guard refuses
- * (as for http functions: private, link-local and metadata addresses, loopback outside dev mode, unless allowed). A
- * name that does not resolve is left to the HTTP sink, which retries.
- */
-function guardedSink(inner: EventSink, policy: TargetPolicy): EventSink {
-  const decisions = new Map<string, { until: number; refusal: string | undefined }>();
-  const refusalOf = async (host: string): Promise<string | undefined> => {
-    const known = decisions.get(host);
-    if (known && known.until > Date.now()) return known.refusal;
-    const literal = normaliseHostLiteral(host);
-    let addresses: string[];
-    try {
-      addresses = literal !== undefined ? [literal] : (await lookup(host, { all: true })).map((a) => a.address);
-    } catch {
-      return undefined;
-    }
-    const refused = addresses.map((a) => [a, isAddressAllowed(a, policy)] as const).find(([, d]) => !d.allowed);
-    const refusal = refused && !refused[1].allowed ? `${refused[0]}: ${refused[1].reason}` : undefined;
-    if (decisions.size > 1000) decisions.clear();
-    decisions.set(host, { until: Date.now() + TARGET_DECISION_MS, refusal });
-    return refusal;
-  };
-  return {
-    async accept(connection, record, event, signal) {
-      const target = connection.target ?? '';
-      const refusal = await refusalOf(new URL(target).hostname);
-      if (refusal !== undefined) return { kind: 'rejected', status: 403, message: `${target} refused by the SSRF guard (${refusal})` };
-      return inner.accept(connection, record, event, signal);
-    },
   };
 }
 
